@@ -1,0 +1,259 @@
+"""Opening an archive: where it is, connection settings, and keeping its schema in step.
+
+Alembic owns the schema. A new database is created at the newest revision; an
+existing one at an older revision is left alone until the user runs
+`archive db upgrade`, because upgrading rewrites their data file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+
+from .errors import ArchiveError, SchemaOutOfDate
+
+DEFAULT_DB = "archive.db"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def resolve_location(db: str | None) -> str:
+    """`--db`, else `$ARCHIVE_DB`, else archive.db in the current directory."""
+    return db or os.environ.get("ARCHIVE_DB") or DEFAULT_DB
+
+
+def to_url(location: str) -> URL:
+    """A SQLAlchemy URL for a location; anything that is not `dialect://...` is a file path.
+
+    So `file:x?mode=rw` is a file of that odd name, never a SQLite URI with options.
+    """
+    if "://" in location.split("?", 1)[0] and not location.startswith("file:"):
+        return make_url(location)
+    return URL.create("sqlite+pysqlite", database=location)
+
+
+def _is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def create_archive_engine(location: str) -> Engine:
+    url = to_url(location)
+    if not _is_sqlite(url):
+        return create_engine(url)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    # SQLite-specific: the settings every connection needs. WAL lets readers see a
+    # consistent snapshot while an import writes; foreign keys are off by default.
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT (which per-file
+        # all-or-nothing relies on); we issue BEGIN ourselves in _begin below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if url.database and url.database != ":memory:":
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # A writer takes the write lock up front (IMMEDIATE), so two imports queue
+        # behind the busy timeout instead of failing half-way with "database is locked".
+        immediate = connection.get_execution_options().get("archive_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config(connection: Connection | None = None, location: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("archive._migrations")))
+    if location is not None:
+        config.set_main_option("sqlalchemy.url", to_url(location).render_as_string(False))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _is_new(location: str, url: URL) -> bool:
+    if not _is_sqlite(url) or not url.database or url.database == ":memory:":
+        return False
+    path = Path(url.database)
+    return not path.exists() or path.stat().st_size == 0
+
+
+class Archive:
+    """An open archive database at the current schema revision."""
+
+    def __init__(self, location: str, engine: Engine) -> None:
+        self.location = location
+        self.engine = engine
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A connection whose transactions take the write lock when they begin."""
+        with self.engine.connect() as connection:
+            yield connection.execution_options(archive_write=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_archive(location: str | None = None, *, create: bool = True) -> Archive:
+    """Open (and if new, create) the archive; refuse one whose schema is not current."""
+    location = resolve_location(location)
+    url = to_url(location)
+    if _is_sqlite(url) and url.database and url.database != ":memory:":
+        parent = Path(url.database).parent
+        if not parent.is_dir():
+            raise ArchiveError(f"cannot open archive {location}: folder {parent} does not exist")
+        if not create and not Path(url.database).exists():
+            raise ArchiveError(f"no archive at {location} (import some records first)")
+    new = _is_new(location, url)
+    engine = create_archive_engine(location)
+    try:
+        with engine.begin() as connection:
+            current = current_revision(connection)
+            tables = set() if new else _table_names(connection)
+            if current is None and not tables:
+                command.upgrade(alembic_config(connection), "head")
+                current = current_revision(connection)
+        head = head_revision()
+        if current is None and tables != {"alembic_version"}:
+            raise ArchiveError(
+                f"{location} is not an archive: it has tables but no schema revision"
+            )
+        if current != head:
+            engine.dispose()
+            known = _known_revisions()
+            if current in known or current is None:
+                raise SchemaOutOfDate(
+                    f"archive {location} is at schema revision {current}, this version of "
+                    f"archive needs {head}: run `archive db upgrade` (it backs up the file first)"
+                )
+            raise SchemaOutOfDate(
+                f"archive {location} has schema revision {current!r}, which this version of "
+                "archive does not know (was it written by a newer version?)"
+            )
+    except ArchiveError:
+        raise
+    except Exception as exc:
+        engine.dispose()
+        raise ArchiveError(f"cannot open archive {location}: {_one_line(exc)}") from exc
+    return Archive(location, engine)
+
+
+def _table_names(connection: Connection) -> set[str]:
+    from sqlalchemy import inspect
+
+    return set(inspect(connection).get_table_names())
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class SchemaChange:
+    def __init__(self, location: str, revision: str | None, backup: str | None) -> None:
+        self.location = location
+        self.revision = revision
+        self.backup = backup
+
+
+def _backup(location: str, revision: str | None) -> str | None:
+    """SQLite-specific: copy the database (consistently, WAL included) before a migration."""
+    url = to_url(location)
+    if not _is_sqlite(url) or not url.database or not Path(url.database).exists():
+        return None
+    import datetime as dt
+    import sqlite3
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = f"{url.database}.backup-{revision or 'none'}-{stamp}"
+    source = sqlite3.connect(url.database)
+    try:
+        copy = sqlite3.connect(target)
+        with copy:
+            source.backup(copy)
+        copy.close()
+    finally:
+        source.close()
+    return target
+
+
+def _migrate(location: str | None, revision: str, direction: str) -> SchemaChange:
+    location = resolve_location(location)
+    engine = create_archive_engine(location)
+    try:
+        with engine.connect() as connection:
+            before = current_revision(connection)
+        backup = _backup(location, before)
+        with engine.begin() as connection:
+            config = alembic_config(connection)
+            try:
+                getattr(command, direction)(config, revision)
+            except Exception as exc:  # alembic reports unknown revisions with assorted types
+                raise ArchiveError(f"{direction} to {revision} failed: {_one_line(exc)}") from exc
+            after = current_revision(connection)
+    finally:
+        engine.dispose()
+    return SchemaChange(location, after, backup)
+
+
+def upgrade(location: str | None, revision: str = "head") -> SchemaChange:
+    return _migrate(location, revision, "upgrade")
+
+
+def downgrade(location: str | None, revision: str) -> SchemaChange:
+    return _migrate(location, revision, "downgrade")
+
+
+def revision_of(location: str | None) -> str | None:
+    location = resolve_location(location)
+    url = to_url(location)
+    if _is_sqlite(url) and url.database and not Path(url.database).exists():
+        raise ArchiveError(f"no archive at {location}")
+    engine = create_archive_engine(location)
+    try:
+        with engine.connect() as connection:
+            return current_revision(connection)
+    finally:
+        engine.dispose()
+
+
+def history() -> list[tuple[str, str]]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [(rev.revision, rev.doc or "") for rev in script.walk_revisions()]

@@ -1,0 +1,58 @@
+"""Write archived records back out as record files, exactly as they were imported."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from . import models
+from .database import Archive
+from .errors import ArchiveError
+
+_article = models.Article.__table__
+_source = models.SourceFile.__table__
+
+
+def _file_name(path: str, sha256: str) -> str:
+    name = os.path.basename(path)
+    if path == "-" or not name:
+        return f"stdin-{sha256[:12]}.md"
+    return name
+
+
+def dump(archive: Archive, folder: str, *, force: bool = False,
+         on_file: Callable[[str], None] | None = None) -> int:  # fmt: skip
+    """Write each article's own record file into `folder`; return how many were written.
+
+    The bytes are the imported file's bytes. Two records whose files had the same
+    name get the article id in front of the second name, so nothing is overwritten.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    written = 0
+    used: set[str] = set()
+    query = (
+        select(_article.c.id, _source.c.path, _source.c.sha256, _source.c.text)
+        .join(_source, _source.c.id == _article.c.source_file_id)
+        .where(_article.c.is_stub.is_(False))
+        .order_by(_article.c.id)
+    )
+    with archive.connect() as conn:
+        for article_id, path, sha256, text in conn.execute(query).yield_per(500):
+            name = _file_name(path, sha256)
+            if name in used:
+                name = f"{article_id}_{name}"
+            used.add(name)
+            destination = target / name
+            if destination.exists() and not force:
+                raise ArchiveError(f"{destination} already exists (use --force to overwrite)")
+            # newline="" keeps CRLF files byte for byte.
+            with open(destination, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+            written += 1
+            if on_file:
+                on_file(str(destination))
+    return written

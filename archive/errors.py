@@ -1,0 +1,39 @@
+"""Errors a user is meant to see: one line, no traceback."""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """An expected failure: the CLI prints it as one line and exits non-zero."""
+
+    exit_code = 1
+
+
+class RecordError(ArchiveError):
+    """A record file that cannot be imported, located as precisely as we know."""
+
+    def __init__(
+        self, reason: str, *, source: str = "", field: str | None = None, line: int | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.source = source
+        self.field = field
+        self.line = line
+
+    def located(self, source: str) -> RecordError:
+        self.source = source
+        return self
+
+    def __str__(self) -> str:
+        where = self.source or "<record>"
+        if self.line is not None:
+            where += f":{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.reason}"
+
+
+class SchemaOutOfDate(ArchiveError):
+    """The database exists but is not at the revision this version of archive needs."""
+
+    exit_code = 3

@@ -1,0 +1,44 @@
+"""When are two URLs, providers or topics the same thing?
+
+These keys are what the unique constraints hold, so changing a rule here changes
+which rows merge: it needs a migration that recomputes the keys.
+"""
+
+from __future__ import annotations
+
+from ural import normalize_url
+
+
+def url_key(url: str) -> str:
+    """The identity of an article URL.
+
+    ural drops what media researchers treat as noise: scheme, `www.`, host case,
+    fragments, tracking parameters (utm_*, fbclid, gclid, ...), AMP wrappers,
+    parameter order and a trailing slash.
+    """
+    try:
+        key = normalize_url(url.strip())
+    except Exception as exc:  # ural raises assorted errors on malformed URLs
+        raise ValueError(f"not a valid URL: {url!r}") from exc
+    if not key:
+        raise ValueError(f"not a valid URL: {url!r}")
+    return key
+
+
+def domain_key(domain: str) -> str:
+    key = domain.strip().lower().rstrip(".")
+    if "://" in key:
+        key = key.split("://", 1)[1]
+    key = key.split("/", 1)[0]
+    return key[4:] if key.startswith("www.") else key
+
+
+def provider_key(name: str | None, domain: str | None) -> str:
+    """Providers are one per domain; a provider without a domain is known by its name."""
+    if domain:
+        return domain_key(domain)
+    return "name:" + " ".join((name or "").split()).casefold()
+
+
+def topic_key(name: str) -> str:
+    return " ".join(name.split()).casefold()

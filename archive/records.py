@@ -1,0 +1,395 @@
+"""Read one record file: split front matter from body, load the YAML, validate the fields.
+
+The result is a plain `Record` that knows nothing about the database. Every problem
+is a `RecordError` naming the field path (`related[2].provider.domain`) and, where
+the YAML says, the line in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import identity, yamldoc
+from .errors import RecordError
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+# The keys we map to columns. Anything else is kept: in `extra` and in the raw text.
+ARTICLE_KEYS = {
+    "webUrl": "url",
+    "ampWebUrl": "amp_url",
+    "cdnAmpWebUrl": "cdn_amp_url",
+    "title": "title",
+    "excerpt": "excerpt",
+    "category": "category",
+    "type": "type",
+    "publishedDateTime": "published_at",
+    "quality": "quality",
+    "heat": "heat",
+    "published": "published",
+    "secured": "secured",
+    "provider": "provider",
+    "images": "images",
+}
+RECORD_ONLY_KEYS = {"topics", "related"}
+
+
+@dataclass(slots=True)
+class Provider:
+    key: str
+    name: str | None
+    domain: str | None
+
+
+@dataclass(slots=True)
+class Image:
+    url: str
+    width: int | None = None
+    height: int | None = None
+    is_cached: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Article:
+    """The article fields a record (or one of its related entries) states."""
+
+    url: str
+    url_keys: list[str]
+    amp_url: str | None = None
+    cdn_amp_url: str | None = None
+    title: str | None = None
+    excerpt: str | None = None
+    category: str | None = None
+    type: str | None = None
+    published_at: dt.datetime | None = None
+    quality: int | None = None
+    heat: int | None = None
+    published: bool | None = None
+    secured: str | None = None
+    provider: Provider | None = None
+    images: list[Image] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Record:
+    source: str
+    text: str
+    sha256: str
+    size: int
+    article: Article
+    body: str | None
+    topics: list[str]
+    related: list[Article]
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text of a record file; the BOM, if any, stays (so the file round-trips)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise RecordError(f"file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RecordError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line=line
+        ) from None
+    if "\x00" in text:
+        raise RecordError(
+            "contains a NUL character", line=text[: text.index("\x00")].count("\n") + 1
+        )
+    return text
+
+
+def split_front_matter(text: str) -> tuple[str, int, str | None]:
+    """Return (yaml_text, line_offset, body).
+
+    `---` on the first line opens front matter, and the next line that is exactly
+    `---` closes it; the body is everything after that line, byte for byte. A file
+    without an opening `---`, or with no closing one, is one bare YAML document.
+    """
+    content = text[1:] if text.startswith("\ufeff") else text
+    first_end = content.find("\n")
+    first = content if first_end < 0 else content[:first_end]
+    if first.rstrip("\r") != "---" or first_end < 0:
+        return content, 0, None
+    start = first_end + 1
+    pos = start
+    while pos <= len(content):
+        end = content.find("\n", pos)
+        line = content[pos:] if end < 0 else content[pos:end]
+        if line.rstrip("\r") == "---":
+            body = "" if end < 0 else content[end + 1 :]
+            return content[start:pos], 1, body
+        if end < 0:
+            break
+        pos = end + 1
+    return content, 0, None
+
+
+def parse_record(data: bytes, source: str = "<record>") -> Record:
+    """Parse and validate one record file's bytes. Raises RecordError naming `source`."""
+    try:
+        text = decode(data)
+        if not text.strip("\ufeff \t\r\n"):
+            raise RecordError("file is empty")
+        yaml_text, offset, body = split_front_matter(text)
+        value, root = yamldoc.load(yaml_text, offset)
+        if value is None:
+            raise RecordError("front matter is empty", line=1)
+        if not isinstance(value, dict):
+            raise RecordError(
+                f"front matter must be a mapping of fields, not {_kind(value)}",
+                line=yamldoc.locate(root, ()) and yamldoc.locate(root, ()) + offset,
+            )
+        checker = _Checker(root, offset)
+        article = checker.article(value, ())
+        topics = checker.topics(value.get("topics"))
+        related = checker.related(value.get("related"))
+        extra = {
+            k: v for k, v in value.items() if k not in ARTICLE_KEYS and k not in RECORD_ONLY_KEYS
+        }
+        article.extra = checker.jsonable(extra, ())
+    except RecordError as exc:
+        raise exc.located(source) from None
+    return Record(
+        source=source,
+        text=text,
+        sha256=content_hash(data),
+        size=len(data),
+        article=article,
+        body=body,
+        topics=topics,
+        related=related,
+    )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return "a date"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+Path = tuple[str | int, ...]
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
+
+
+class _Checker:
+    """Type checks with error messages that point at the field and its line."""
+
+    def __init__(self, root: Any, offset: int) -> None:
+        self.root = root
+        self.offset = offset
+
+    def fail(self, path: Path, reason: str) -> RecordError:
+        line = yamldoc.locate(self.root, path)
+        return RecordError(
+            reason, field=_dotted(path), line=None if line is None else line + self.offset
+        )
+
+    def text(self, value: Any, path: Path) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        hint = (
+            " (put it in quotes if it is meant as text)"
+            if not isinstance(value, (list, dict))
+            else ""
+        )
+        raise self.fail(path, f"expected text, got {_kind(value)} {value!r}{hint}")
+
+    def integer(self, value: Any, path: Path) -> int | None:
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise self.fail(path, f"expected a whole number, got {_kind(value)} {value!r}")
+
+    def boolean(self, value: Any, path: Path) -> bool | None:
+        if value is None or isinstance(value, bool):
+            return value
+        raise self.fail(path, f"expected true or false, got {_kind(value)} {value!r}")
+
+    def timestamp(self, value: Any, path: Path) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            stamp = value
+        elif isinstance(value, dt.date):
+            stamp = dt.datetime(value.year, value.month, value.day)
+        elif isinstance(value, str):
+            try:
+                stamp = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
+            except ValueError:
+                raise self.fail(path, f"not a date or timestamp: {value!r}") from None
+        else:
+            raise self.fail(path, f"expected a timestamp, got {_kind(value)} {value!r}")
+        # A time without an offset is taken as UTC, as the feeds we know write UTC.
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=dt.timezone.utc)
+        return stamp.astimezone(dt.timezone.utc)
+
+    def mapping(self, value: Any, path: Path) -> Mapping[str, Any] | None:
+        if value is None or isinstance(value, dict):
+            return value
+        raise self.fail(path, f"expected a mapping of fields, got {_kind(value)}")
+
+    def sequence(self, value: Any, path: Path) -> list[Any]:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        raise self.fail(path, f"expected a list, got {_kind(value)} {value!r}")
+
+    def url(self, value: Any, path: Path, required: bool = False) -> str | None:
+        url = self.text(value, path)
+        if url is None or not url.strip():
+            if required:
+                raise self.fail(path, "is required")
+            return None
+        if not url.strip().lower().startswith(("http://", "https://")):
+            raise self.fail(path, f"not an http(s) URL: {url!r}")
+        return url
+
+    def article(self, data: Mapping[str, Any], path: Path) -> Article:
+        url = self.url(data.get("webUrl"), (*path, "webUrl"), required=True)
+        assert url is not None
+        amp_url = self.url(data.get("ampWebUrl"), (*path, "ampWebUrl"))
+        cdn_amp_url = self.url(data.get("cdnAmpWebUrl"), (*path, "cdnAmpWebUrl"))
+        keys: list[str] = []
+        for key_path, candidate in (
+            ("webUrl", url),
+            ("ampWebUrl", amp_url),
+            ("cdnAmpWebUrl", cdn_amp_url),
+        ):
+            if candidate is None:
+                continue
+            try:
+                key = identity.url_key(candidate)
+            except ValueError as exc:
+                raise self.fail((*path, key_path), str(exc)) from None
+            if key not in keys:
+                keys.append(key)
+        text_field: Callable[[str], str | None] = lambda k: self.text(data.get(k), (*path, k))  # noqa: E731
+        return Article(
+            url=url,
+            url_keys=keys,
+            amp_url=amp_url,
+            cdn_amp_url=cdn_amp_url,
+            title=text_field("title"),
+            excerpt=text_field("excerpt"),
+            category=text_field("category"),
+            type=text_field("type"),
+            published_at=self.timestamp(
+                data.get("publishedDateTime"), (*path, "publishedDateTime")
+            ),
+            quality=self.integer(data.get("quality"), (*path, "quality")),
+            heat=self.integer(data.get("heat"), (*path, "heat")),
+            published=self.boolean(data.get("published"), (*path, "published")),
+            secured=text_field("secured"),
+            provider=self.provider(data.get("provider"), (*path, "provider")),
+            images=self.images(data.get("images"), (*path, "images")),
+        )
+
+    def provider(self, value: Any, path: Path) -> Provider | None:
+        data = self.mapping(value, path)
+        if not data:
+            return None
+        name = self.text(data.get("name"), (*path, "name"))
+        domain = self.text(data.get("domain"), (*path, "domain"))
+        name = name.strip() if name and name.strip() else None
+        domain = domain.strip() if domain and domain.strip() else None
+        if name is None and domain is None:
+            return None
+        return Provider(key=identity.provider_key(name, domain), name=name, domain=domain)
+
+    def images(self, value: Any, path: Path) -> list[Image]:
+        images = []
+        for i, item in enumerate(self.sequence(value, path)):
+            item_path = (*path, i)
+            data = self.mapping(item, item_path)
+            if data is None:
+                raise self.fail(item_path, "empty image entry")
+            url = self.text(data.get("url"), (*item_path, "url"))
+            if not url or not url.strip():
+                raise self.fail((*item_path, "url"), "is required for every image")
+            extra = {
+                k: v for k, v in data.items() if k not in ("url", "width", "height", "isCached")
+            }
+            images.append(
+                Image(
+                    url=url,
+                    width=self.integer(data.get("width"), (*item_path, "width")),
+                    height=self.integer(data.get("height"), (*item_path, "height")),
+                    is_cached=self.boolean(data.get("isCached"), (*item_path, "isCached")),
+                    extra=self.jsonable(extra, item_path),
+                )
+            )
+        return images
+
+    def topics(self, value: Any) -> list[str]:
+        topics = []
+        for i, item in enumerate(self.sequence(value, ("topics",))):
+            name = self.text(item, ("topics", i))
+            if name is not None and name.strip():
+                topics.append(name.strip())
+        return topics
+
+    def related(self, value: Any) -> list[Article]:
+        related = []
+        for i, item in enumerate(self.sequence(value, ("related",))):
+            path: Path = ("related", i)
+            data = self.mapping(item, path)
+            if data is None:
+                raise self.fail(path, "empty related entry")
+            entry = self.article(data, path)
+            extra = {k: v for k, v in data.items() if k not in ARTICLE_KEYS}
+            entry.extra = self.jsonable(extra, path)
+            related.append(entry)
+        return related
+
+    def jsonable(self, value: Any, path: Path) -> Any:
+        """Unknown fields as JSON-ready values (timestamps become ISO strings)."""
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise self.fail(path, f"field names must be text, got {_kind(k)} {k!r}")
+                out[k] = self.jsonable(v, (*path, k))
+            return out
+        if isinstance(value, list):
+            return [self.jsonable(v, (*path, i)) for i, v in enumerate(value)]
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, bytes):
+            raise self.fail(path, "binary values are not supported")
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)  # JSON has no NaN or infinity; the raw text keeps the original
+        return value

@@ -1,0 +1,37 @@
+"""Alembic environment: run migrations on the connection archive hands us, or on a URL."""
+
+from alembic import context
+from sqlalchemy import Engine, engine_from_config, pool
+
+from archive import models
+
+target_metadata = models.SQLModel.metadata
+config = context.config
+
+
+def run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things in place; batch mode copies the table.
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if isinstance(connection, Engine):  # pytest-alembic hands over an Engine
+    with connection.connect() as conn:
+        run(conn)
+elif connection is not None:
+    run(connection)
+else:
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with engine.connect() as conn:
+        run(conn)

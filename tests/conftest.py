@@ -1,0 +1,78 @@
+"""Shared fixtures: run the real CLI against a real database file in a temp folder."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from archive.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SEED = DATA / "000_9a9da6683cea1af2.txt"
+
+
+class Archive:
+    """A database path plus helpers to run `archive` on it and read it back."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def run(self, *args: str, input: str | bytes | None = None) -> Result:
+        return CliRunner().invoke(cli, ["--db", str(self.path), *args], input=input)
+
+    def rows(self, sql: str, *params: object) -> list[tuple]:
+        connection = sqlite3.connect(self.path)
+        try:
+            return connection.execute(sql, params).fetchall()
+        finally:
+            connection.close()
+
+    def value(self, sql: str, *params: object) -> object:
+        return self.rows(sql, *params)[0][0]
+
+    def count(self, table: str) -> int:
+        return int(self.value(f"SELECT count(*) FROM {table}"))
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every row of every table: equal snapshots mean nothing changed."""
+        tables = [
+            name
+            for (name,) in self.rows(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {t: sorted(self.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    return Archive(tmp_path / "test.db")
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> Path:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "seed"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    return folder
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return path

@@ -1,0 +1,59 @@
+"""The migrations build exactly the schema the models describe, and run both ways."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy
+from pytest_alembic import Config
+from pytest_alembic.tests import (  # noqa: F401  (collected as tests of this module)
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+
+from archive.database import alembic_config as archive_alembic_config
+
+
+@pytest.fixture
+def alembic_config():
+    return Config.from_raw_config(archive_alembic_config())
+
+
+@pytest.fixture
+def alembic_engine(tmp_path):
+    return sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
+
+
+def test_new_database_is_created_at_head(archive, seed_dir):
+    assert archive.run("import", str(seed_dir)).exit_code == 0
+    current = archive.run("db", "current")
+    history = archive.run("db", "history")
+    head = history.output.split()[0]
+    assert current.output.strip() == f"{head} (head)"
+
+
+def test_old_schema_is_not_upgraded_behind_the_users_back(archive, seed_dir):
+    archive.run("import", str(seed_dir))
+    down = archive.run("db", "downgrade", "base")
+    assert down.exit_code == 0, down.output
+    assert "backed up" in down.output
+    result = archive.run("import", str(seed_dir))
+    assert result.exit_code == 3
+    assert "run `archive db upgrade`" in result.output
+    assert archive.value("SELECT count(*) FROM alembic_version") == 0
+
+    up = archive.run("db", "upgrade")
+    assert up.exit_code == 0, up.output
+    backup = up.output.split(" to ", 1)[1].splitlines()[0]
+    assert backup.startswith(str(archive.path) + ".backup-")
+    assert archive.run("import", str(seed_dir)).exit_code == 0
+    assert archive.count("article") == 5
+
+
+def test_unknown_revision_is_a_clear_error(archive, seed_dir):
+    archive.run("import", str(seed_dir))
+    result = archive.run("db", "downgrade", "nonsense")
+    assert result.exit_code == 1
+    assert result.output.startswith("error: downgrade to nonsense failed")
+    assert "Traceback" not in result.output
