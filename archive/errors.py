@@ -33,6 +33,12 @@ class RecordError(ArchiveError):
         return f"{where}:{field} {self.reason}"
 
 
+class UsageError(ArchiveError):
+    """The command was asked for something impossible, e.g. a path that does not exist."""
+
+    exit_code = 2
+
+
 class SchemaOutOfDate(ArchiveError):
     """The database exists but is not at the revision this version of archive needs."""
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import identity, models
 from .database import Archive
-from .errors import ArchiveError, RecordError
+from .errors import ArchiveError, RecordError, UsageError
 from .records import Article, Image, Provider, Record, content_hash, parse_record
 
 RECORD_SUFFIXES = (".md", ".txt", ".yaml", ".yml")
@@ -85,7 +85,7 @@ def find_record_files(paths: Iterable[str]) -> Iterator[str]:
         elif path.exists():
             yield str(path)
         else:
-            raise ArchiveError(f"{raw}: no such file or directory")
+            raise UsageError(f"{raw}: no such file or directory")
 
 
 def _walk(folder: Path) -> Iterator[str]:
