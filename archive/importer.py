@@ -27,6 +27,8 @@ from .records import Article, Image, Provider, Record, content_hash, parse_recor
 RECORD_SUFFIXES = (".md", ".txt", ".yaml", ".yml")
 STDIN = "-"
 BATCH_FILES = 500
+# The summary keeps the first messages only: a million bad files must not cost memory.
+MAX_KEPT_ERRORS = 1000
 
 _article = models.Article.__table__
 _article_url = models.ArticleUrl.__table__
@@ -143,7 +145,8 @@ class Importer:
                         self._import_file(conn, path, summary)
                     except RecordError as error:
                         summary.rejected += 1
-                        summary.errors.append(str(error))
+                        if len(summary.errors) < MAX_KEPT_ERRORS:
+                            summary.errors.append(str(error))
                         if on_error:
                             on_error(error)
                         if self.strict:

@@ -145,6 +145,10 @@ def _check_expansion(root: Node, line_offset: int) -> None:
 
 def _syntax_error(exc: yaml.MarkedYAMLError, line_offset: int) -> RecordError:
     mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+        # An unclosed quote or bracket is found at the end of the text; the user
+        # needs the line where it was opened.
+        mark = exc.context_mark
     reason = " ".join(part for part in (exc.context, exc.problem) if part)
     line = _line_of(mark)
     return RecordError(
