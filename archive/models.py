@@ -23,6 +23,10 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# NULL in SQL for a missing value, not the JSON text 'null'.
+_JSON = JSON(none_as_null=True)
+
+
 def _fk(
     target: str, *, nullable: bool = True, index: bool = False, ondelete: str | None = None
 ) -> Any:
@@ -93,7 +97,7 @@ class Article(SQLModel, table=True):
     provider_id: int | None = _fk("provider.id")
     secured: str | None = Field(default=None, sa_type=Text)
     # Top-level keys we do not map to a column, as JSON. Nothing is dropped.
-    extra: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    extra: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
     # True while the article is known only from other records' related entries.
     is_stub: bool = Field(default=False)
     # The article's own record file; for a stub, the file whose related entry first named it.
@@ -130,7 +134,7 @@ class Image(SQLModel, table=True):
     width: int | None = None
     height: int | None = None
     is_cached: bool | None = None
-    extra: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # e.g. title, attribution
+    extra: dict[str, Any] | None = Field(default=None, sa_type=_JSON)  # e.g. title, attribution
 
 
 class ArticleImage(SQLModel, table=True):

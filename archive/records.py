@@ -145,21 +145,14 @@ def parse_record(data: bytes, source: str = "<record>") -> Record:
             raise RecordError("file is empty")
         yaml_text, offset, body = split_front_matter(text)
         value, root = yamldoc.load(yaml_text, offset)
-        if value is None:
-            raise RecordError("front matter is empty", line=1)
-        if not isinstance(value, dict):
-            raise RecordError(
-                f"front matter must be a mapping of fields, not {_kind(value)}",
-                line=yamldoc.locate(root, ()) and yamldoc.locate(root, ()) + offset,
-            )
-        checker = _Checker(root, offset)
-        article = checker.article(value, ())
-        topics = checker.topics(value.get("topics"))
-        related = checker.related(value.get("related"))
-        extra = {
-            k: v for k, v in value.items() if k not in ARTICLE_KEYS and k not in RECORD_ONLY_KEYS
-        }
-        article.extra = checker.jsonable(extra, ())
+        try:
+            article, topics, related = _validate(value, root, offset)
+        except RecordError:
+            if root is not None:
+                raise
+            # The fast parser keeps no positions: parse again to say on which line.
+            value, root = yamldoc.load(yaml_text, offset, fast=False)
+            article, topics, related = _validate(value, root, offset)
     except RecordError as exc:
         raise exc.located(source) from None
     return Record(
@@ -172,6 +165,24 @@ def parse_record(data: bytes, source: str = "<record>") -> Record:
         topics=topics,
         related=related,
     )
+
+
+def _validate(value: Any, root: Any, offset: int) -> tuple[Article, list[str], list[Article]]:
+    if value is None:
+        raise RecordError("front matter is empty", line=1)
+    if not isinstance(value, dict):
+        line = yamldoc.locate(root, ())
+        raise RecordError(
+            f"front matter must be a mapping of fields, not {_kind(value)}",
+            line=None if line is None else line + offset,
+        )
+    checker = _Checker(root, offset)
+    article = checker.article(value, ())
+    topics = checker.topics(value.get("topics"))
+    related = checker.related(value.get("related"))
+    extra = {k: v for k, v in value.items() if k not in ARTICLE_KEYS and k not in RECORD_ONLY_KEYS}
+    article.extra = checker.jsonable(extra, ())
+    return article, topics, related
 
 
 def _kind(value: Any) -> str:

@@ -16,6 +16,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from . import yamlfast
 from .errors import RecordError
 
 try:  # libyaml is ~8x faster; the pure-Python loader gives identical results.
@@ -156,12 +157,19 @@ def _syntax_error(exc: yaml.MarkedYAMLError, line_offset: int) -> RecordError:
     )
 
 
-def load(text: str, line_offset: int = 0) -> tuple[Any, Node | None]:
+def load(text: str, line_offset: int = 0, *, fast: bool = True) -> tuple[Any, Node | None]:
     """Parse one YAML document; return its value and its root node (for locating fields).
 
-    `line_offset` is added to reported line numbers so they count lines of the
-    whole file, not of the front-matter block.
+    With `fast`, rapidyaml reads the document when it can promise PyYAML's exact
+    result; the root node is then None (call again with fast=False to locate a
+    field). `line_offset` is added to reported line numbers so they count lines of
+    the whole file, not of the front-matter block.
     """
+    if fast and yamlfast.AVAILABLE:
+        try:
+            return yamlfast.load(text), None
+        except yamlfast.Declined:
+            pass
     has_aliases = _scan(text, line_offset)
     loader = _Loader(text)
     try:

@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("width", sa.Integer(), nullable=True),
         sa.Column("height", sa.Integer(), nullable=True),
         sa.Column("is_cached", sa.Boolean(), nullable=True),
-        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.Column("extra", sa.JSON(none_as_null=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_image")),
         sa.UniqueConstraint("url", name=op.f("uq_image_url")),
     )
@@ -80,7 +80,7 @@ def upgrade() -> None:
         sa.Column("cdn_amp_url", sa.Text(), nullable=True),
         sa.Column("provider_id", sa.Integer(), nullable=True),
         sa.Column("secured", sa.Text(), nullable=True),
-        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.Column("extra", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("is_stub", sa.Boolean(), nullable=False),
         sa.Column("source_file_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,198 @@
+"""A fast path for loading record YAML with rapidyaml, exactly equal to PyYAML or declined.
+
+rapidyaml parses about ten times faster than libyaml, but it reads YAML 1.2 and
+its JSON output forgets how a scalar was written, while PyYAML's safe loader (the
+reference) reads YAML 1.1, where a plain `yes`, `012` or `2020-08-17` is a bool,
+an int or a date. So:
+
+- anything whose meaning the two could disagree on is declined up front (tags,
+  anchors and aliases, merge keys, flow mappings, tabs, CRs, odd escapes and
+  characters PyYAML refuses), and the caller falls back to PyYAML;
+- the document is parsed by rapidyaml and emitted as JSON into a reused buffer
+  (rapidyaml 0.15's `emit_json_malloc` leaks; the in-place emitter does not);
+- every string that PyYAML would resolve to something else *if it were plain* is
+  looked up in the rapidyaml tree: if it was plain there, PyYAML's own resolver
+  and constructor give its value; quoted, it stays a string. Floats, duplicate
+  keys and keys that are not plainly strings are declined.
+
+`tests/test_yaml_fast.py` checks the result against PyYAML over generated
+documents and the corpus generator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+
+try:
+    import ryml
+except ImportError:  # rapidyaml is optional: without it everything goes through PyYAML
+    ryml = None
+
+AVAILABLE = ryml is not None
+
+
+class Declined(Exception):
+    """The fast path cannot promise PyYAML's result for this document."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_resolver = yaml.resolver.Resolver()
+_constructor = SafeConstructor()
+_FIRST = frozenset(ch for ch in _resolver.yaml_implicit_resolvers if ch)
+
+# Characters PyYAML's reader refuses, line breaks only YAML 1.1 knows, BOMs, tabs
+# and CRs (whose handling differs in corners between the two parsers).
+_UNSAFE_CHARS = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+)
+# Node properties and indicators whose YAML 1.1/1.2 readings can differ, where a
+# node can start: tags, anchors, aliases, reserved characters, block scalars,
+# complex keys, directives, flow mappings. A cheap search for the characters runs
+# first, since most records have none of them.
+_INDICATOR_CHARS = re.compile(r"[!&*@`%|>?{}]")
+_UNSAFE_SYNTAX = re.compile(r"(?:^|[\s\[\]{},])[!&*@`%|>?{}]", re.MULTILINE)
+# Escapes other than \" \\ \/ \n \t \r: their decoding is where parsers drift.
+_UNSAFE_ESCAPE = re.compile(r'\\[^"\\/ntr]')
+
+_buffer = bytearray(64 * 1024)
+_quiet_stderr = False
+
+
+def silence_stderr() -> None:
+    """Call in worker processes: rapidyaml prints parse errors on fd 2 before raising."""
+    global _quiet_stderr
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    _quiet_stderr = True
+
+
+def _parse(data: bytes) -> Any:
+    if _quiet_stderr:
+        return ryml.parse_in_arena(data)
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        return ryml.parse_in_arena(data)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _emit_json(tree: Any) -> bytes:
+    global _buffer
+    root = tree.root_id()
+    failed, size = ryml.emit_json_to_substr(tree, root, _buffer)
+    if failed:
+        _buffer = bytearray(max(size, 2 * len(_buffer)))
+        failed, size = ryml.emit_json_to_substr(tree, root, _buffer)
+    return bytes(memoryview(_buffer)[:size])
+
+
+def _decline(*_args: Any) -> Any:
+    raise Declined
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise Declined  # duplicate key: PyYAML (strict) names it
+    return result
+
+
+_IMPLICIT = {ch: tuple(rules) for ch, rules in _resolver.yaml_implicit_resolvers.items() if ch}
+_plain_keys: set[str] = set()
+
+
+def _plain_tag(text: str) -> str:
+    """The tag PyYAML's resolver gives `text` as a plain scalar (Resolver.resolve, inlined)."""
+    if not text:
+        return "tag:yaml.org,2002:null"
+    for tag, pattern in _IMPLICIT.get(text[0], ()):
+        if pattern.match(text):
+            return tag
+    return _STR
+
+
+def _collect(
+    value: Any, path: tuple[Any, ...], found: list[tuple[tuple[Any, ...], Any, Any]]
+) -> None:
+    """Find the strings PyYAML would read as something else if they were plain."""
+    items: Any = value.items() if type(value) is dict else enumerate(value)
+    for key, item in items:
+        if type(key) is str and key not in _plain_keys:
+            if _plain_tag(key) != _STR:
+                raise Declined
+            if len(_plain_keys) < 10_000:
+                _plain_keys.add(key)
+        kind = type(item)
+        if kind is str:
+            if not item or (item[0] in _FIRST and _plain_tag(item) != _STR):
+                found.append(((*path, key), value, key))
+        elif kind is dict or kind is list:
+            _collect(item, (*path, key), found)
+
+
+def _node(tree: Any, path: tuple[Any, ...]) -> int:
+    node = tree.root_id()
+    for step in path:
+        node = (
+            tree.find_child(node, step.encode("utf-8"))
+            if isinstance(step, str)
+            else tree.child(node, step)
+        )
+    return node
+
+
+def _plain_value(text: str) -> Any:
+    tag = _plain_tag(text)
+    construct = SafeConstructor.yaml_constructors.get(tag)
+    if construct is None:
+        raise Declined  # e.g. a plain "=": PyYAML has no constructor and errors
+    return construct(_constructor, ScalarNode(tag, text))
+
+
+def load(text: str) -> dict[str, Any]:
+    """PyYAML's safe-load result for a mapping document, or Declined."""
+    if ryml is None or _UNSAFE_CHARS.search(text) or "<<" in text:
+        raise Declined
+    if text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
+        raise Declined  # document markers: one document per record
+    if _INDICATOR_CHARS.search(text) and _UNSAFE_SYNTAX.search(text):
+        raise Declined
+    if "\\" in text and _UNSAFE_ESCAPE.search(text):
+        raise Declined
+    data = text.encode("utf-8")
+    try:
+        tree = _parse(data)
+        emitted = _emit_json(tree)
+        value = json.loads(
+            emitted, object_pairs_hook=_pairs, parse_float=_decline, parse_constant=_decline
+        )
+    except Declined:
+        raise
+    except Exception:  # parse errors, depth limits: PyYAML gives the message
+        raise Declined from None
+    if not isinstance(value, dict):
+        raise Declined
+    found: list[tuple[tuple[Any, ...], Any, Any]] = []
+    try:
+        _collect(value, (), found)
+    except RecursionError:
+        raise Declined from None
+    for path, container, key in found:
+        node = _node(tree, path)
+        if node == ryml.NONE:
+            raise Declined
+        if not tree.is_val_quoted(node):
+            container[key] = _plain_value(container[key])
+    return value
