@@ -56,8 +56,16 @@ def _db(ctx: click.Context) -> str:
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--strict", is_flag=True, help="Stop at the first bad file and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Parser processes (default: one per core; 1 parses in this process).",
+)
 @click.pass_context
-def import_command(ctx: click.Context, paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
+def import_command(
+    ctx: click.Context, paths: tuple[str, ...], strict: bool, quiet: bool, workers: int | None
+) -> None:
     """Import record files and folders of them (- reads one record from stdin).
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
@@ -66,7 +74,7 @@ def import_command(ctx: click.Context, paths: tuple[str, ...], strict: bool, qui
         raise click.UsageError("- (stdin) can be given only once")
     archive = database.open_archive(_db(ctx))
     try:
-        importer = Importer(archive, strict=strict)
+        importer = Importer(archive, strict=strict, workers=workers)
         report_error: Callable[[RecordError], None] = lambda e: click.echo(  # noqa: E731
             f"rejected: {e}", err=True
         )

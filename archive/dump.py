@@ -43,7 +43,7 @@ def dump(archive: Archive, folder: str, *, force: bool = False,
     with archive.connect() as conn:
         for article_id, path, sha256, text in conn.execute(query).yield_per(500):
             name = _file_name(path, sha256)
-            if name in used:
+            while name in used:  # the id makes it unique, unless a real file has that name
                 name = f"{article_id}_{name}"
             used.add(name)
             destination = target / name

@@ -21,6 +21,10 @@ class RecordError(ArchiveError):
         self.field = field
         self.line = line
 
+    def __reduce__(self) -> tuple:
+        # Errors travel back from parser processes: keep every part, not just args.
+        return (_rebuild_record_error, (self.reason, self.source, self.field, self.line))
+
     def located(self, source: str) -> RecordError:
         self.source = source
         return self
@@ -31,6 +35,12 @@ class RecordError(ArchiveError):
             where += f":{self.line}"
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{field} {self.reason}"
+
+
+def _rebuild_record_error(
+    reason: str, source: str, field: str | None, line: int | None
+) -> RecordError:
+    return RecordError(reason, source=source, field=field, line=line)
 
 
 class UsageError(ArchiveError):

@@ -1,50 +1,46 @@
-"""Import record files: find them, skip what is already in, and write each one atomically.
+"""Import record files: find them, skip what is already in, parse in parallel, write in batches.
 
-Each file is written inside its own SAVEPOINT, so a file that fails half-way leaves
-nothing behind; files are committed in batches so a killed import keeps every
-batch it finished, and running it again picks up where it stopped (finished files
-are recognised by their content hash and skipped without parsing).
+The pipeline: this process walks the paths, reads each file and hashes it; files
+whose content is already in the archive are skipped without parsing. The rest go,
+a chunk at a time, to parser processes (records.parse_record), and come back in
+order to this process, the only writer, which applies each chunk in one savepoint
+(writer.write_batch) and commits it.
+
+All or nothing per file: a file that fails to parse or validate is reported and
+left out; if writing a chunk fails on a constraint, the chunk is rolled back and
+retried one file at a time, so only the offending file is rejected. A killed
+import keeps every committed chunk, and running it again completes the work
+(finished files are recognised by their content hash).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from . import identity, models
+from . import yamlfast
 from .database import Archive
 from .errors import ArchiveError, RecordError, UsageError
-from .records import Article, Image, Provider, Record, content_hash, parse_record
+from .records import Record, content_hash, parse_record
+from .writer import Catalog, FileOutcome, write_batch
 
 RECORD_SUFFIXES = (".md", ".txt", ".yaml", ".yml")
 STDIN = "-"
 BATCH_FILES = 500
+# Chunks parsed ahead of the writer: enough to keep both parsers busy, few enough
+# that memory stays flat.
+PREFETCH = 4
 # The summary keeps the first messages only: a million bad files must not cost memory.
 MAX_KEPT_ERRORS = 1000
-
-_article = models.Article.__table__
-_article_url = models.ArticleUrl.__table__
-_article_topic = models.ArticleTopic.__table__
-_article_image = models.ArticleImage.__table__
-_related = models.RelatedLink.__table__
-_provider = models.Provider.__table__
-_topic = models.Topic.__table__
-_image = models.Image.__table__
-_source = models.SourceFile.__table__
-
-# Article columns a record states; the rest (id, is_stub, source_file_id) are ours.
-_FIELDS = (
-    "url", "title", "excerpt", "category", "type", "published_at", "quality", "heat",
-    "published", "amp_url", "cdn_amp_url", "secured",
-)  # fmt: skip
 
 
 @dataclass
@@ -63,6 +59,16 @@ class ImportSummary:
     @property
     def exit_code(self) -> int:
         return 1 if self.rejected else 0
+
+    def add(self, outcome: FileOutcome, updated: bool) -> None:
+        if updated:
+            self.updated += 1
+        else:
+            self.new += 1
+        self.articles_added += outcome.articles
+        self.providers_added += outcome.providers
+        self.topics_added += outcome.topics
+        self.images_added += outcome.images
 
 
 class StrictAbort(ArchiveError):
@@ -114,17 +120,82 @@ def read_source(path: str) -> bytes:
         raise RecordError(f"cannot read file: {exc.strerror}", source=path) from None
 
 
-class Importer:
-    """Writes records into an open archive. Usable without the CLI:
+def parse_many(items: list[tuple[str, bytes]]) -> list[Record | RecordError]:
+    """Parse a chunk of files (runs in a parser process)."""
+    results: list[Record | RecordError] = []
+    for path, data in items:
+        try:
+            record = parse_record(data, source=path)
+        except RecordError as error:
+            results.append(error)
+            continue
+        # The writer already holds the bytes: don't ship the text back through a pipe.
+        record.text = None  # type: ignore[assignment]
+        results.append(record)
+    return results
 
-    with open_archive("news.db") as archive: Importer(archive).run(["data/"])
+
+class _Done:
+    """A finished result with the interface of multiprocessing's AsyncResult."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def get(self) -> Any:
+        return self.value
+
+
+class _Parsers:
+    """Parses chunks in worker processes, or in this process for small imports."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: Any = None
+        self.submitted = 0
+
+    def submit(self, items: list[tuple[str, bytes]]) -> Any:
+        self.submitted += 1
+        # The first chunk is parsed here: small imports never pay for starting processes.
+        if self.workers <= 1 or self.submitted == 1 or not items:
+            return _Done(parse_many(items))
+        if self.pool is None:
+            context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            self.pool = context.Pool(self.workers, initializer=yamlfast.silence_stderr)
+        return self.pool.apply_async(parse_many, (items,))
+
+    def close(self, *, wait: bool) -> None:
+        if self.pool is not None:
+            if wait:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+@dataclass
+class _Chunk:
+    # Per file, in order: (path, sha256 or None if unreadable, index into the parsed
+    # results or None if the content is already in the archive).
+    order: list[tuple[str, str | None, int | None]]
+    parsed: Any  # result of _Parsers.submit: list[Record | RecordError]
+    failures: dict[str, RecordError]
+    contents: list[bytes]  # of the parsed files, by the same index
+
+
+class Importer:
+    """Writes record files into an open archive. Usable without the CLI:
+
+    archive = open_archive("news.db"); Importer(archive).run(["data/"]); archive.close()
     """
 
-    def __init__(self, archive: Archive, *, strict: bool = False) -> None:
+    def __init__(
+        self, archive: Archive, *, strict: bool = False, workers: int | None = None
+    ) -> None:
         self.archive = archive
         self.strict = strict
-        self._providers: dict[str, int] = {}
-        self._topics: dict[str, int] = {}
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self.catalog = Catalog()
 
     def run(
         self,
@@ -134,299 +205,227 @@ class Importer:
         on_error: Callable[[RecordError], None] | None = None,
     ) -> ImportSummary:
         summary = ImportSummary()
+        self._on_file = on_file or (lambda _path: None)
+        self._on_error = on_error or (lambda _error: None)
+        parsers = _Parsers(self.workers)
+        finished = False
         with self.archive.writer() as conn:
             transaction = conn.begin()
-            self._load_maps(conn)
-            pending = 0
             try:
-                for path in find_record_files(paths):
-                    summary.files_seen += 1
-                    try:
-                        self._import_file(conn, path, summary)
-                    except RecordError as error:
-                        summary.rejected += 1
-                        if len(summary.errors) < MAX_KEPT_ERRORS:
-                            summary.errors.append(str(error))
-                        if on_error:
-                            on_error(error)
-                        if self.strict:
-                            raise StrictAbort(
-                                f"stopped at the first bad file (--strict); nothing from this run "
-                                f"was written: {error}"
-                            ) from None
-                    if on_file:
-                        on_file(path)
-                    pending += 1
-                    if pending >= BATCH_FILES and not self.strict:
-                        transaction.commit()
-                        transaction = conn.begin()
-                        pending = 0
+                pending: deque[_Chunk] = deque()
+                in_flight = _InFlight()
+                for paths_chunk in _chunked(find_record_files(paths), BATCH_FILES):
+                    pending.append(self._submit(conn, paths_chunk, parsers, in_flight, summary))
+                    if len(pending) > PREFETCH:
+                        self._write(conn, pending.popleft(), in_flight, summary)
+                        if not self.strict:
+                            transaction.commit()
+                            transaction = conn.begin()
+                while pending:
+                    self._write(conn, pending.popleft(), in_flight, summary)
                 transaction.commit()
+                finished = True
             except BaseException:
                 transaction.rollback()
-                self._providers.clear()
-                self._topics.clear()
+                self.catalog.forget()
                 raise
+            finally:
+                parsers.close(wait=finished)
+            self._after_import(conn, summary)
         return summary
 
-    def _load_maps(self, conn: Connection) -> None:
-        self._providers = dict(conn.execute(select(_provider.c.key, _provider.c.id)).all())
-        self._topics = dict(conn.execute(select(_topic.c.key, _topic.c.id)).all())
+    def _submit(
+        self,
+        conn: Connection,
+        paths: list[str],
+        parsers: _Parsers,
+        in_flight: _InFlight,
+        summary: ImportSummary,
+    ) -> _Chunk:
+        read: list[tuple[str, str | None]] = []
+        contents: dict[str, bytes] = {}
+        failures: dict[str, RecordError] = {}
+        for path in paths:
+            summary.files_seen += 1
+            try:
+                data = read_source(path)
+            except RecordError as error:
+                failures[path] = error
+                read.append((path, None))
+                continue
+            digest = content_hash(data)
+            read.append((path, digest))
+            contents.setdefault(digest, data)
+        latest = _latest_hashes(conn, [path for path, digest in read if digest is not None])
+        imported = _imported_hashes(conn, list(contents))
+        order: list[tuple[str, str | None, int | None]] = []
+        to_parse: list[tuple[str, bytes]] = []
+        for path, digest in read:
+            index = None
+            if digest is not None and not in_flight.unchanged(path, digest, latest, imported):
+                in_flight.add(path, digest)
+                index = len(to_parse)
+                to_parse.append((path, contents[digest]))
+            order.append((path, digest, index))
+        return _Chunk(order, parsers.submit(to_parse), failures, [data for _, data in to_parse])
 
-    def _import_file(self, conn: Connection, path: str, summary: ImportSummary) -> None:
-        data = read_source(path)
-        digest = content_hash(data)
-        already = conn.execute(
-            select(exists().where(_source.c.sha256 == digest, _source.c.status != "rejected"))
-        ).scalar()
-        if already:
-            summary.unchanged += 1
-            return
-        record = parse_record(data, source=path)
-        known_path = (
-            path != STDIN and conn.execute(select(exists().where(_source.c.path == path))).scalar()
-        )
+    def _write(
+        self, conn: Connection, chunk: _Chunk, in_flight: _InFlight, summary: ImportSummary
+    ) -> None:
+        parsed = chunk.parsed.get()
+        records: list[Record] = []
+        for path, digest, index in chunk.order:
+            result = chunk.failures.get(path) if digest is None else None
+            if index is not None:
+                result = parsed[index]
+                if isinstance(result, Record):
+                    result.text = chunk.contents[index].decode("utf-8")
+            if isinstance(result, RecordError):
+                self._reject(result, summary)
+            elif result is None:
+                summary.unchanged += 1
+            else:
+                records.append(result)
+        known = _known_paths(conn, [r.source for r in records])
+        for record, outcome in zip(records, self._write_records(conn, records, known), strict=True):
+            if isinstance(outcome, RecordError):
+                self._reject(outcome, summary)
+            else:
+                summary.add(outcome, record.source in known)
+        for path, digest, index in chunk.order:
+            if index is not None:
+                in_flight.discard(path, digest)  # type: ignore[arg-type]
+            self._on_file(path)
+
+    def _write_records(
+        self, conn: Connection, records: list[Record], known: set[str]
+    ) -> list[FileOutcome | RecordError]:
+        if not records:
+            return []
         savepoint = conn.begin_nested()
-        # The counters are only believed once the file's savepoint is released.
-        before = (len(self._providers), len(self._topics))
-        counts = _Counts()
         try:
-            source_id = conn.execute(
-                insert(_source).values(
-                    path=path,
-                    sha256=digest,
-                    size=record.size,
-                    imported_at=dt.datetime.now(dt.timezone.utc),
-                    status="updated" if known_path else "new",
-                    text=record.text,
-                )
-            ).inserted_primary_key[0]
-            _RecordWriter(conn, self, source_id, counts).write(record)
+            outcomes: list[FileOutcome | RecordError] = list(
+                write_batch(conn, self.catalog, records, known)
+            )
             savepoint.commit()
+            return outcomes
+        except IntegrityError as exc:
+            savepoint.rollback()
+            self.catalog.forget()
+            if len(records) == 1:
+                return [
+                    RecordError(
+                        f"could not be written: {_db_reason(exc)}", source=records[0].source
+                    )
+                ]
+            # Find the file that broke the chunk: retry one file at a time.
+            results: list[FileOutcome | RecordError] = []
+            for record in records:
+                results += self._write_records(conn, [record], known)
+            return results
         except SQLAlchemyError as exc:
             savepoint.rollback()
-            self._forget_since(before)
-            raise RecordError(f"could not be written: {_db_reason(exc)}", source=path) from None
-        except BaseException:
-            savepoint.rollback()
-            self._forget_since(before)
-            raise
-        if known_path:
-            summary.updated += 1
-        else:
-            summary.new += 1
-        summary.articles_added += counts.articles
-        summary.images_added += counts.images
-        summary.providers_added += len(self._providers) - before[0]
-        summary.topics_added += len(self._topics) - before[1]
+            self.catalog.forget()
+            raise ArchiveError(
+                f"could not write to the archive: {_db_reason(exc)}; files already imported are kept"
+            ) from None
 
-    def _forget_since(self, before: tuple[int, int]) -> None:
-        """Drop ids cached during a rolled-back file: those rows no longer exist."""
-        for cache, size in ((self._providers, before[0]), (self._topics, before[1])):
-            for key in list(cache)[size:]:
-                del cache[key]
+    def _reject(self, error: RecordError, summary: ImportSummary) -> None:
+        summary.rejected += 1
+        if len(summary.errors) < MAX_KEPT_ERRORS:
+            summary.errors.append(str(error))
+        self._on_error(error)
+        if self.strict:
+            raise StrictAbort(
+                f"stopped at the first bad file (--strict); nothing from this run was written: {error}"
+            )
+
+    def _after_import(self, conn: Connection, summary: ImportSummary) -> None:
+        """Refresh the query planner's statistics after imports that added a lot."""
+        if summary.new + summary.updated >= 1000 and conn.dialect.name == "sqlite":
+            # SQLite-specific: cheap, and only re-analyzes tables whose size changed a lot.
+            conn.exec_driver_sql("PRAGMA optimize")
+
+
+class _InFlight:
+    """Files sent to be parsed but not written yet, so the database cannot know them."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, str] = {}
+        self.hashes: dict[str, int] = {}
+
+    def unchanged(self, path: str, digest: str, latest: dict[str, str], imported: set[str]) -> bool:
+        """A file is unchanged when its path last brought this content, or (for a path
+        never imported) when another file already brought it: a copy.
+
+        So a file edited back to an earlier version is applied again, while two
+        files about the same article do not take turns on every re-import.
+        """
+        last = self.paths.get(path) or latest.get(path)
+        if last is not None:
+            return last == digest
+        return digest in imported or digest in self.hashes
+
+    def add(self, path: str, digest: str) -> None:
+        self.paths[path] = digest
+        self.hashes[digest] = self.hashes.get(digest, 0) + 1
+
+    def discard(self, path: str, digest: str) -> None:
+        if self.paths.get(path) == digest:
+            del self.paths[path]
+        count = self.hashes.get(digest, 0) - 1
+        if count > 0:
+            self.hashes[digest] = count
+        else:
+            self.hashes.pop(digest, None)
+
+
+def _chunked(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _in_query(conn: Connection, sql: str, values: list[str]) -> set[str]:
+    found: set[str] = set()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        query = sql.format(marks=", ".join([mark] * len(chunk)))
+        found.update(row[0] for row in conn.exec_driver_sql(query, tuple(chunk)))
+    return found
+
+
+def _imported_hashes(conn: Connection, digests: list[str]) -> set[str]:
+    return _in_query(conn, "SELECT sha256 FROM source_file WHERE sha256 IN ({marks})", digests)
+
+
+def _latest_hashes(conn: Connection, paths: list[str]) -> dict[str, str]:
+    """The content each path brought the last time it was imported."""
+    latest: dict[str, str] = {}
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        marks = ", ".join([mark] * len(chunk))
+        rows = conn.exec_driver_sql(
+            "SELECT path, sha256 FROM source_file WHERE id IN"
+            f" (SELECT max(id) FROM source_file WHERE path IN ({marks}) GROUP BY path)",
+            tuple(chunk),
+        )
+        latest.update(rows.all())
+    return latest
+
+
+def _known_paths(conn: Connection, paths: list[str]) -> set[str]:
+    real = [p for p in paths if p != STDIN]
+    return _in_query(conn, "SELECT DISTINCT path FROM source_file WHERE path IN ({marks})", real)
 
 
 def _db_reason(exc: SQLAlchemyError) -> str:
     text = str(getattr(exc, "orig", None) or exc)
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-@dataclass
-class _Counts:
-    articles: int = 0
-    images: int = 0
-
-
-class _RecordWriter:
-    """Writes one parsed record's rows. Lives for one file."""
-
-    def __init__(self, conn: Connection, importer: Importer, source_id: int, counts: _Counts):
-        self.conn = conn
-        self.importer = importer
-        self.source_id = source_id
-        self.counts = counts
-
-    def write(self, record: Record) -> None:
-        own = record.article
-        values = self._article_values(own)
-        values.update(body=record.body, extra=own.extra or None, is_stub=False)
-        values["source_file_id"] = self.source_id
-        found = self._find_article(own.url_keys)
-        if found is None:
-            article_id = self._insert_article(values)
-            old_targets: list[int] = []
-        else:
-            article_id = found[0]
-            # The article's own record is the authority on it: replace what any
-            # earlier record (its own or a related entry) said.
-            old_targets = list(
-                self.conn.execute(
-                    select(_related.c.related_article_id).where(_related.c.article_id == article_id)
-                ).scalars()
-            )
-            self.conn.execute(update(_article).where(_article.c.id == article_id).values(values))
-            for table in (_article_topic, _article_image, _related):
-                self.conn.execute(delete(table).where(table.c.article_id == article_id))
-        self._claim_urls(article_id, own.url_keys)
-        self._link_topics(article_id, record.topics)
-        self._link_images(article_id, own.images)
-        links = []
-        for position, entry in enumerate(record.related):
-            links.append(
-                {"article_id": article_id, "position": position,
-                 "related_article_id": self._related_article(entry)}
-            )  # fmt: skip
-        if links:
-            self.conn.execute(insert(_related), links)
-        self._drop_orphan_stubs(set(old_targets) - {link["related_article_id"] for link in links})
-
-    def _article_values(self, article: Article) -> dict[str, Any]:
-        values = {name: getattr(article, name) for name in _FIELDS}
-        values["provider_id"] = self._provider_id(article.provider)
-        return values
-
-    def _find_article(self, keys: list[str]) -> tuple[int, bool] | None:
-        rows = dict(
-            self.conn.execute(
-                select(_article_url.c.url_key, _article_url.c.article_id).where(
-                    _article_url.c.url_key.in_(keys)
-                )
-            ).all()
-        )
-        for key in keys:  # the webUrl's key first: it is the article's identity
-            if key in rows:
-                article_id = rows[key]
-                is_stub = self.conn.execute(
-                    select(_article.c.is_stub).where(_article.c.id == article_id)
-                ).scalar_one()
-                return article_id, bool(is_stub)
-        return None
-
-    def _insert_article(self, values: dict[str, Any]) -> int:
-        self.counts.articles += 1
-        return self.conn.execute(insert(_article).values(values)).inserted_primary_key[0]
-
-    def _claim_urls(self, article_id: int, keys: list[str]) -> None:
-        """Point the URL keys no other article holds yet at this article."""
-        taken = set(
-            self.conn.execute(
-                select(_article_url.c.url_key).where(_article_url.c.url_key.in_(keys))
-            ).scalars()
-        )
-        free = [{"url_key": k, "article_id": article_id} for k in keys if k not in taken]
-        if free:
-            self.conn.execute(insert(_article_url), free)
-
-    def _related_article(self, entry: Article) -> int:
-        found = self._find_article(entry.url_keys)
-        if found is None:
-            values = self._article_values(entry)
-            values.update(extra=entry.extra or None, is_stub=True, source_file_id=self.source_id)
-            article_id = self._insert_article(values)
-            self._claim_urls(article_id, entry.url_keys)
-            self._link_images(article_id, entry.images)
-            return article_id
-        article_id, is_stub = found
-        if is_stub:
-            self._fill_stub(article_id, entry)
-        return article_id
-
-    def _fill_stub(self, article_id: int, entry: Article) -> None:
-        """A later related entry only fills in what earlier ones left empty."""
-        current = self.conn.execute(select(_article).where(_article.c.id == article_id)).one()
-        offered = self._article_values(entry)
-        offered["extra"] = entry.extra or None
-        missing = {
-            name: value
-            for name, value in offered.items()
-            if value is not None and getattr(current, name) is None
-        }
-        if missing:
-            self.conn.execute(update(_article).where(_article.c.id == article_id).values(missing))
-        self._claim_urls(article_id, entry.url_keys)
-        has_images = self.conn.execute(
-            select(exists().where(_article_image.c.article_id == article_id))
-        ).scalar()
-        if not has_images:
-            self._link_images(article_id, entry.images)
-
-    def _drop_orphan_stubs(self, candidates: set[int]) -> None:
-        """Stubs that a replaced record named and nothing names any more."""
-        for article_id in candidates:
-            orphan = self.conn.execute(
-                select(_article.c.id).where(
-                    _article.c.id == article_id,
-                    _article.c.is_stub.is_(True),
-                    ~exists().where(_related.c.related_article_id == article_id),
-                )
-            ).scalar()
-            if orphan is not None:
-                self.conn.execute(delete(_article).where(_article.c.id == article_id))
-
-    def _provider_id(self, provider: Provider | None) -> int | None:
-        if provider is None:
-            return None
-        cache = self.importer._providers
-        provider_id = cache.get(provider.key)
-        if provider_id is None:
-            provider_id = self.conn.execute(
-                insert(_provider).values(
-                    key=provider.key, name=provider.name, domain=provider.domain
-                )
-            ).inserted_primary_key[0]
-            cache[provider.key] = provider_id
-        elif provider.name or provider.domain:
-            # Keep the first display name and domain; fill them in when first seen without.
-            self.conn.execute(
-                update(_provider)
-                .where(_provider.c.id == provider_id)
-                .values(
-                    name=func.coalesce(_provider.c.name, provider.name),
-                    domain=func.coalesce(_provider.c.domain, provider.domain),
-                )
-            )
-        return provider_id
-
-    def _link_topics(self, article_id: int, names: list[str]) -> None:
-        cache = self.importer._topics
-        rows, seen = [], set()
-        for name in names:
-            key = identity.topic_key(name)
-            topic_id = cache.get(key)
-            if topic_id is None:
-                topic_id = self.conn.execute(
-                    insert(_topic).values(key=key, name=name)
-                ).inserted_primary_key[0]
-                cache[key] = topic_id
-            if topic_id not in seen:
-                seen.add(topic_id)
-                rows.append({"article_id": article_id, "topic_id": topic_id, "position": len(rows)})
-        if rows:
-            self.conn.execute(insert(_article_topic), rows)
-
-    def _link_images(self, article_id: int, images: list[Image]) -> None:
-        rows = [
-            {"article_id": article_id, "position": position, "image_id": self._image_id(image)}
-            for position, image in enumerate(images)
-        ]
-        if rows:
-            self.conn.execute(insert(_article_image), rows)
-
-    def _image_id(self, image: Image) -> int:
-        row = self.conn.execute(select(_image).where(_image.c.url == image.url)).first()
-        offered = {
-            "width": image.width,
-            "height": image.height,
-            "is_cached": image.is_cached,
-            "extra": image.extra or None,
-        }
-        if row is None:
-            self.counts.images += 1
-            return self.conn.execute(
-                insert(_image).values(url=image.url, **offered)
-            ).inserted_primary_key[0]
-        missing = {k: v for k, v in offered.items() if v is not None and getattr(row, k) is None}
-        if missing:
-            self.conn.execute(update(_image).where(_image.c.id == row.id).values(missing))
-        return row.id

@@ -39,15 +39,24 @@ ARTICLE_KEYS = {
 RECORD_ONLY_KEYS = {"topics", "related"}
 
 
+class _Compact:
+    """Pickle as (class, field values): records travel from parser processes in bulk."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple:
+        return (type(self), tuple(getattr(self, name) for name in self.__slots__))
+
+
 @dataclass(slots=True)
-class Provider:
+class Provider(_Compact):
     key: str
     name: str | None
     domain: str | None
 
 
 @dataclass(slots=True)
-class Image:
+class Image(_Compact):
     url: str
     width: int | None = None
     height: int | None = None
@@ -56,7 +65,7 @@ class Image:
 
 
 @dataclass(slots=True)
-class Article:
+class Article(_Compact):
     """The article fields a record (or one of its related entries) states."""
 
     url: str
@@ -78,7 +87,7 @@ class Article:
 
 
 @dataclass(slots=True)
-class Record:
+class Record(_Compact):
     source: str
     text: str
     sha256: str
@@ -239,7 +248,11 @@ class _Checker:
         raise self.fail(path, f"expected text, got {_kind(value)} {value!r}{hint}")
 
     def integer(self, value: Any, path: Path) -> int | None:
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not -(2**63) <= value < 2**63:  # what SQL databases hold in an integer column
+                raise self.fail(path, f"number out of range: {value}")
             return value
         raise self.fail(path, f"expected a whole number, got {_kind(value)} {value!r}")
 
@@ -265,7 +278,10 @@ class _Checker:
         # A time without an offset is taken as UTC, as the feeds we know write UTC.
         if stamp.tzinfo is None:
             return stamp.replace(tzinfo=dt.timezone.utc)
-        return stamp.astimezone(dt.timezone.utc)
+        try:
+            return stamp.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise self.fail(path, f"timestamp out of range: {value!r}") from None
 
     def mapping(self, value: Any, path: Path) -> Mapping[str, Any] | None:
         if value is None or isinstance(value, dict):

@@ -1,0 +1,473 @@
+"""Write batches of parsed records into the normalized tables, with a few bulk statements.
+
+Per batch, the rows already in the archive that the batch touches (articles by URL
+key, images by URL) are read with one query each; the records are then applied in
+order to a plan in memory (ids handed out from the tables' current maximum, which
+is safe because a writer holds SQLite's write lock for the whole transaction), and
+the plan is written with one `executemany` per table. That is what makes import
+fast; the rules (own record wins, first related entry wins, fill what is empty) live
+in `_Plan` and read like the per-record logic they implement.
+
+The statements are plain SQL in the driver's parameter style, built from the
+SQLModel tables, with the columns' own SQLAlchemy bind processors; nothing here is
+SQLite-specific except that explicit ids need the writer to hold the write lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from . import identity, models
+from .records import Article, Image, Provider, Record
+
+_article = models.Article.__table__
+_article_url = models.ArticleUrl.__table__
+_article_topic = models.ArticleTopic.__table__
+_article_image = models.ArticleImage.__table__
+_related = models.RelatedLink.__table__
+_provider = models.Provider.__table__
+_topic = models.Topic.__table__
+_image = models.Image.__table__
+_source = models.SourceFile.__table__
+
+# Article columns a record states (the rest: id, body, extra, is_stub, source_file_id).
+FIELDS = (
+    "url", "title", "excerpt", "category", "type", "published_at", "quality", "heat",
+    "published", "amp_url", "cdn_amp_url", "secured",
+)  # fmt: skip
+_FILLABLE = (*FIELDS, "provider_id", "extra")
+_IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
+
+
+@dataclass
+class FileOutcome:
+    """What one record did to the archive, for the import summary."""
+
+    articles: int = 0
+    images: int = 0
+    providers: int = 0
+    topics: int = 0
+
+
+class _Sql:
+    """Statements for one connection's dialect: placeholders and value conversion."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        dialect = conn.dialect
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
+        self._dialect = dialect
+
+    def columns(self, table: Table) -> list[str]:
+        return [c.name for c in table.columns]
+
+    def convert(
+        self, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> list[tuple]:
+        key = table.name + ":" + ",".join(names)
+        processors = self._processors.get(key)
+        if processors is None:
+            processors = []
+            for index, name in enumerate(names):
+                process = table.c[name].type._cached_bind_processor(self._dialect)
+                if process is not None:
+                    processors.append((index, process))
+            self._processors[key] = processors
+        if not processors:
+            return [tuple(row) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for index, process in processors:
+                values[index] = process(values[index])
+            out.append(tuple(values))
+        return out
+
+    def insert(self, table: Table, names: Sequence[str], rows: list[Sequence[Any]]) -> None:
+        if rows:
+            sql = (
+                f"INSERT INTO {table.name} ({', '.join(names)}) "
+                f"VALUES ({', '.join([self.mark] * len(names))})"
+            )
+            self.conn.exec_driver_sql(sql, self.convert(table, names, rows))
+
+    def update(
+        self, table: Table, names: Sequence[str], rows: list[Sequence[Any]], *, fill: bool = False
+    ) -> None:
+        """UPDATE by id; each row is (values..., id). With `fill`, only NULL columns change."""
+        if not rows:
+            return
+        if fill:
+            sets = ", ".join(f"{n} = COALESCE({n}, {self.mark})" for n in names)
+        else:
+            sets = ", ".join(f"{n} = {self.mark}" for n in names)
+        sql = f"UPDATE {table.name} SET {sets} WHERE id = {self.mark}"
+        converted = self.convert(table, [*names, "id"], rows)
+        self.conn.exec_driver_sql(sql, converted)
+
+    def delete_where_in(self, table: Table, column: str, ids: Sequence[int]) -> None:
+        for chunk in _chunks(list(ids)):
+            marks = ", ".join([self.mark] * len(chunk))
+            self.conn.exec_driver_sql(
+                f"DELETE FROM {table.name} WHERE {column} IN ({marks})", tuple(chunk)
+            )
+
+    def select_in(self, sql: str, values: Iterable[Any]) -> list[tuple]:
+        """Run `sql` (with one `{in}` slot) for chunks of `values`; concatenate the rows."""
+        rows: list[tuple] = []
+        for chunk in _chunks(list(dict.fromkeys(values))):
+            marks = ", ".join([self.mark] * len(chunk))
+            rows += self.conn.exec_driver_sql(sql.format(marks=marks), tuple(chunk)).all()
+        return rows
+
+    def max_id(self, table: Table) -> int:
+        return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+class Catalog:
+    """Providers and topics by key, kept across batches (there are few of them)."""
+
+    def __init__(self) -> None:
+        self.providers: dict[str, list[Any]] = {}  # key -> [id, name, domain]
+        self.topics: dict[str, int] = {}
+        self._seen: tuple[int, int] | None = None
+
+    def refresh(self, sql: _Sql) -> None:
+        """Reload when another writer added rows since we last looked."""
+        seen = (sql.max_id(_provider), sql.max_id(_topic))
+        if seen == self._seen:
+            return
+        rows = sql.conn.exec_driver_sql("SELECT key, id, name, domain FROM provider").all()
+        self.providers = {key: [pid, name, domain] for key, pid, name, domain in rows}
+        self.topics = dict(sql.conn.exec_driver_sql("SELECT key, id FROM topic").all())
+        self._seen = seen
+
+    def forget(self) -> None:
+        self._seen = None
+
+
+@dataclass
+class _Ids:
+    article: int
+    image: int
+    source: int
+    provider: int
+    topic: int
+
+    def next(self, name: str) -> int:
+        value = getattr(self, name) + 1
+        setattr(self, name, value)
+        return value
+
+
+@dataclass
+class _ArticleState:
+    id: int
+    is_stub: bool
+    new: bool  # inserted by this batch
+    row: dict[str, Any] | None = None  # full row, for new articles and replaced ones
+    fill: dict[str, Any] = field(default_factory=dict)  # COALESCE update of an old stub
+    has_images: bool | None = None
+
+
+@dataclass
+class _ImageState:
+    id: int
+    new: bool
+    values: dict[str, Any]
+    dirty: bool = False
+
+
+class _Plan:
+    """A batch of records applied in memory, then written with bulk statements."""
+
+    def __init__(self, sql: _Sql, catalog: Catalog, records: list[Record]) -> None:
+        self.sql = sql
+        self.catalog = catalog
+        self.ids = _Ids(
+            article=sql.max_id(_article),
+            image=sql.max_id(_image),
+            source=sql.max_id(_source),
+            provider=sql.max_id(_provider),
+            topic=sql.max_id(_topic),
+        )
+        self.now = dt.datetime.now(dt.timezone.utc)
+        self.sources: list[tuple] = []
+        self.articles: dict[int, _ArticleState] = {}
+        self.url_keys: dict[str, int] = {}
+        self.new_url_keys: list[tuple[str, int]] = []
+        self.images: dict[str, _ImageState] = {}
+        self.new_providers: list[tuple] = []
+        self.filled_providers: dict[int, tuple] = {}
+        self.new_topics: list[tuple] = []
+        self.topic_links: dict[int, list[tuple]] = {}
+        self.image_links: dict[int, list[tuple]] = {}
+        self.related_links: dict[int, list[tuple]] = {}
+        self.replaced: set[int] = set()  # old articles whose links this batch rewrites
+        self.orphan_candidates: set[int] = set()
+        self._prefetch(records)
+
+    # --- reading what the batch touches -------------------------------------------
+
+    def _prefetch(self, records: list[Record]) -> None:
+        keys: list[str] = []
+        image_urls: list[str] = []
+        for record in records:
+            for entry in (record.article, *record.related):
+                keys += entry.url_keys
+                image_urls += [image.url for image in entry.images]
+        rows = self.sql.select_in(
+            "SELECT u.url_key, a.id, a.is_stub FROM article_url u"
+            " JOIN article a ON a.id = u.article_id WHERE u.url_key IN ({marks})",
+            keys,
+        )
+        for key, article_id, is_stub in rows:
+            self.url_keys[key] = article_id
+            if article_id not in self.articles:
+                self.articles[article_id] = _ArticleState(article_id, bool(is_stub), new=False)
+        rows = self.sql.select_in(
+            "SELECT url, id, width, height, is_cached, extra FROM image WHERE url IN ({marks})",
+            image_urls,
+        )
+        for url, image_id, width, height, is_cached, extra in rows:
+            values = {"width": width, "height": height, "is_cached": is_cached, "extra": extra}
+            self.images[url] = _ImageState(image_id, new=False, values=values)
+        stubs = [a.id for a in self.articles.values() if a.is_stub]
+        with_images = {
+            row[0]
+            for row in self.sql.select_in(
+                "SELECT DISTINCT article_id FROM article_image WHERE article_id IN ({marks})", stubs
+            )
+        }
+        for article_id in stubs:
+            self.articles[article_id].has_images = article_id in with_images
+
+    # --- applying records ---------------------------------------------------------
+
+    def add(self, record: Record, path_known: bool) -> FileOutcome:
+        outcome = FileOutcome()
+        source_id = self.ids.next("source")
+        self.sources.append(
+            (source_id, record.source, record.sha256, record.size, self.now,
+             "updated" if path_known else "new", None, record.text)
+        )  # fmt: skip
+        own = record.article
+        row = self._row(own, outcome)
+        row.update(
+            body=record.body, extra=own.extra or None, is_stub=False, source_file_id=source_id
+        )
+        state = self._find(own.url_keys)
+        if state is None:
+            state = self._new_article(row, outcome)
+        else:
+            self._forget_links(state.id)
+            if not state.new:
+                self.replaced.add(state.id)
+            state.row, state.is_stub, state.fill = row, False, {}
+        row["id"] = state.id
+        self._claim(state.id, own.url_keys)
+        self.topic_links[state.id] = self._topic_rows(state.id, record.topics, outcome)
+        self.image_links[state.id] = self._image_rows(state.id, own.images, outcome)
+        self.related_links[state.id] = [
+            (state.id, position, self._related(entry, source_id, outcome))
+            for position, entry in enumerate(record.related)
+        ]
+        return outcome
+
+    def _forget_links(self, article_id: int) -> None:
+        """A new own record replaces the links an earlier record gave the article."""
+        for links in (self.topic_links, self.image_links):
+            links.pop(article_id, None)
+        for _, _, target in self.related_links.pop(article_id, []):
+            self.orphan_candidates.add(target)
+
+    def _row(self, article: Article, outcome: FileOutcome) -> dict[str, Any]:
+        row = {name: getattr(article, name) for name in FIELDS}
+        row["provider_id"] = self._provider_id(article.provider, outcome)
+        return row
+
+    def _find(self, keys: list[str]) -> _ArticleState | None:
+        for key in keys:  # the webUrl's key first: it is the article's identity
+            article_id = self.url_keys.get(key)
+            if article_id is not None:
+                return self.articles[article_id]
+        return None
+
+    def _new_article(self, row: dict[str, Any], outcome: FileOutcome) -> _ArticleState:
+        state = _ArticleState(self.ids.next("article"), is_stub=row["is_stub"], new=True, row=row)
+        row["id"] = state.id
+        self.articles[state.id] = state
+        outcome.articles += 1
+        return state
+
+    def _claim(self, article_id: int, keys: list[str]) -> None:
+        for key in keys:
+            if key not in self.url_keys:
+                self.url_keys[key] = article_id
+                self.new_url_keys.append((key, article_id))
+
+    def _related(self, entry: Article, source_id: int, outcome: FileOutcome) -> int:
+        state = self._find(entry.url_keys)
+        if state is None:
+            row = self._row(entry, outcome)
+            row.update(body=None, extra=entry.extra or None, is_stub=True, source_file_id=source_id)
+            state = self._new_article(row, outcome)
+            state.has_images = bool(entry.images)
+            self._claim(state.id, entry.url_keys)
+            self.image_links[state.id] = self._image_rows(state.id, entry.images, outcome)
+            return state.id
+        if state.is_stub:
+            # Later related entries only fill in what earlier ones left empty.
+            offered = self._row(entry, outcome)
+            offered["extra"] = entry.extra or None
+            target = state.row if state.row is not None else state.fill
+            for name, value in offered.items():
+                if value is not None and target.get(name) is None:
+                    target[name] = value
+            self._claim(state.id, entry.url_keys)
+            if not state.has_images and entry.images:
+                state.has_images = True
+                self.image_links[state.id] = self._image_rows(state.id, entry.images, outcome)
+        return state.id
+
+    def _provider_id(self, provider: Provider | None, outcome: FileOutcome) -> int | None:
+        if provider is None:
+            return None
+        known = self.catalog.providers.get(provider.key)
+        if known is None:
+            provider_id = self.ids.next("provider")
+            self.catalog.providers[provider.key] = [provider_id, provider.name, provider.domain]
+            self.new_providers.append((provider_id, provider.key, provider.name, provider.domain))
+            outcome.providers += 1
+            return provider_id
+        provider_id, name, domain = known
+        # Keep the first display name and domain; fill them in when first seen without.
+        if (name is None and provider.name) or (domain is None and provider.domain):
+            known[1] = name or provider.name
+            known[2] = domain or provider.domain
+            self.filled_providers[provider_id] = (known[1], known[2], provider_id)
+        return provider_id
+
+    def _topic_rows(self, article_id: int, names: list[str], outcome: FileOutcome) -> list[tuple]:
+        rows, seen = [], set()
+        for name in names:
+            key = identity.topic_key(name)
+            topic_id = self.catalog.topics.get(key)
+            if topic_id is None:
+                topic_id = self.ids.next("topic")
+                self.catalog.topics[key] = topic_id
+                self.new_topics.append((topic_id, key, name))
+                outcome.topics += 1
+            if topic_id not in seen:
+                seen.add(topic_id)
+                rows.append((article_id, topic_id, len(rows)))
+        return rows
+
+    def _image_rows(
+        self, article_id: int, images: list[Image], outcome: FileOutcome
+    ) -> list[tuple]:
+        rows = []
+        for position, image in enumerate(images):
+            offered = {
+                "width": image.width,
+                "height": image.height,
+                "is_cached": image.is_cached,
+                "extra": image.extra or None,
+            }
+            state = self.images.get(image.url)
+            if state is None:
+                state = _ImageState(self.ids.next("image"), new=True, values=offered)
+                self.images[image.url] = state
+                outcome.images += 1
+            else:
+                for name, value in offered.items():
+                    if value is not None and state.values[name] is None:
+                        state.values[name] = value
+                        state.dirty = True
+            rows.append((article_id, position, state.id))
+        return rows
+
+    # --- writing ------------------------------------------------------------------
+
+    def flush(self) -> None:
+        sql = self.sql
+        sql.insert(_source, sql.columns(_source), self.sources)
+        sql.insert(_provider, ["id", "key", "name", "domain"], self.new_providers)
+        sql.update(_provider, ["name", "domain"], list(self.filled_providers.values()), fill=True)
+        sql.insert(_topic, ["id", "key", "name"], self.new_topics)
+
+        image_columns = ["width", "height", "is_cached", "extra"]
+        new_images, filled_images = [], []
+        for url, state in self.images.items():
+            values = [state.values[name] for name in image_columns]
+            if state.new:
+                new_images.append((state.id, url, *values))
+            elif state.dirty:
+                filled_images.append((*values, state.id))
+        sql.insert(_image, ["id", "url", *image_columns], new_images)
+        sql.update(_image, image_columns, filled_images, fill=True)
+
+        columns = sql.columns(_article)
+        new_rows, full_updates, fills = [], [], []
+        for state in self.articles.values():
+            if state.new:
+                new_rows.append([state.row[name] for name in columns])
+            elif state.row is not None:
+                full_updates.append([state.row[name] for name in columns[1:]] + [state.id])
+            elif state.fill:
+                fills.append([state.fill.get(name) for name in _FILLABLE] + [state.id])
+        sql.insert(_article, columns, new_rows)
+        sql.update(_article, list(_FILLABLE), fills, fill=True)
+        sql.update(_article, columns[1:], full_updates)
+        sql.insert(_article_url, ["url_key", "article_id"], self.new_url_keys)
+
+        if self.replaced:
+            old_targets = sql.select_in(
+                "SELECT related_article_id FROM related_link WHERE article_id IN ({marks})",
+                self.replaced,
+            )
+            self.orphan_candidates.update(target for (target,) in old_targets)
+            for table in (_article_topic, _article_image, _related):
+                sql.delete_where_in(table, "article_id", sorted(self.replaced))
+        for table, links, names in (
+            (_article_topic, self.topic_links, ["article_id", "topic_id", "position"]),
+            (_article_image, self.image_links, ["article_id", "position", "image_id"]),
+            (_related, self.related_links, ["article_id", "position", "related_article_id"]),
+        ):
+            sql.insert(table, names, [row for rows in links.values() for row in rows])
+        self._drop_orphan_stubs()
+
+    def _drop_orphan_stubs(self) -> None:
+        """Stubs that a replaced record named and that nothing names any more."""
+        if not self.orphan_candidates:
+            return
+        for chunk in _chunks(sorted(self.orphan_candidates)):
+            marks = ", ".join([self.sql.mark] * len(chunk))
+            self.sql.conn.exec_driver_sql(
+                f"DELETE FROM article WHERE id IN ({marks}) AND is_stub = {self.sql.mark}"
+                " AND NOT EXISTS (SELECT 1 FROM related_link r WHERE r.related_article_id = article.id)",
+                (*chunk, True),
+            )
+
+
+def write_batch(
+    conn: Connection, catalog: Catalog, records: list[Record], known_paths: set[str]
+) -> list[FileOutcome]:
+    """Apply `records` in order and write them; the caller owns the transaction."""
+    sql = _Sql(conn)
+    catalog.refresh(sql)
+    plan = _Plan(sql, catalog, records)
+    outcomes = [plan.add(record, record.source in known_paths) for record in records]
+    plan.flush()
+    return outcomes

@@ -1,0 +1,95 @@
+"""The parallel, chunked import gives the same archive as a plain one, file by file."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import DATA, write
+from sqlalchemy.exc import IntegrityError
+
+from archive import importer, writer
+
+
+def content(archive) -> dict[str, list[tuple]]:
+    """Every table, minus the import times that differ between runs."""
+    snapshot = archive.snapshot()
+    snapshot["source_file"] = sorted(
+        (row[1:4] + row[5:] for row in snapshot["source_file"]), key=repr
+    )
+    return snapshot
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    # Several chunks in flight, so worker processes, prefetch and ordering all run.
+    monkeypatch.setattr(importer, "BATCH_FILES", 2)
+    monkeypatch.setattr(importer, "PREFETCH", 2)
+
+
+def test_parallel_chunks_build_the_same_archive_as_one_process(tmp_path, archive, small_chunks):
+    from conftest import Archive
+
+    plain = Archive(tmp_path / "plain.db")
+    assert plain.run("import", "--workers", "1", str(DATA)).exit_code == 0
+    result = archive.run("import", "--workers", "2", str(DATA))
+    assert result.exit_code == 0, result.output
+    assert "13 seen, 13 new" in result.output
+    assert content(archive) == content(plain)
+
+
+def test_rejections_and_copies_are_counted_in_order_across_chunks(archive, records, small_chunks):
+    for name in ("a.md", "b.md", "c.md", "e.md", "g.md"):
+        write(records, name, f'---\nwebUrl: "https://example.com/{name}"\n---\n')
+    write(records, "d.md", "---\nwebUrl: https://example.com/d\nquality: high\n---\n")
+    shutil.copy(records / "a.md", records / "f.md")  # a copy, in a later chunk
+    result = archive.run("import", "--workers", "2", str(records))
+    assert result.exit_code == 1
+    assert "7 seen, 5 new, 0 updated, 1 unchanged, 1 rejected" in result.output
+    assert f"rejected: {records / 'd.md'}:3: quality:" in result.output
+    assert archive.count("article") == 5
+
+
+def test_a_chunk_that_fails_to_write_is_retried_file_by_file(archive, records, monkeypatch):
+    for name in ("a.md", "b.md", "c.md"):
+        write(records, name, f'---\nwebUrl: "https://example.com/{name}"\n---\n')
+    add = writer._Plan.add
+
+    def failing_add(self, record, path_known):
+        if record.source.endswith("b.md"):
+            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: simulated"))
+        return add(self, record, path_known)
+
+    monkeypatch.setattr(writer._Plan, "add", failing_add)
+    result = archive.run("import", str(records))
+    assert result.exit_code == 1
+    assert (
+        f"rejected: {records / 'b.md'}: could not be written: UNIQUE constraint failed"
+        in result.output
+    )
+    assert archive.rows("SELECT url FROM article ORDER BY url") == [
+        ("https://example.com/a.md",),
+        ("https://example.com/c.md",),
+    ]
+    assert archive.count("source_file") == 2
+
+
+def test_reverting_a_file_applies_it_again_but_rivals_do_not_take_turns(archive, records):
+    path = write(records, "a.md", '---\nwebUrl: "https://example.com/x"\ntitle: "X"\n---\n')
+    archive.run("import", str(records))
+    write(records, "a.md", '---\nwebUrl: "https://example.com/x"\ntitle: "Y"\n---\n')
+    archive.run("import", str(records))
+    write(records, "a.md", '---\nwebUrl: "https://example.com/x"\ntitle: "X"\n---\n')
+    result = archive.run("import", str(path))
+    assert "1 updated" in result.output
+    assert archive.value("SELECT title FROM article") == "X"
+
+    # Two files about the same article: the later one wins, and re-importing
+    # changes nothing (the earlier one is not applied again).
+    write(records, "b.md", '---\nwebUrl: "https://example.com/x"\ntitle: "B"\n---\n')
+    archive.run("import", str(records))
+    before = archive.snapshot()
+    result = archive.run("import", str(records))
+    assert "2 seen, 0 new, 0 updated, 2 unchanged" in result.output
+    assert archive.snapshot() == before
+    assert archive.value("SELECT title FROM article") == "B"
