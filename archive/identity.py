@@ -6,14 +6,16 @@ which rows merge: it needs a migration that recomputes the keys.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from ural import normalize_url
 
+# AMP cache URLs (https://www-x-com.cdn.ampproject.org/c/s/www.x.com/a) are the
+# redirects ural itself unwraps first (ural.infer_redirection), with this pattern.
+_AMP_CACHE = re.compile(r"\.ampproject\.org/[cv]/(?:s/)?", re.I)
 
-# Normalizing is the costliest step of parsing a record (about 25 µs a URL), and
-# popular articles recur in many records' related entries; the cache is bounded.
-@lru_cache(maxsize=32_768)
+
 def url_key(url: str) -> str:
     """The identity of an article URL.
 
@@ -21,6 +23,18 @@ def url_key(url: str) -> str:
     fragments, tracking parameters (utm_*, fbclid, gclid, ...), AMP wrappers,
     parameter order and a trailing slash.
     """
+    # Unwrapping the AMP cache URL here gives ural's own result, and turns the
+    # record's cdnAmpWebUrl into its ampWebUrl, whose key is usually cached already.
+    parts = _AMP_CACHE.split(url.strip(), 1)
+    if len(parts) > 1 and parts[1]:
+        return _normalized("https://" + parts[1])
+    return _normalized(url)
+
+
+# Normalizing is the costliest step of parsing a record (about 25 µs a URL), and
+# popular articles recur in many records' related entries; the cache is bounded.
+@lru_cache(maxsize=32_768)
+def _normalized(url: str) -> str:
     try:
         key = normalize_url(url.strip())
     except Exception as exc:  # ural raises assorted errors on malformed URLs

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +121,9 @@ def decode(data: bytes) -> str:
     return text
 
 
+_CLOSING = re.compile(r"\n---\r?(?=\n|$)")
+
+
 def split_front_matter(text: str) -> tuple[str, int, str | None]:
     """Return (yaml_text, line_offset, body).
 
@@ -129,21 +133,13 @@ def split_front_matter(text: str) -> tuple[str, int, str | None]:
     """
     content = text[1:] if text.startswith("\ufeff") else text
     first_end = content.find("\n")
-    first = content if first_end < 0 else content[:first_end]
-    if first.rstrip("\r") != "---" or first_end < 0:
+    if first_end < 0 or content[:first_end].rstrip("\r") != "---":
         return content, 0, None
-    start = first_end + 1
-    pos = start
-    while pos <= len(content):
-        end = content.find("\n", pos)
-        line = content[pos:] if end < 0 else content[pos:end]
-        if line.rstrip("\r") == "---":
-            body = "" if end < 0 else content[end + 1 :]
-            return content[start:pos], 1, body
-        if end < 0:
-            break
-        pos = end + 1
-    return content, 0, None
+    closing = _CLOSING.search(content, first_end)
+    if closing is None:
+        return content, 0, None
+    after = closing.end() + 1  # past the closing line's newline, if any
+    return content[first_end + 1 : closing.start() + 1], 1, content[after:]
 
 
 def parse_record(data: bytes, source: str = "<record>") -> Record:

@@ -1,0 +1,168 @@
+"""archive's benchmark: one run, one table, figures comparable between versions.
+
+    python benchmarks/run.py                     # N = 10,000 and 100,000
+    python benchmarks/run.py --sizes 1000        # quicker
+    python benchmarks/run.py --million           # adds N = 1,000,000
+
+Each figure is measured in this run on this machine; the import is also shown as
+a ratio of the practical limit (benchmarks/limit.py) measured in the same run, since
+absolute numbers move with the machine. Corpora are generated deterministically
+(benchmarks/generate.py) into --workdir and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+from limit import run_limit  # noqa: E402
+
+ARCHIVE = [sys.executable, "-m", "archive"]
+ROWS: list[tuple[str, str, float, str, str]] = []
+
+
+def report(metric: str, n: int | str, value: float, unit: str, ratio: float | None = None) -> None:
+    ROWS.append((metric, str(n), value, unit, "" if ratio is None else f"{ratio:.2f}"))
+    print(f"{metric:<44} {n!s:>9} {value:>12.1f} {unit:<11} {ROWS[-1][4]:>8}", flush=True)
+
+
+def corpus(workdir: Path, n: int) -> tuple[Path, int]:
+    folder = workdir / f"corpus-{n}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"# generating {n} records into {folder}", file=sys.stderr, flush=True)
+        generate(folder, n)
+        marker.write_text(str(n))
+    size = sum(f.stat().st_size for f in folder.rglob("*.md"))
+    return folder, size
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and its descendants, from /proc (Linux)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                stack += [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Run a command; return (seconds, peak resident MB of its process tree)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr.decode()}")
+    return seconds, peak / 1024
+
+
+def median_ms(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def bench_import(workdir: Path, n: int) -> Path:
+    folder, size = corpus(workdir, n)
+    limit_db = workdir / f"limit-{n}.db"
+    db = workdir / f"archive-{n}.db"
+    for path in (limit_db, db):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    subprocess.run(
+        [*ARCHIVE, "--db", str(limit_db), "db", "upgrade"], check=True, capture_output=True
+    )
+    count, seconds = run_limit(folder, limit_db)
+    limit_rate = count / seconds
+    report("limit: rapidyaml x2 + raw sqlite3 import", n, limit_rate, "records/s")
+
+    seconds, rss = timed([*ARCHIVE, "--db", str(db), "import", "--quiet", str(folder)])
+    rate = n / seconds
+    report("import", n, rate, "records/s", rate / limit_rate)
+    report("import throughput", n, size / seconds / 1e6, "MB/s")
+    report("import peak RSS (all processes)", n, rss, "MB")
+
+    seconds, rss = timed([*ARCHIVE, "--db", str(db), "import", "--quiet", str(folder)])
+    report("re-import, nothing changed", n, n / seconds, "files/s")
+    report("re-import peak RSS", n, rss, "MB")
+    return db
+
+
+QUERIES: list[tuple[str, Callable[[Path], list[str]]]] = []
+
+
+def bench_queries(db: Path, n: int, runs: int) -> None:
+    for name, args in QUERIES:
+        report(
+            f"query: {name} (median of {runs})",
+            n,
+            median_ms([*ARCHIVE, "--db", str(db), *args(db)], runs),
+            "ms",
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated record counts")
+    parser.add_argument("--million", action="store_true", help="also run N = 1,000,000")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/archive-bench"))
+    parser.add_argument("--query-runs", type=int, default=20)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.million:
+        sizes.append(1_000_000)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+
+    print(
+        f"# archive benchmark: python {platform.python_version()}, sqlite {sqlite3.sqlite_version},"
+        f" {os.cpu_count()} cores, {platform.machine()}"
+    )
+    print(f"{'metric':<44} {'N':>9} {'value':>12} {'unit':<11} {'vs limit':>8}")
+    for n in sizes:
+        db = bench_import(args.workdir, n)
+        bench_queries(db, n, args.query_runs)
+
+
+if __name__ == "__main__":
+    main()
