@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
+from sqlalchemy import Connection
 
-from . import database
+from . import database, queries
 from . import dump as dump_module
+from . import export as export_module
 from .errors import ArchiveError, RecordError
 from .importer import STDIN, Importer, ImportSummary, StrictAbort, find_record_files
-
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+from .output import FORMATS, OutputOptions, Rows, write
+from .sqlsafe import DEFAULT_TIMEOUT, ReadOnlyQuery
 
 
 def _show_progress(quiet: bool) -> bool:
@@ -161,6 +165,286 @@ def db_history() -> None:
     """List the schema revisions, newest first."""
     for revision, message in database.history():
         click.echo(f"{revision}  {message}")
+
+
+# --- shared options ----------------------------------------------------------------
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The output options every command that prints rows takes, in one place."""
+
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        help="Output format (default: table on a terminal, csv otherwise).",
+    )
+    @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+    @click.option("--limit", type=click.IntRange(min=0), help="At most N rows.")
+    @click.option("--no-headers", is_flag=True, help="No header row (csv, tsv, table).")
+    @click.option("--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel).")
+    @click.option(
+        "--excel-safe",
+        is_flag=True,
+        help="Prefix text cells starting with = + - @ with ' (spreadsheets).",
+    )
+    @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str | None, output: str | None, limit: int | None, no_headers: bool,
+                bom: bool, excel_safe: bool, force: bool, **kwargs: Any) -> Any:  # fmt: skip
+        kwargs["out"] = OutputOptions(
+            format=fmt,
+            output=output,
+            limit=limit,
+            headers=not no_headers,
+            bom=bom,
+            excel_safe=excel_safe,
+            force=force,
+        )
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--since/--until on published time, turned into queries.Filters."""
+
+    @click.option(
+        "--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD)."
+    )
+    @click.option(
+        "--until", metavar="DATE", help="Published on or before DATE (whole day, month or year)."
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, since: str | None, until: str | None, **kwargs: Any) -> Any:
+        topics = kwargs.pop("topic", ()) or ()
+        providers = kwargs.pop("provider", ()) or ()
+        kwargs["filters"] = queries.Filters(
+            topics=(topics,) if isinstance(topics, str) else tuple(topics),
+            providers=(providers,) if isinstance(providers, str) else tuple(providers),
+            since=queries.parse_date(since) if since else None,
+            until=queries.parse_date(until, end=True) if until else None,
+        )
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def _reading(ctx: click.Context) -> Iterator[Connection]:
+    archive = database.open_archive(_db(ctx), create=False)
+    try:
+        with archive.connect() as conn:
+            yield conn
+    finally:
+        archive.close()
+
+
+def _print(ctx: click.Context, make_rows: Callable[[Connection], Rows], out: OutputOptions) -> None:
+    with _reading(ctx) as conn:
+        write(make_rows(conn), out)
+
+
+# --- query commands -------------------------------------------------------------------
+
+
+@cli.command("providers")
+@click.option(
+    "--topic", multiple=True, help="Only articles with this topic (repeatable: any of them)."
+)
+@click.option("--provider", multiple=True, hidden=True)
+@click.option(
+    "--include-related", is_flag=True, help="Count the articles these articles link to as related."
+)
+@date_filters
+@output_options
+@click.pass_context
+def providers_command(
+    ctx: click.Context, filters: queries.Filters, include_related: bool, out: OutputOptions
+) -> None:
+    """Providers by number of articles: which providers cover a topic?"""
+    _print(ctx, lambda conn: queries.providers(conn, filters, include_related=include_related), out)
+
+
+@cli.command("topics")
+@click.option(
+    "--provider",
+    multiple=True,
+    metavar="DOMAIN",
+    help="Only articles of this provider (repeatable).",
+)
+@date_filters
+@output_options
+@click.pass_context
+def topics_command(ctx: click.Context, filters: queries.Filters, out: OutputOptions) -> None:
+    """Topics by number of articles."""
+    _print(ctx, lambda conn: queries.topics(conn, filters), out)
+
+
+@cli.command("articles")
+@click.option(
+    "--topic", multiple=True, help="Only articles with this topic (repeatable: any of them)."
+)
+@click.option(
+    "--provider",
+    multiple=True,
+    metavar="DOMAIN",
+    help="Only articles of this provider (repeatable).",
+)
+@click.option("--type", "type_", help="Only articles of this type (e.g. article, video).")
+@click.option("--min-quality", type=int, help="Only articles with quality >= N.")
+@click.option("--search", metavar="TEXT", help="Only articles matching this full-text search.")
+@click.option(
+    "--include-stubs", is_flag=True, help="Also articles known only from related entries."
+)
+@date_filters
+@output_options
+@click.pass_context
+def articles_command(
+    ctx: click.Context,
+    filters: queries.Filters,
+    type_: str | None,
+    min_quality: int | None,
+    search: str | None,
+    include_stubs: bool,
+    out: OutputOptions,
+) -> None:
+    """Articles, newest first, with provider and topics."""
+    _print(
+        ctx,
+        lambda conn: queries.articles(
+            conn,
+            filters,
+            type_=type_,
+            min_quality=min_quality,
+            search=search,
+            include_stubs=include_stubs,
+        ),
+        out,
+    )
+
+
+@cli.command("search")
+@click.argument("text")
+@click.option("--topic", multiple=True, help="Only articles with this topic.")
+@click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
+@date_filters
+@output_options
+@click.pass_context
+def search_command(
+    ctx: click.Context, text: str, filters: queries.Filters, out: OutputOptions
+) -> None:
+    """Full-text search in titles, excerpts and bodies, best matches first.
+
+    TEXT uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*.
+    """
+    _print(ctx, lambda conn: queries.search(conn, text, filters), out)
+
+
+@cli.command("timeline")
+@click.option("--topic", multiple=True, help="Only articles with this topic.")
+@click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
+@click.option("--by", type=click.Choice(queries.PERIODS), default="month", show_default=True)
+@date_filters
+@output_options
+@click.pass_context
+def timeline_command(
+    ctx: click.Context, filters: queries.Filters, by: str, out: OutputOptions
+) -> None:
+    """Articles per period (empty ones too) and their share of all articles then."""
+    _print(ctx, lambda conn: queries.timeline(conn, filters, by=by), out)
+
+
+@cli.command("cooccur")
+@click.option("--topic", required=True, help="The topic to find companions of.")
+@click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
+@date_filters
+@output_options
+@click.pass_context
+def cooccur_command(ctx: click.Context, filters: queries.Filters, out: OutputOptions) -> None:
+    """Topics that appear together with --topic, with counts."""
+    topic = filters.topics[0]
+    rest = queries.Filters((), filters.providers, filters.since, filters.until)
+    _print(ctx, lambda conn: queries.cooccur(conn, topic, rest), out)
+
+
+@cli.command("related")
+@click.argument("url")
+@output_options
+@click.pass_context
+def related_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
+    """The articles URL links to, and the articles that link to it."""
+    _print(ctx, lambda conn: queries.related(conn, url), out)
+
+
+@cli.command("show")
+@click.argument("url")
+@output_options
+@click.pass_context
+def show_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
+    """One article in full: fields, provider, topics, images, related, source file."""
+    _print(ctx, lambda conn: queries.show(conn, url), out)
+
+
+@cli.command("stats")
+@output_options
+@click.pass_context
+def stats_command(ctx: click.Context, out: OutputOptions) -> None:
+    """Rows per table, date range, database size and schema revision."""
+    _print(ctx, lambda conn: queries.stats(conn, _db(ctx)), out)
+
+
+@cli.command("sql")
+@click.argument("sql")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Bind :NAME to VALUE.",
+)
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Interrupt the query after this many seconds.")  # fmt: skip
+@output_options
+@click.pass_context
+def sql_command(
+    ctx: click.Context,
+    sql: str,
+    params: tuple[tuple[str, str], ...],
+    timeout: float,
+    out: OutputOptions,
+) -> None:
+    """Run your own read-only SQL (one statement), e.g. SELECT * FROM article_summary."""
+    database.open_archive(_db(ctx), create=False).close()  # schema check
+    query = ReadOnlyQuery(_db(ctx), timeout=timeout)
+    try:
+        write(query.run(sql, dict(params)), out)
+    finally:
+        query.close()
+
+
+@cli.command("export")
+@click.argument("name", required=False)
+@click.option(
+    "--query", "sql", metavar="SQL", help="Export this query's rows instead of a table or view."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT, show_default=True
+)
+@output_options
+@click.pass_context
+def export_command(
+    ctx: click.Context, name: str | None, sql: str | None, timeout: float, out: OutputOptions
+) -> None:
+    """Export a table or view (NAME) or a query's rows; csv unless --format says otherwise."""
+    database.open_archive(_db(ctx), create=False).close()
+    if out.format is None:
+        out.format = "csv"
+    count = export_module.export(_db(ctx), name, sql, out, timeout=timeout)
+    if out.output not in (None, "-"):
+        click.echo(f"wrote {count} rows to {out.output}", err=True)
 
 
 def main() -> None:

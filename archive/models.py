@@ -79,7 +79,19 @@ class Topic(SQLModel, table=True):
 
 class Article(SQLModel, table=True):
     __tablename__ = "article"
-    __table_args__ = (Index("ix_article_provider_id_published_at", "provider_id", "published_at"),)
+    __table_args__ = (
+        Index("ix_article_provider_id_published_at", "provider_id", "published_at"),
+        # Covering index for the hot queries (providers by topic, timelines): they
+        # look articles up by id and need only these columns, not the wide rows
+        # with bodies and secured blobs.
+        Index(
+            "ix_article_id_provider_id_published_at_is_stub",
+            "id",
+            "provider_id",
+            "published_at",
+            "is_stub",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     url: str = Field(sa_type=Text)  # as written in the record

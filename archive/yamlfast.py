@@ -56,8 +56,9 @@ _UNSAFE_CHARS = re.compile(
 # node can start: tags, anchors, aliases, reserved characters, block scalars,
 # complex keys, directives, flow mappings. A cheap search for the characters runs
 # first, since most records have none of them.
-_INDICATOR_CHARS = re.compile(r"[!&*@`%|>?{}]")
-_UNSAFE_SYNTAX = re.compile(r"(?:^|[\s\[\]{},])[!&*@`%|>?{}]", re.MULTILINE)
+_INDICATOR_CHARS = re.compile(r"[!&*@`%|>?{}]|[\[,]\s*:")
+# In flow context YAML 1.1 lets no plain scalar start with ':' or '?'; 1.2 does.
+_UNSAFE_SYNTAX = re.compile(r"(?:^|[\s\[\]{},])[!&*@`%|>?{}]|[\[,]\s*:", re.MULTILINE)
 # Escapes other than \" \\ \/ \n \t \r: their decoding is where parsers drift.
 _UNSAFE_ESCAPE = re.compile(r'\\[^"\\/ntr]')
 

@@ -1,0 +1,262 @@
+"""Writing rows out: one place for every command's table, CSV, TSV, JSON and JSONL.
+
+Rows stream: memory does not grow with their number, except for `table`, which
+needs column widths and so shows at most TABLE_MAX_ROWS rows (and says so).
+Files are written to a temporary file beside the target and renamed into place,
+so a failed export leaves neither a half file nor a clobbered old one.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import decimal
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from typing import IO, Any, TextIO
+
+from .errors import ArchiveError, UsageError
+
+FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+TABLE_MAX_ROWS = 1000
+TABLE_MAX_WIDTH = 60
+EXCEL_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class OutputOptions:
+    format: str | None = None  # None: table on a terminal, csv otherwise
+    output: str | None = None
+    limit: int | None = None
+    headers: bool = True
+    bom: bool = False
+    excel_safe: bool = False
+    force: bool = False
+
+    def resolved_format(self, stream: IO[str]) -> str:
+        if self.format:
+            return self.format
+        if self.output is None and stream.isatty():
+            return "table"
+        return "csv"
+
+
+@dataclass
+class Rows:
+    """Column names and a stream of rows (tuples), as a query gives them."""
+
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    # A column to draw as a bar on a terminal table (timeline), and its scale.
+    bar_column: str | None = None
+
+
+def _timestamp(value: dt.datetime) -> str:
+    """UTC instants as 2020-08-17T18:08:00Z, which spreadsheets and pandas read."""
+    if value.tzinfo is not None and value.utcoffset() == dt.timedelta(0):
+        text = value.replace(tzinfo=None).isoformat()
+        return text + "Z"
+    return value.isoformat()
+
+
+def json_value(value: Any) -> Any:
+    """A JSON-ready value: numbers stay numbers, NULL stays null."""
+    if isinstance(value, dt.datetime):
+        return _timestamp(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def text_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if value != int(value) or abs(value) >= 1e16 else str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dt.datetime):
+        return _timestamp(value)
+    return str(value)
+
+
+def _excel_safe(value: Any) -> Any:
+    # Defuses formula injection in spreadsheets: text that starts like a formula
+    # gets a leading apostrophe. Numbers are left alone.
+    if isinstance(value, str) and value.startswith(EXCEL_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def write(result: Rows, options: OutputOptions, stdout: TextIO | None = None) -> int:
+    """Write `result` as `options` say; return the number of rows written."""
+    stdout = stdout or sys.stdout
+    fmt = options.resolved_format(stdout)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    rows: Iterator[Sequence[Any]] = iter(result.rows)
+    if options.limit is not None:
+        rows = islice(rows, options.limit)
+    if options.excel_safe:
+        rows = (tuple(_excel_safe(v) for v in row) for row in rows)
+    with _destination(options, stdout) as stream:
+        if options.bom:
+            stream.write("\ufeff")
+        writer = _WRITERS[fmt]
+        return writer(result, rows, stream, options)
+
+
+@contextmanager
+def _destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
+    if options.output is None or options.output == "-":
+        yield stdout
+        stdout.flush()
+        return
+    target = options.output
+    if os.path.islink(target):
+        raise ArchiveError(f"{target} is a symbolic link: refusing to write through it")
+    if os.path.exists(target) and not options.force:
+        raise ArchiveError(f"{target} already exists (use --force to replace it)")
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise ArchiveError(f"cannot write {target}: folder {folder} does not exist")
+    handle, temporary = tempfile.mkstemp(prefix=".archive-", suffix=".part", dir=folder)
+    try:
+        # newline="" lets the csv module write RFC 4180's CRLF itself.
+        with open(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _write_delimited(
+    result: Rows,
+    rows: Iterator[Sequence[Any]],
+    stream: TextIO,
+    options: OutputOptions,
+    delimiter: str,
+) -> int:
+    # RFC 4180: CRLF line ends, fields with quotes, delimiters or line breaks quoted.
+    writer = csv.writer(
+        stream, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
+    )
+    if options.headers:
+        writer.writerow(result.columns)
+    count = 0
+    for row in rows:
+        writer.writerow([text_value(v) for v in row])
+        count += 1
+    return count
+
+
+def _write_csv(
+    result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
+) -> int:
+    return _write_delimited(result, rows, stream, options, ",")
+
+
+def _write_tsv(
+    result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
+) -> int:
+    return _write_delimited(result, rows, stream, options, "\t")
+
+
+def _write_json(
+    result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
+) -> int:
+    columns = list(result.columns)
+    count = 0
+    stream.write("[")
+    for row in rows:
+        stream.write(",\n" if count else "\n")
+        stream.write(
+            json.dumps(dict(zip(columns, map(json_value, row), strict=True)), ensure_ascii=False)
+        )
+        count += 1
+    stream.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _write_jsonl(
+    result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
+) -> int:
+    columns = list(result.columns)
+    count = 0
+    for row in rows:
+        stream.write(
+            json.dumps(dict(zip(columns, map(json_value, row), strict=True)), ensure_ascii=False)
+        )
+        stream.write("\n")
+        count += 1
+    return count
+
+
+def _write_table(
+    result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
+) -> int:
+    columns = list(result.columns)
+    shown = list(islice(rows, TABLE_MAX_ROWS))
+    more = next(rows, None) is not None
+    cells = [[_cell(v) for v in row] for row in shown]
+    if result.bar_column in columns and stream.isatty():
+        index = columns.index(result.bar_column)
+        peak = max((row[index] or 0 for row in shown), default=0) or 1
+        columns.append("")
+        for row, text in zip(shown, cells, strict=True):
+            text.append("█" * round(30 * (row[index] or 0) / peak))
+    widths = [len(c) for c in columns]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    numeric = [
+        all(isinstance(row[i], (int, float)) or row[i] is None for row in shown) and bool(shown)
+        for i in range(len(result.columns))
+    ] + [False] * (len(columns) - len(result.columns))
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    if options.headers:
+        stream.write(line(columns) + "\n")
+        stream.write("  ".join("-" * w for w in widths).rstrip() + "\n")
+    for row in cells:
+        stream.write(line(row) + "\n")
+    if more:
+        stream.write(
+            f"(showing the first {TABLE_MAX_ROWS} rows; use --format csv or --limit for all)\n"
+        )
+    return len(shown)
+
+
+def _cell(value: Any) -> str:
+    text = text_value(value).replace("\r", " ").replace("\n", " ")
+    if isinstance(value, float):
+        text = f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else text
+    if len(text) > TABLE_MAX_WIDTH:
+        text = text[: TABLE_MAX_WIDTH - 1] + "…"
+    return text
+
+
+_WRITERS = {
+    "table": _write_table,
+    "csv": _write_csv,
+    "tsv": _write_tsv,
+    "json": _write_json,
+    "jsonl": _write_jsonl,
+}

@@ -1,0 +1,585 @@
+"""The questions users ask of an archive, as functions returning rows.
+
+Every filter value is a bound parameter, never text pasted into SQL. Each function
+returns `output.Rows` (column names and a row stream), which the CLI formats; a
+library user can iterate the rows directly.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    case,
+    distinct,
+    false,
+    func,
+    literal,
+    select,
+    text,
+    true,
+    union,
+)
+from sqlalchemy.exc import OperationalError
+
+from . import database, identity, models
+from .errors import ArchiveError, UsageError
+from .output import Rows
+
+_article = models.Article.__table__
+_provider = models.Provider.__table__
+_topic = models.Topic.__table__
+_article_topic = models.ArticleTopic.__table__
+_article_url = models.ArticleUrl.__table__
+_article_image = models.ArticleImage.__table__
+_image = models.Image.__table__
+_related = models.RelatedLink.__table__
+_source = models.SourceFile.__table__
+
+PERIODS = ("day", "week", "month", "year")
+
+
+@dataclass
+class Filters:
+    """Filters shared by the query commands. Dates bound published_at (UTC)."""
+
+    topics: Sequence[str] = ()
+    providers: Sequence[str] = ()
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None  # exclusive
+
+
+def parse_date(value: str, *, end: bool = False) -> dt.datetime:
+    """`2020`, `2020-08`, `2020-08-17` or a full ISO timestamp, as a UTC datetime.
+
+    With `end`, a partial date means the end of that year, month or day (the
+    first instant after it), so `--until 2020-08` includes all of August.
+    """
+    raw = value.strip()
+    try:
+        if len(raw) == 4 and raw.isdigit():
+            start = dt.datetime(int(raw), 1, 1)
+            stop = dt.datetime(int(raw) + 1, 1, 1)
+        elif len(raw) == 7 and raw[4] == "-":
+            year, month = int(raw[:4]), int(raw[5:])
+            start = dt.datetime(year, month, 1)
+            stop = start + dt.timedelta(days=calendar.monthrange(year, month)[1])
+        elif len(raw) == 10:
+            start = dt.datetime.fromisoformat(raw)
+            stop = start + dt.timedelta(days=1)
+        else:
+            start = stop = dt.datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise UsageError(
+            f"not a date: {value!r} (use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp)"
+        ) from None
+    stamp = stop if end else start
+    if stamp.tzinfo is None:
+        return stamp.replace(tzinfo=dt.timezone.utc)
+    return stamp.astimezone(dt.timezone.utc)
+
+
+def _provider_keys(values: Sequence[str]) -> list[str]:
+    keys = []
+    for value in values:
+        keys.append(identity.domain_key(value))
+        keys.append(identity.provider_key(value, None))  # a provider known only by name
+    return keys
+
+
+def _topic_ids(topics: Sequence[str]) -> Select:
+    keys = [identity.topic_key(t) for t in topics]
+    return select(_topic.c.id).where(_topic.c.key.in_(keys))
+
+
+def _articles_with_topics(topics: Sequence[str]) -> Select:
+    return select(_article_topic.c.article_id).where(
+        _article_topic.c.topic_id.in_(_topic_ids(topics))
+    )
+
+
+def _date_conditions(filters: Filters) -> list[Any]:
+    conditions = []
+    if filters.since is not None:
+        conditions.append(_article.c.published_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(_article.c.published_at < filters.until)
+    return conditions
+
+
+def _provider_condition(filters: Filters) -> list[Any]:
+    if not filters.providers:
+        return []
+    keys = _provider_keys(filters.providers)
+    return [_article.c.provider_id.in_(select(_provider.c.id).where(_provider.c.key.in_(keys)))]
+
+
+def _rows(conn: Connection, query: Any, columns: Sequence[str] | None = None) -> Rows:
+    result = conn.execution_options(yield_per=1000).execute(query)
+    return Rows(columns or list(result.keys()), (tuple(row) for row in result))
+
+
+# --- providers, topics, co-occurrence --------------------------------------------
+
+
+def providers(conn: Connection, filters: Filters, *, include_related: bool = False) -> Rows:
+    """Providers by number of articles (own records) matching the filters.
+
+    With `include_related`, articles that those articles link to as related count
+    too (they may be known only from the related entries).
+    """
+    base = select(_article.c.id).where(_article.c.is_stub.is_(false()))
+    if filters.topics:
+        base = base.where(_article.c.id.in_(_articles_with_topics(filters.topics)))
+    counted: Any = base
+    if include_related:
+        counted = union(
+            base, select(_related.c.related_article_id).where(_related.c.article_id.in_(base))
+        )
+    count = func.count(_article.c.id)
+    query = (
+        select(
+            _provider.c.name,
+            _provider.c.domain,
+            count.label("articles"),
+            func.min(_article.c.published_at).label("first_published"),
+            func.max(_article.c.published_at).label("last_published"),
+            (count * 1.0 / func.sum(count).over()).label("share"),
+        )
+        .select_from(_article.join(_provider, _provider.c.id == _article.c.provider_id))
+        .where(
+            _article.c.id.in_(counted), *_date_conditions(filters), *_provider_condition(filters)
+        )
+        .group_by(_provider.c.id, _provider.c.name, _provider.c.domain)
+        .order_by(count.desc(), _provider.c.name)
+    )
+    return _rows(conn, query)
+
+
+def topics(conn: Connection, filters: Filters) -> Rows:
+    """Topics by number of articles, optionally of some providers only."""
+    count = func.count(distinct(_article.c.id))
+    query = (
+        select(
+            _topic.c.name,
+            count.label("articles"),
+            func.min(_article.c.published_at).label("first_published"),
+            func.max(_article.c.published_at).label("last_published"),
+        )
+        .select_from(
+            _topic.join(_article_topic, _article_topic.c.topic_id == _topic.c.id).join(
+                _article, _article.c.id == _article_topic.c.article_id
+            )
+        )
+        .where(*_date_conditions(filters), *_provider_condition(filters))
+        .group_by(_topic.c.id, _topic.c.name)
+        .order_by(count.desc(), _topic.c.name)
+    )
+    if filters.topics:
+        query = query.where(_topic.c.key.in_([identity.topic_key(t) for t in filters.topics]))
+    return _rows(conn, query)
+
+
+def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
+    """Topics that appear on the same articles as `topic`, with counts."""
+    with_topic = select(_article.c.id).where(
+        _article.c.id.in_(_articles_with_topics([topic])),
+        *_date_conditions(filters),
+        *_provider_condition(filters),
+    )
+    total = conn.execute(select(func.count()).select_from(with_topic.subquery())).scalar() or 0
+    own = _topic_ids([topic])
+    count = func.count(distinct(_article_topic.c.article_id))
+    query = (
+        select(
+            _topic.c.name,
+            count.label("articles"),
+            (count * 1.0 / (total or 1)).label("share"),
+        )
+        .select_from(_article_topic.join(_topic, _topic.c.id == _article_topic.c.topic_id))
+        .where(_article_topic.c.article_id.in_(with_topic), _topic.c.id.not_in(own))
+        .group_by(_topic.c.id, _topic.c.name)
+        .order_by(count.desc(), _topic.c.name)
+    )
+    return _rows(conn, query)
+
+
+# --- articles and search ---------------------------------------------------------
+
+
+def _topics_column() -> Any:
+    """An article's topics, comma-separated, as a correlated subquery."""
+    inner = (
+        select(_topic.c.name)
+        .select_from(_article_topic.join(_topic, _topic.c.id == _article_topic.c.topic_id))
+        .where(_article_topic.c.article_id == _article.c.id)
+        .order_by(_article_topic.c.position)
+        .correlate(_article)
+        .subquery()
+    )
+    return select(func.group_concat(inner.c.name, ", ")).scalar_subquery()
+
+
+def articles(
+    conn: Connection,
+    filters: Filters,
+    *,
+    type_: str | None = None,
+    min_quality: int | None = None,
+    search: str | None = None,
+    include_stubs: bool = False,
+) -> Rows:
+    query = (
+        select(
+            _article.c.published_at,
+            _article.c.title,
+            _provider.c.name.label("provider"),
+            _provider.c.domain,
+            _topics_column().label("topics"),
+            _article.c.type,
+            _article.c.quality,
+            _article.c.url,
+            _article.c.is_stub,
+        )
+        .select_from(_article.outerjoin(_provider, _provider.c.id == _article.c.provider_id))
+        .where(*_date_conditions(filters), *_provider_condition(filters))
+        .order_by(_article.c.published_at.desc(), _article.c.id)
+    )
+    if not include_stubs:
+        query = query.where(_article.c.is_stub.is_(false()))
+    if filters.topics:
+        query = query.where(_article.c.id.in_(_articles_with_topics(filters.topics)))
+    if type_:
+        query = query.where(func.lower(_article.c.type) == type_.lower())
+    if min_quality is not None:
+        query = query.where(_article.c.quality >= min_quality)
+    if search:
+        query = query.where(_article.c.id.in_(_fts_ids(search)))
+    return _checked(conn, query)
+
+
+def _fts_ids(search: str) -> Any:
+    # SQLite-specific: the FTS5 index created by migration 0002.
+    return text("SELECT rowid FROM article_fts WHERE article_fts MATCH :search").bindparams(
+        search=search
+    )
+
+
+def _checked(conn: Connection, query: Any) -> Rows:
+    """Run a query whose errors come from the user's search syntax."""
+    try:
+        result = conn.execution_options(yield_per=1000).execute(query)
+    except OperationalError as exc:
+        raise ArchiveError(_search_error(exc)) from None
+    return Rows(list(result.keys()), (tuple(row) for row in result))
+
+
+def _search_error(exc: OperationalError) -> str:
+    message = str(exc.orig)
+    if "fts5" in message or "no such column" in message or "syntax error" in message:
+        return f"cannot search for that: {message} (put words with punctuation in double quotes)"
+    return message
+
+
+def search(
+    conn: Connection, query_text: str, filters: Filters, *, include_stubs: bool = True
+) -> Rows:
+    """Full-text search over title, excerpt and body, best matches first.
+
+    SQLite-specific (FTS5). The text is FTS5 query syntax: words (all must match),
+    "exact phrases", OR, NOT, prefix*.
+    """
+    conditions = ["article_fts MATCH :query"]
+    params: dict[str, Any] = {"query": query_text}
+    if filters.since is not None:
+        conditions.append("a.published_at >= :since")
+        params["since"] = _stored(filters.since)
+    if filters.until is not None:
+        conditions.append("a.published_at < :until")
+        params["until"] = _stored(filters.until)
+    if filters.providers:
+        names = [f":provider{i}" for i in range(len(_provider_keys(filters.providers)))]
+        conditions.append(f"p.key IN ({', '.join(names)})")
+        params.update(
+            {n[1:]: key for n, key in zip(names, _provider_keys(filters.providers), strict=True)}
+        )
+    if filters.topics:
+        names = [f":topic{i}" for i in range(len(filters.topics))]
+        conditions.append(
+            "a.id IN (SELECT at.article_id FROM article_topic at JOIN topic t ON t.id = at.topic_id"
+            f" WHERE t.key IN ({', '.join(names)}))"
+        )
+        params.update(
+            {n[1:]: identity.topic_key(t) for n, t in zip(names, filters.topics, strict=True)}
+        )
+    if not include_stubs:
+        conditions.append("a.is_stub = 0")
+    sql = (
+        text(
+            "SELECT a.published_at, a.title,"
+            " p.name AS provider, a.url,"
+            " snippet(article_fts, -1, '[', ']', '…', 12) AS snippet"
+            " FROM article_fts JOIN article a ON a.id = article_fts.rowid"
+            " LEFT JOIN provider p ON p.id = a.provider_id"
+            f" WHERE {' AND '.join(conditions)} ORDER BY bm25(article_fts), a.id"
+        )
+        .bindparams(**params)
+        .columns(published_at=_article.c.published_at.type)
+    )
+    found = _checked(conn, sql)
+    # FTS5's auxiliary functions cannot run inside window functions: number here.
+    return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
+
+
+def _stored(stamp: dt.datetime) -> str:
+    """A UTC datetime as SQLite stores UTCDateTime values (for raw SQL comparisons)."""
+    return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+# --- timeline --------------------------------------------------------------------
+
+
+def _period_start(day: dt.date, by: str) -> dt.date:
+    if by == "day":
+        return day
+    if by == "week":
+        return day - dt.timedelta(days=day.weekday())  # ISO weeks start on Monday
+    if by == "month":
+        return day.replace(day=1)
+    return day.replace(month=1, day=1)
+
+
+def _next_period(start: dt.date, by: str) -> dt.date:
+    if by == "day":
+        return start + dt.timedelta(days=1)
+    if by == "week":
+        return start + dt.timedelta(days=7)
+    if by == "month":
+        return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return start.replace(year=start.year + 1)
+
+
+def _label(start: dt.date, by: str) -> str:
+    if by == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if by == "month":
+        return start.strftime("%Y-%m")
+    if by == "year":
+        return str(start.year)
+    return start.isoformat()
+
+
+def _day_counts(conn: Connection, conditions: list[Any]) -> Counter:
+    day = func.date(_article.c.published_at)
+    query = (
+        select(day, func.count())
+        .where(_article.c.published_at.is_not(None), _article.c.is_stub.is_(false()), *conditions)
+        .group_by(day)
+    )
+    counts: Counter = Counter()
+    for value, count in conn.execute(query):
+        counts[dt.date.fromisoformat(str(value)[:10])] += count
+    return counts
+
+
+def timeline(conn: Connection, filters: Filters, *, by: str = "month") -> Rows:
+    """Articles per period, empty periods included, with each period's share of all
+    articles published in it (attention over time)."""
+    if by not in PERIODS:
+        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+    matching = _date_conditions(filters) + _provider_condition(filters)
+    if filters.topics:
+        matching.append(_article.c.id.in_(_articles_with_topics(filters.topics)))
+    selected = _day_counts(conn, matching)
+    everything = _day_counts(conn, _date_conditions(filters))
+    return Rows(
+        ["period", "articles", "all_articles", "share"],
+        _periods(selected, everything, by),
+        bar_column="articles",
+    )
+
+
+def _periods(selected: Counter, everything: Counter, by: str) -> Iterator[tuple]:
+    per_selected: Counter = Counter()
+    per_all: Counter = Counter()
+    for day, count in selected.items():
+        per_selected[_period_start(day, by)] += count
+    for day, count in everything.items():
+        per_all[_period_start(day, by)] += count
+    if not per_selected:
+        return
+    start, last = min(per_selected), max(per_selected)
+    while start <= last:
+        count, total = per_selected[start], per_all[start]
+        yield (_label(start, by), count, total, round(count / total, 4) if total else 0.0)
+        start = _next_period(start, by)
+
+
+# --- one article -----------------------------------------------------------------
+
+
+def find_article(conn: Connection, url: str) -> int:
+    try:
+        key = identity.url_key(url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    article_id = conn.execute(
+        select(_article_url.c.article_id).where(_article_url.c.url_key == key)
+    ).scalar()
+    if article_id is None:
+        raise ArchiveError(f"no article with URL {url}")
+    return article_id
+
+
+def related(conn: Connection, url: str) -> Rows:
+    """The articles `url` links to as related, then the articles that link to it."""
+    article_id = find_article(conn, url)
+    other = _article.alias("other")
+
+    def side(direction: str, mine: Any, theirs: Any) -> Select:
+        return (
+            select(
+                literal(direction).label("direction"),
+                _related.c.position,
+                other.c.published_at,
+                other.c.title,
+                _provider.c.name.label("provider"),
+                _provider.c.domain,
+                other.c.url,
+                other.c.is_stub,
+            )
+            .select_from(
+                _related.join(other, other.c.id == theirs).outerjoin(
+                    _provider, _provider.c.id == other.c.provider_id
+                )
+            )
+            .where(mine == article_id)
+        )
+
+    links_to = side("links to", _related.c.article_id, _related.c.related_article_id)
+    linked_from = side("linked from", _related.c.related_article_id, _related.c.article_id)
+    query = union(links_to, linked_from).order_by(
+        text("direction DESC"), text("position"), text("url")
+    )
+    return _rows(conn, query)
+
+
+def show(conn: Connection, url: str) -> Rows:
+    """One article in full, as (field, value) rows."""
+    article_id = find_article(conn, url)
+    row = conn.execute(
+        select(
+            _article,
+            _provider.c.name.label("provider_name"),
+            _provider.c.domain.label("provider_domain"),
+        )
+        .select_from(_article.outerjoin(_provider, _provider.c.id == _article.c.provider_id))
+        .where(_article.c.id == article_id)
+    ).one()
+    fields: list[tuple[str, Any]] = [
+        (name, row._mapping[name])
+        for name in ("id", "url", "title", "excerpt", "category", "type", "published_at", "quality",
+                     "heat", "published", "amp_url", "cdn_amp_url", "is_stub")
+    ]  # fmt: skip
+    fields += [("provider", row.provider_name), ("provider_domain", row.provider_domain)]
+    topic_names = conn.execute(
+        select(_topic.c.name)
+        .join(_article_topic, _article_topic.c.topic_id == _topic.c.id)
+        .where(_article_topic.c.article_id == article_id)
+        .order_by(_article_topic.c.position)
+    ).scalars()
+    fields.append(("topics", ", ".join(topic_names)))
+    for position, image in enumerate(
+        conn.execute(
+            select(_image.c.url, _image.c.width, _image.c.height)
+            .join(_article_image, _article_image.c.image_id == _image.c.id)
+            .where(_article_image.c.article_id == article_id)
+            .order_by(_article_image.c.position)
+        )
+    ):
+        size = f" ({image.width}x{image.height})" if image.width and image.height else ""
+        fields.append((f"image[{position}]", f"{image.url}{size}"))
+    for link in related(conn, url).rows:
+        fields.append((link[0].replace(" ", "_"), f"{link[6]} ({link[4] or 'unknown provider'})"))
+    source = conn.execute(
+        select(_source.c.path, _source.c.imported_at, _source.c.sha256).where(
+            _source.c.id == row.source_file_id
+        )
+    ).first()
+    if source is not None:
+        label = "named in file" if row.is_stub else "source_file"
+        fields += [
+            (label, source.path),
+            ("imported_at", source.imported_at),
+            ("sha256", source.sha256),
+        ]
+    fields += [("secured", row.secured), ("extra", row.extra), ("body", row.body)]
+    return Rows(["field", "value"], iter(fields))
+
+
+# --- stats -----------------------------------------------------------------------
+
+
+def stats(conn: Connection, location: str) -> Rows:
+    tables = ["article", "provider", "topic", "image", "article_topic", "article_image",
+              "related_link", "article_url", "source_file"]  # fmt: skip
+    rows: list[tuple[str, Any]] = []
+    for table in tables:
+        rows.append(
+            (
+                f"rows in {table}",
+                conn.execute(
+                    select(func.count()).select_from(models.SQLModel.metadata.tables[table])
+                ).scalar(),
+            )
+        )
+    counts = conn.execute(
+        select(
+            func.sum(case((_article.c.is_stub.is_(true()), 0), else_=1)),
+            func.sum(case((_article.c.is_stub.is_(true()), 1), else_=0)),
+            func.min(_article.c.published_at),
+            func.max(_article.c.published_at),
+        )
+    ).one()
+    rows += [
+        ("articles with own record", counts[0] or 0),
+        ("articles known only from related entries", counts[1] or 0),
+        ("first published", counts[2]),
+        ("last published", counts[3]),
+    ]
+    url = database.to_url(location)
+    if url.get_backend_name() == "sqlite" and url.database and os.path.exists(url.database):
+        size = sum(
+            os.path.getsize(path)
+            for path in (url.database, url.database + "-wal")
+            if os.path.exists(path)
+        )
+        rows.append(("database size (MB)", round(size / 1e6, 2)))
+    rows.append(("schema revision", database.current_revision(conn)))
+    return Rows(["metric", "value"], iter(rows))
+
+
+__all__ = [
+    "PERIODS",
+    "Filters",
+    "articles",
+    "cooccur",
+    "find_article",
+    "parse_date",
+    "providers",
+    "related",
+    "search",
+    "show",
+    "stats",
+    "timeline",
+    "topics",
+]

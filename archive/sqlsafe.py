@@ -1,0 +1,130 @@
+"""Run a user's own SQL against the archive without letting it change anything.
+
+SQLite-specific, on purpose: the guarantee rests on two independent locks.
+1. The file is opened read-only (`mode=ro` URI), so SQLite itself refuses writes.
+2. A deny-by-default authorizer allows only reading: SELECT, reads of columns,
+   recursive CTEs, ordinary functions and a list of informational PRAGMAs. It
+   refuses ATTACH, PRAGMA assignments (so `query_only` cannot be switched off),
+   load_extension, transactions, VACUUM and every kind of write.
+`PRAGMA query_only` alone is not enough since the user could switch it off.
+A progress handler interrupts queries that run past the time limit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import database
+from .errors import ArchiveError
+from .output import Rows
+
+DEFAULT_TIMEOUT = 30.0
+
+_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
+_DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "zipfile"}
+# PRAGMAs that only report, whatever their argument.
+_INFO_PRAGMAS = {
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+    "foreign_key_list", "foreign_key_check", "collation_list", "function_list", "module_list",
+    "pragma_list", "database_list", "compile_options", "integrity_check", "quick_check",
+}  # fmt: skip
+# PRAGMAs that may be read (no argument) but never set.
+_READ_PRAGMAS = {
+    "user_version", "schema_version", "application_id", "page_count", "page_size",
+    "freelist_count", "encoding", "journal_mode", "data_version", "query_only", "foreign_keys",
+    "auto_vacuum", "cache_size", "max_page_count",
+}  # fmt: skip
+
+
+def _authorize(
+    action: int, arg1: str | None, arg2: str | None, _db: str | None, _source: str | None
+) -> int:
+    if action in _READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_FUNCTION:
+        return (
+            sqlite3.SQLITE_DENY if (arg2 or "").lower() in _DENIED_FUNCTIONS else sqlite3.SQLITE_OK
+        )
+    if action == sqlite3.SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in _INFO_PRAGMAS or (name in _READ_PRAGMAS and arg2 is None):
+            return sqlite3.SQLITE_OK
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_UPDATE and arg1 in ("sqlite_master", "sqlite_temp_master"):
+        # SQLite 3.40 reports this for table-valued PRAGMA functions such as
+        # pragma_table_info('article') while it reads the schema; the connection is
+        # read-only, so no update of the schema can happen.
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+class ReadOnlyQuery:
+    """A read-only connection to an archive file, for one user query at a time."""
+
+    def __init__(self, location: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        url = database.to_url(location)
+        if url.get_backend_name() != "sqlite" or not url.database:
+            raise ArchiveError("archive sql works on SQLite archives only")
+        path = Path(url.database)
+        if not path.exists():
+            raise ArchiveError(f"no archive at {location}")
+        self.timeout = timeout
+        # as_uri() percent-encodes the path, so a file named like "x?mode=rw" stays a name.
+        uri = path.resolve().as_uri() + "?mode=ro"
+        try:
+            self.connection = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False
+            )
+            self.connection.execute("PRAGMA query_only = 1")
+            self.connection.execute(f"PRAGMA busy_timeout = {int(database.BUSY_TIMEOUT_MS)}")
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open {location} read-only: {exc}") from None
+        self.connection.set_authorizer(_authorize)
+        self._deadline = 0.0
+        self.connection.set_progress_handler(self._check_time, 10_000)
+
+    def _check_time(self) -> int:
+        return 1 if time.monotonic() > self._deadline else 0
+
+    def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
+        """Run one statement; rows stream. Errors become one-line ArchiveErrors."""
+        self._deadline = time.monotonic() + self.timeout
+        try:
+            cursor = self.connection.execute(sql, dict(params or {}))
+        except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+            raise ArchiveError(self._explain(exc)) from None
+        columns = [d[0] for d in cursor.description or ()]
+        return Rows(columns, self._stream(cursor))
+
+    def _stream(self, cursor: sqlite3.Cursor) -> Iterator[tuple]:
+        try:
+            while True:
+                batch = cursor.fetchmany(1000)
+                if not batch:
+                    return
+                yield from batch
+        except sqlite3.Error as exc:
+            raise ArchiveError(self._explain(exc)) from None
+
+    def _explain(self, exc: BaseException) -> str:
+        message = str(exc)
+        if message == "interrupted":
+            return f"query interrupted: it ran longer than {self.timeout:g} s (--timeout)"
+        if (
+            "not authorized" in message
+            or "authorization denied" in message
+            or "prohibited" in message
+        ):
+            return f"not allowed: archive sql is read-only ({message})"
+        if "attempt to write a readonly database" in message:
+            return "not allowed: archive sql is read-only"
+        if "one statement at a time" in message:
+            return "one statement at a time, please (no ';' between statements)"
+        return f"SQL error: {message}"
+
+    def close(self) -> None:
+        self.connection.close()
