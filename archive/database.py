@@ -220,7 +220,7 @@ def _migrate(location: str | None, revision: str, direction: str) -> SchemaChang
     try:
         with engine.connect() as connection:
             before = current_revision(connection)
-        backup = _backup(location, before)
+        backup = _backup(location, before) if before is not None else None
         with engine.begin() as connection:
             config = alembic_config(connection)
             try:

@@ -56,9 +56,10 @@ _UNSAFE_CHARS = re.compile(
 # node can start: tags, anchors, aliases, reserved characters, block scalars,
 # complex keys, directives, flow mappings. A cheap search for the characters runs
 # first, since most records have none of them.
-_INDICATOR_CHARS = re.compile(r"[!&*@`%|>?{}]|[\[,]\s*:")
-# In flow context YAML 1.1 lets no plain scalar start with ':' or '?'; 1.2 does.
-_UNSAFE_SYNTAX = re.compile(r"(?:^|[\s\[\]{},])[!&*@`%|>?{}]|[\[,]\s*:", re.MULTILINE)
+_INDICATOR_CHARS = re.compile(r"[!&*@`%|>?{}]|\[[^\]]*:")
+# Inside flow sequences YAML 1.1 and 1.2 read ':' differently (PyYAML refuses
+# `[:x]` and `[a:]`, rapidyaml reads them), so any ':' there declines.
+_UNSAFE_SYNTAX = re.compile(r"(?:^|[\s\[\]{},])[!&*@`%|>?{}]|\[[^\]]*:", re.MULTILINE)
 # Escapes other than \" \\ \/ \n \t \r: their decoding is where parsers drift.
 _UNSAFE_ESCAPE = re.compile(r'\\[^"\\/ntr]')
 
