@@ -25,6 +25,9 @@ from .errors import ArchiveError, SchemaOutOfDate
 
 DEFAULT_DB = "archive.db"
 BUSY_TIMEOUT_MS = 30_000
+# Extra PRAGMAs run on every new connection, after ours. Tests use it to simulate
+# a full disk (PRAGMA max_page_count); keep it empty otherwise.
+EXTRA_PRAGMAS: list[str] = []
 
 
 def resolve_location(db: str | None) -> str:
@@ -62,9 +65,13 @@ def create_archive_engine(location: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Bulk imports touch many index pages; 64 MB of cache keeps them in memory.
+        cursor.execute("PRAGMA cache_size = -65536")
         if url.database and url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+        for pragma in EXTRA_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")

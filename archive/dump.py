@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,19 @@ def _file_name(path: str, sha256: str) -> str:
     if path == "-" or not name:
         return f"stdin-{sha256[:12]}.md"
     return name
+
+
+def _write_atomically(destination: Path, text: str) -> None:
+    """Write through a temporary file and a rename: never a half-written record file."""
+    handle, temporary = tempfile.mkstemp(prefix=".archive-", suffix=".part", dir=destination.parent)
+    try:
+        # newline="" keeps CRLF files byte for byte.
+        with open(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, destination)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def dump(archive: Archive, folder: str, *, force: bool = False,
@@ -47,11 +61,13 @@ def dump(archive: Archive, folder: str, *, force: bool = False,
                 name = f"{article_id}_{name}"
             used.add(name)
             destination = target / name
+            if destination.is_symlink():
+                raise ArchiveError(
+                    f"{destination} is a symbolic link: refusing to write through it"
+                )
             if destination.exists() and not force:
                 raise ArchiveError(f"{destination} already exists (use --force to overwrite)")
-            # newline="" keeps CRLF files byte for byte.
-            with open(destination, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            _write_atomically(destination, text)
             written += 1
             if on_file:
                 on_file(str(destination))

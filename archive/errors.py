@@ -49,6 +49,12 @@ class UsageError(ArchiveError):
     exit_code = 2
 
 
+class BusyError(ArchiveError):
+    """Another process held the archive's write lock for longer than we wait."""
+
+    exit_code = 4
+
+
 class SchemaOutOfDate(ArchiveError):
     """The database exists but is not at the revision this version of archive needs."""
 

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from . import yamlfast
-from .database import Archive
-from .errors import ArchiveError, RecordError, UsageError
+from .database import BUSY_TIMEOUT_MS, Archive
+from .errors import ArchiveError, BusyError, RecordError, UsageError
 from .records import Record, content_hash, parse_record
 from .writer import Catalog, FileOutcome, write_batch
 
@@ -209,30 +209,42 @@ class Importer:
         self._on_error = on_error or (lambda _error: None)
         parsers = _Parsers(self.workers)
         finished = False
-        with self.archive.writer() as conn:
-            transaction = conn.begin()
+        # Reads (which files are new) use their own connection; the writer takes the
+        # write lock only while it writes a chunk, so two imports can interleave.
+        with self.archive.writer() as conn, self.archive.connect() as reader:
+            self._transaction: Any = None
             try:
                 pending: deque[_Chunk] = deque()
                 in_flight = _InFlight()
                 for paths_chunk in _chunked(find_record_files(paths), BATCH_FILES):
-                    pending.append(self._submit(conn, paths_chunk, parsers, in_flight, summary))
+                    pending.append(self._submit(reader, paths_chunk, parsers, in_flight, summary))
                     if len(pending) > PREFETCH:
-                        self._write(conn, pending.popleft(), in_flight, summary)
-                        if not self.strict:
-                            transaction.commit()
-                            transaction = conn.begin()
+                        self._write_chunk(conn, pending.popleft(), in_flight, summary)
                 while pending:
-                    self._write(conn, pending.popleft(), in_flight, summary)
-                transaction.commit()
+                    self._write_chunk(conn, pending.popleft(), in_flight, summary)
+                if self._transaction is not None:
+                    _busy_aware(self._transaction.commit)
                 finished = True
             except BaseException:
-                transaction.rollback()
+                if self._transaction is not None and self._transaction.is_active:
+                    self._transaction.rollback()
                 self.catalog.forget()
                 raise
             finally:
+                self._transaction = None
                 parsers.close(wait=finished)
             self._after_import(conn, summary)
         return summary
+
+    def _write_chunk(
+        self, conn: Connection, chunk: _Chunk, in_flight: _InFlight, summary: ImportSummary
+    ) -> None:
+        if self._transaction is None:
+            self._transaction = _busy_aware(conn.begin)
+        self._write(conn, chunk, in_flight, summary)
+        if not self.strict:  # --strict keeps the whole run in one transaction
+            _busy_aware(self._transaction.commit)
+            self._transaction = None
 
     def _submit(
         self,
@@ -256,8 +268,9 @@ class Importer:
             digest = content_hash(data)
             read.append((path, digest))
             contents.setdefault(digest, data)
-        latest = _latest_hashes(conn, [path for path, digest in read if digest is not None])
-        imported = _imported_hashes(conn, list(contents))
+        with conn.begin():
+            latest = _latest_hashes(conn, [path for path, digest in read if digest is not None])
+            imported = _imported_hashes(conn, list(contents))
         order: list[tuple[str, str | None, int | None]] = []
         to_parse: list[tuple[str, bytes]] = []
         for path, digest in read:
@@ -344,7 +357,12 @@ class Importer:
         """Refresh the query planner's statistics after imports that added a lot."""
         if summary.new + summary.updated >= 1000 and conn.dialect.name == "sqlite":
             # SQLite-specific: cheap, and only re-analyzes tables whose size changed a lot.
-            conn.exec_driver_sql("PRAGMA optimize")
+            # Statistics are an optimization: if the archive is busy, skip them.
+            try:
+                with conn.begin():
+                    conn.exec_driver_sql("PRAGMA optimize")
+            except OperationalError:
+                pass
 
 
 class _InFlight:
@@ -378,6 +396,19 @@ class _InFlight:
             self.hashes[digest] = count
         else:
             self.hashes.pop(digest, None)
+
+
+def _busy_aware(step: Callable[[], Any]) -> Any:
+    """Run a BEGIN or COMMIT; a write lock that stays taken becomes a clear error."""
+    try:
+        return step()
+    except OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            raise BusyError(
+                "the archive is busy: another process kept it locked for "
+                f"{BUSY_TIMEOUT_MS // 1000} s; files already imported are kept, run the import again"
+            ) from None
+        raise
 
 
 def _chunked(items: Iterable[str], size: int) -> Iterator[list[str]]:
