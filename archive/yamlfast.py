@@ -53,13 +53,27 @@ _UNSAFE_CHARS = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
 )
 # Node properties and indicators whose YAML 1.1/1.2 readings can differ, where a
-# node can start: tags, anchors, aliases, reserved characters, block scalars,
-# complex keys, directives, flow mappings. A cheap search for the characters runs
-# first, since most records have none of them.
-_INDICATOR_CHARS = re.compile(r"[!&*@`%|>?{}]|\[[^\]]*:")
+# node can start (after a space, a line break or flow punctuation): tags, anchors,
+# aliases, reserved characters, block scalars, complex keys, directives, flow
+# mappings, and ']' or ',' (which PyYAML never lets start a plain scalar).
+_INDICATORS = "!&*@`%|>?{}],"
+_NODE_START_BEFORE = frozenset(" \n[]{},")
 # Inside flow sequences YAML 1.1 and 1.2 read ':' differently (PyYAML refuses
 # `[:x]` and `[a:]`, rapidyaml reads them), so any ':' there declines.
-_UNSAFE_SYNTAX = re.compile(r"(?:^|[\s\[\]{},])[!&*@`%|>?{}]|\[[^\]]*:", re.MULTILINE)
+_FLOW_COLON = re.compile(r"\[[^\]]*:")
+
+
+def _unsafe_syntax(text: str) -> bool:
+    # str.find per character is much faster than one regex over the whole text.
+    for char in _INDICATORS:
+        index = text.find(char)
+        while index != -1:
+            if index == 0 or text[index - 1] in _NODE_START_BEFORE:
+                return True
+            index = text.find(char, index + 1)
+    return "[" in text and _FLOW_COLON.search(text) is not None
+
+
 # Escapes other than \" \\ \/ \n \t \r: their decoding is where parsers drift.
 _UNSAFE_ESCAPE = re.compile(r'\\[^"\\/ntr]')
 
@@ -169,7 +183,7 @@ def load(text: str) -> dict[str, Any]:
         raise Declined
     if text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
         raise Declined  # document markers: one document per record
-    if _INDICATOR_CHARS.search(text) and _UNSAFE_SYNTAX.search(text):
+    if _unsafe_syntax(text):
         raise Declined
     if "\\" in text and _UNSAFE_ESCAPE.search(text):
         raise Declined
