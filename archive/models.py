@@ -80,10 +80,14 @@ class Topic(SQLModel, table=True):
 class Article(SQLModel, table=True):
     __tablename__ = "article"
     __table_args__ = (
-        Index("ix_article_provider_id_published_at", "provider_id", "published_at"),
-        # Covering index for the hot queries (providers by topic, timelines): they
-        # look articles up by id and need only these columns, not the wide rows
-        # with bodies and secured blobs.
+        # Articles with own records (is_stub = 0) by provider and by time: the
+        # queries without a topic read these indexes instead of the wide rows.
+        Index(
+            "ix_article_is_stub_provider_id_published_at", "is_stub", "provider_id", "published_at"
+        ),
+        Index("ix_article_is_stub_published_at", "is_stub", "published_at"),
+        # Covering index for lookups by id (related articles of a topic's articles):
+        # they need only these columns, not the rows with bodies and secured blobs.
         Index(
             "ix_article_id_provider_id_published_at_is_stub",
             "id",
@@ -100,7 +104,7 @@ class Article(SQLModel, table=True):
     body: str | None = Field(default=None, sa_type=Text)
     category: str | None = None
     type: str | None = None
-    published_at: dt.datetime | None = Field(default=None, index=True)  # UTC
+    published_at: dt.datetime | None = None  # UTC
     quality: int | None = None
     heat: int | None = None
     published: bool | None = None
@@ -126,8 +130,22 @@ class ArticleUrl(SQLModel, table=True):
 
 
 class ArticleTopic(SQLModel, table=True):
+    """An article's topic, carrying the article's provider and publication time.
+
+    The copies make the hot questions (providers by topic, topics by provider,
+    timelines by topic) index-only scans of this table. They cannot drift: only an
+    article's own record gives it topics, and every import of that record rewrites
+    these rows together with the article.
+    """
+
     __tablename__ = "article_topic"
-    __table_args__ = (Index("ix_article_topic_topic_id_article_id", "topic_id", "article_id"),)
+    __table_args__ = (
+        Index(
+            "ix_article_topic_topic_id_provider_id_published_at_article_id",
+            "topic_id", "provider_id", "published_at", "article_id",
+        ),
+        Index("ix_article_topic_provider_id_topic_id_published_at", "provider_id", "topic_id", "published_at"),
+    )  # fmt: skip
 
     article_id: int = Field(
         sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
@@ -136,6 +154,10 @@ class ArticleTopic(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True)
     )
     position: int
+    # Copies of article.provider_id and article.published_at (no foreign key: adding
+    # one would make SQLite rebuild the table under the views that read it).
+    provider_id: int | None = None
+    published_at: dt.datetime | None = None
 
 
 class Image(SQLModel, table=True):

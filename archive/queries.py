@@ -23,6 +23,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    or_,
     select,
     text,
     true,
@@ -76,7 +77,8 @@ def parse_date(value: str, *, end: bool = False) -> dt.datetime:
             start = dt.datetime.fromisoformat(raw)
             stop = start + dt.timedelta(days=1)
         else:
-            start = stop = dt.datetime.fromisoformat(raw.replace("z", "Z"))
+            start = dt.datetime.fromisoformat(raw.replace("z", "Z"))
+            stop = start + dt.timedelta(microseconds=1)  # "on or before" that instant
     except ValueError:
         raise UsageError(
             f"not a date: {value!r} (use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp)"
@@ -130,84 +132,140 @@ def _rows(conn: Connection, query: Any, columns: Sequence[str] | None = None) ->
 # --- providers, topics, co-occurrence --------------------------------------------
 
 
+def _link_conditions(filters: Filters) -> list[Any]:
+    """Filters on article_topic's copies of the article's provider and time."""
+    conditions = []
+    if filters.since is not None:
+        conditions.append(_article_topic.c.published_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(_article_topic.c.published_at < filters.until)
+    if filters.providers:
+        keys = _provider_keys(filters.providers)
+        conditions.append(
+            _article_topic.c.provider_id.in_(
+                select(_provider.c.id).where(_provider.c.key.in_(keys))
+            )
+        )
+    return conditions
+
+
+def _by_provider(counts: Any) -> Select:
+    """Provider rows for a subquery of (provider_id, articles, first, last)."""
+    return (
+        select(
+            _provider.c.name,
+            _provider.c.domain,
+            counts.c.articles,
+            counts.c.first_published,
+            counts.c.last_published,
+            (counts.c.articles * 1.0 / func.sum(counts.c.articles).over()).label("share"),
+        )
+        .select_from(counts.join(_provider, _provider.c.id == counts.c.provider_id))
+        .order_by(counts.c.articles.desc(), _provider.c.name)
+    )
+
+
 def providers(conn: Connection, filters: Filters, *, include_related: bool = False) -> Rows:
     """Providers by number of articles (own records) matching the filters.
 
     With `include_related`, articles that those articles link to as related count
     too (they may be known only from the related entries).
     """
+    if filters.topics and not include_related:
+        # The hot question: an index-only scan of the topic's links.
+        links = _article_topic.c
+        count = func.count(distinct(links.article_id)) if len(filters.topics) > 1 else func.count()
+        counts = (
+            select(
+                links.provider_id,
+                count.label("articles"),
+                func.min(links.published_at).label("first_published"),
+                func.max(links.published_at).label("last_published"),
+            )
+            .where(links.topic_id.in_(_topic_ids(filters.topics)), *_link_conditions(filters))
+            .group_by(links.provider_id)
+            .subquery()
+        )
+        return _rows(conn, _by_provider(counts))
     base = select(_article.c.id).where(_article.c.is_stub.is_(false()))
     if filters.topics:
         base = base.where(_article.c.id.in_(_articles_with_topics(filters.topics)))
-    counted: Any = base
+    condition: Any = _article.c.is_stub.is_(false())
+    if filters.topics:
+        condition = _article.c.id.in_(base)
     if include_related:
-        counted = union(
-            base, select(_related.c.related_article_id).where(_related.c.article_id.in_(base))
+        linked = select(_related.c.related_article_id).where(_related.c.article_id.in_(base))
+        condition = or_(
+            _article.c.id.in_(base) if filters.topics else condition, _article.c.id.in_(linked)
         )
-    count = func.count(_article.c.id)
-    query = (
+    counts = (
         select(
-            _provider.c.name,
-            _provider.c.domain,
-            count.label("articles"),
+            _article.c.provider_id,
+            func.count().label("articles"),
             func.min(_article.c.published_at).label("first_published"),
             func.max(_article.c.published_at).label("last_published"),
-            (count * 1.0 / func.sum(count).over()).label("share"),
         )
-        .select_from(_article.join(_provider, _provider.c.id == _article.c.provider_id))
-        .where(
-            _article.c.id.in_(counted), *_date_conditions(filters), *_provider_condition(filters)
-        )
-        .group_by(_provider.c.id, _provider.c.name, _provider.c.domain)
-        .order_by(count.desc(), _provider.c.name)
+        .where(condition, *_date_conditions(filters), *_provider_condition(filters))
+        .group_by(_article.c.provider_id)
+        .subquery()
     )
-    return _rows(conn, query)
+    return _rows(conn, _by_provider(counts))
 
 
 def topics(conn: Connection, filters: Filters) -> Rows:
     """Topics by number of articles, optionally of some providers only."""
-    count = func.count(distinct(_article.c.id))
-    query = (
-        select(
-            _topic.c.name,
-            count.label("articles"),
-            func.min(_article.c.published_at).label("first_published"),
-            func.max(_article.c.published_at).label("last_published"),
-        )
-        .select_from(
-            _topic.join(_article_topic, _article_topic.c.topic_id == _topic.c.id).join(
-                _article, _article.c.id == _article_topic.c.article_id
-            )
-        )
-        .where(*_date_conditions(filters), *_provider_condition(filters))
-        .group_by(_topic.c.id, _topic.c.name)
-        .order_by(count.desc(), _topic.c.name)
-    )
+    links = _article_topic.c
+    counts = select(
+        links.topic_id,
+        func.count().label("articles"),
+        func.min(links.published_at).label("first_published"),
+        func.max(links.published_at).label("last_published"),
+    ).where(*_link_conditions(filters))
     if filters.topics:
-        query = query.where(_topic.c.key.in_([identity.topic_key(t) for t in filters.topics]))
+        counts = counts.where(links.topic_id.in_(_topic_ids(filters.topics)))
+    counts = counts.group_by(links.topic_id).subquery()
+    query = (
+        select(_topic.c.name, counts.c.articles, counts.c.first_published, counts.c.last_published)
+        .select_from(counts.join(_topic, _topic.c.id == counts.c.topic_id))
+        .order_by(counts.c.articles.desc(), _topic.c.name)
+    )
     return _rows(conn, query)
 
 
 def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
     """Topics that appear on the same articles as `topic`, with counts."""
-    with_topic = select(_article.c.id).where(
-        _article.c.id.in_(_articles_with_topics([topic])),
-        *_date_conditions(filters),
-        *_provider_condition(filters),
-    )
-    total = conn.execute(select(func.count()).select_from(with_topic.subquery())).scalar() or 0
+    mine = _article_topic.alias("mine")
+    other = _article_topic.alias("other")
     own = _topic_ids([topic])
-    count = func.count(distinct(_article_topic.c.article_id))
+    with_topic = select(func.count()).where(
+        _article_topic.c.topic_id.in_(own), *_link_conditions(filters)
+    )
+    total = conn.execute(with_topic).scalar() or 0
+    conditions = [mine.c.topic_id.in_(own), other.c.topic_id.not_in(own)]
+    if filters.since is not None:
+        conditions.append(mine.c.published_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(mine.c.published_at < filters.until)
+    if filters.providers:
+        keys = _provider_keys(filters.providers)
+        conditions.append(
+            mine.c.provider_id.in_(select(_provider.c.id).where(_provider.c.key.in_(keys)))
+        )
+    counts = (
+        select(other.c.topic_id, func.count(distinct(other.c.article_id)).label("articles"))
+        .select_from(mine.join(other, other.c.article_id == mine.c.article_id))
+        .where(*conditions)
+        .group_by(other.c.topic_id)
+        .subquery()
+    )
     query = (
         select(
             _topic.c.name,
-            count.label("articles"),
-            (count * 1.0 / (total or 1)).label("share"),
+            counts.c.articles,
+            (counts.c.articles * 1.0 / (total or 1)).label("share"),
         )
-        .select_from(_article_topic.join(_topic, _topic.c.id == _article_topic.c.topic_id))
-        .where(_article_topic.c.article_id.in_(with_topic), _topic.c.id.not_in(own))
-        .group_by(_topic.c.id, _topic.c.name)
-        .order_by(count.desc(), _topic.c.name)
+        .select_from(counts.join(_topic, _topic.c.id == counts.c.topic_id))
+        .order_by(counts.c.articles.desc(), _topic.c.name)
     )
     return _rows(conn, query)
 
@@ -378,11 +436,11 @@ def _label(start: dt.date, by: str) -> str:
     return start.isoformat()
 
 
-def _day_counts(conn: Connection, conditions: list[Any]) -> Counter:
-    day = func.date(_article.c.published_at)
+def _day_counts(conn: Connection, table: Any, conditions: list[Any]) -> Counter:
+    day = func.date(table.c.published_at)
     query = (
         select(day, func.count())
-        .where(_article.c.published_at.is_not(None), _article.c.is_stub.is_(false()), *conditions)
+        .where(table.c.published_at.is_not(None), *conditions)
         .group_by(day)
     )
     counts: Counter = Counter()
@@ -396,11 +454,19 @@ def timeline(conn: Connection, filters: Filters, *, by: str = "month") -> Rows:
     articles published in it (attention over time)."""
     if by not in PERIODS:
         raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
-    matching = _date_conditions(filters) + _provider_condition(filters)
+    own = [_article.c.is_stub.is_(false()), *_date_conditions(filters)]
     if filters.topics:
-        matching.append(_article.c.id.in_(_articles_with_topics(filters.topics)))
-    selected = _day_counts(conn, matching)
-    everything = _day_counts(conn, _date_conditions(filters))
+        links = _article_topic.c
+        conditions = [links.topic_id.in_(_topic_ids(filters.topics)), *_link_conditions(filters)]
+        if len(filters.topics) > 1:  # an article with two of the topics counts once
+            conditions = [_article.c.id.in_(select(links.article_id).where(*conditions)), *own]
+            conditions += _provider_condition(filters)
+            selected = _day_counts(conn, _article, conditions)
+        else:
+            selected = _day_counts(conn, _article_topic, conditions)
+    else:
+        selected = _day_counts(conn, _article, own + _provider_condition(filters))
+    everything = _day_counts(conn, _article, own)
     return Rows(
         ["period", "articles", "all_articles", "share"],
         _periods(selected, everything, by),

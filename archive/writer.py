@@ -277,7 +277,7 @@ class _Plan:
             state.row, state.is_stub, state.fill = row, False, {}
         row["id"] = state.id
         self._claim(state.id, own.url_keys)
-        self.topic_links[state.id] = self._topic_rows(state.id, record.topics, outcome)
+        self.topic_links[state.id] = self._topic_rows(state.id, row, record.topics, outcome)
         self.image_links[state.id] = self._image_rows(state.id, own.images, outcome)
         self.related_links[state.id] = [
             (state.id, position, self._related(entry, source_id, outcome))
@@ -359,8 +359,12 @@ class _Plan:
             self.filled_providers[provider_id] = (known[1], known[2], provider_id)
         return provider_id
 
-    def _topic_rows(self, article_id: int, names: list[str], outcome: FileOutcome) -> list[tuple]:
-        rows, seen = [], set()
+    def _topic_rows(
+        self, article_id: int, row: dict[str, Any], names: list[str], outcome: FileOutcome
+    ) -> list[tuple]:
+        rows: list[tuple] = []
+        seen = set()
+        provider_id, published_at = row["provider_id"], row["published_at"]
         for name in names:
             key = identity.topic_key(name)
             topic_id = self.catalog.topics.get(key)
@@ -371,7 +375,7 @@ class _Plan:
                 outcome.topics += 1
             if topic_id not in seen:
                 seen.add(topic_id)
-                rows.append((article_id, topic_id, len(rows)))
+                rows.append((article_id, topic_id, len(rows), provider_id, published_at))
         return rows
 
     def _image_rows(
@@ -441,7 +445,11 @@ class _Plan:
             for table in (_article_topic, _article_image, _related):
                 sql.delete_where_in(table, "article_id", sorted(self.replaced))
         for table, links, names in (
-            (_article_topic, self.topic_links, ["article_id", "topic_id", "position"]),
+            (
+                _article_topic,
+                self.topic_links,
+                ["article_id", "topic_id", "position", "provider_id", "published_at"],
+            ),
             (_article_image, self.image_links, ["article_id", "position", "image_id"]),
             (_related, self.related_links, ["article_id", "position", "related_article_id"]),
         ):
