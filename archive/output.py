@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import decimal
 import json
+import math
 import os
 import sys
 import tempfile
@@ -73,7 +74,9 @@ def json_value(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no infinity or NaN; null keeps the file readable everywhere
     if isinstance(value, (bytes, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
     return value
@@ -83,7 +86,7 @@ def text_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return repr(value) if value != int(value) or abs(value) >= 1e16 else str(value)
+        return repr(value)  # shortest text that reads back as the same float; inf, nan too
     if isinstance(value, (bytes, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, dt.datetime):
@@ -154,7 +157,8 @@ def _write_delimited(
         stream, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
     )
     if options.headers:
-        writer.writerow(result.columns)
+        header = list(result.columns)
+        writer.writerow([_excel_safe(c) for c in header] if options.excel_safe else header)
     count = 0
     for row in rows:
         writer.writerow([text_value(v) for v in row])
@@ -174,17 +178,37 @@ def _write_tsv(
     return _write_delimited(result, rows, stream, options, "\t")
 
 
+def json_keys(columns: Sequence[str]) -> list[str]:
+    """Object keys for the columns; a repeated name (SELECT * over a join) gets _2, _3."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    for column in columns:
+        key, n = column, 1
+        while key in seen:
+            n += 1
+            key = f"{column}_{n}"
+        seen.add(key)
+        keys.append(key)
+    return keys
+
+
+def _json_objects(result: Rows, rows: Iterator[Sequence[Any]]) -> Iterator[str]:
+    keys = json_keys(result.columns)
+    for row in rows:
+        # allow_nan=False: json_value already turned NaN and infinities into null.
+        yield json.dumps(
+            dict(zip(keys, map(json_value, row), strict=True)), ensure_ascii=False, allow_nan=False
+        )
+
+
 def _write_json(
     result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
 ) -> int:
-    columns = list(result.columns)
     count = 0
     stream.write("[")
-    for row in rows:
+    for text in _json_objects(result, rows):
         stream.write(",\n" if count else "\n")
-        stream.write(
-            json.dumps(dict(zip(columns, map(json_value, row), strict=True)), ensure_ascii=False)
-        )
+        stream.write(text)
         count += 1
     stream.write("\n]\n" if count else "]\n")
     return count
@@ -193,13 +217,9 @@ def _write_json(
 def _write_jsonl(
     result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
 ) -> int:
-    columns = list(result.columns)
     count = 0
-    for row in rows:
-        stream.write(
-            json.dumps(dict(zip(columns, map(json_value, row), strict=True)), ensure_ascii=False)
-        )
-        stream.write("\n")
+    for text in _json_objects(result, rows):
+        stream.write(text + "\n")
         count += 1
     return count
 

@@ -342,7 +342,7 @@ def _checked(conn: Connection, query: Any) -> Rows:
 
 def _search_error(exc: OperationalError) -> str:
     message = str(exc.orig)
-    if "fts5" in message or "no such column" in message or "syntax error" in message:
+    if any(hint in message for hint in ("fts5", "no such column", "syntax error", "unterminated")):
         return f"cannot search for that: {message} (put words with punctuation in double quotes)"
     return message
 
@@ -469,21 +469,28 @@ def timeline(conn: Connection, filters: Filters, *, by: str = "month") -> Rows:
     everything = _day_counts(conn, _article, own)
     return Rows(
         ["period", "articles", "all_articles", "share"],
-        _periods(selected, everything, by),
+        _periods(selected, everything, by, filters),
         bar_column="articles",
     )
 
 
-def _periods(selected: Counter, everything: Counter, by: str) -> Iterator[tuple]:
+def _periods(selected: Counter, everything: Counter, by: str, filters: Filters) -> Iterator[tuple]:
+    """One row per period from the first to the last article, or across --since and
+    --until when given, so that quiet periods show as zeros."""
     per_selected: Counter = Counter()
     per_all: Counter = Counter()
     for day, count in selected.items():
         per_selected[_period_start(day, by)] += count
     for day, count in everything.items():
         per_all[_period_start(day, by)] += count
-    if not per_selected:
+    bounds = list(per_selected)
+    if filters.since is not None:
+        bounds.append(_period_start(filters.since.date(), by))
+    if filters.until is not None:
+        bounds.append(_period_start((filters.until - dt.timedelta(microseconds=1)).date(), by))
+    if not per_selected or not bounds:
         return
-    start, last = min(per_selected), max(per_selected)
+    start, last = min(bounds), max(bounds)
     while start <= last:
         count, total = per_selected[start], per_all[start]
         yield (_label(start, by), count, total, round(count / total, 4) if total else 0.0)

@@ -75,6 +75,10 @@ class ReadOnlyQuery:
         self.timeout = timeout
         # as_uri() percent-encodes the path, so a file named like "x?mode=rw" stays a name.
         uri = path.resolve().as_uri() + "?mode=ro"
+        # A read-only connection to a WAL database creates -wal/-shm files it cannot
+        # remove; remember whether they were there, to tidy up after ourselves.
+        self._path = path
+        self._sidecars_existed = any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
         try:
             self.connection = sqlite3.connect(
                 uri, uri=True, isolation_level=None, check_same_thread=False
@@ -128,3 +132,12 @@ class ReadOnlyQuery:
 
     def close(self) -> None:
         self.connection.close()
+        if not self._sidecars_existed:
+            # The last connection to close removes the WAL files; a read-only one
+            # cannot, so open and close a normal one. It runs no statement, and if
+            # an import is still connected the files stay, as they should.
+            tidy = sqlite3.connect(self._path.resolve().as_uri(), uri=True)
+            try:
+                tidy.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            finally:
+                tidy.close()

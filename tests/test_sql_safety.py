@@ -1,0 +1,383 @@
+"""`archive sql` and `archive export --query` can read everything and change nothing.
+
+Each statement that would write, attach, reconfigure or escape the file is refused
+with one `error:` line, and afterwards the database file is byte-identical and no
+file has appeared in its folder. Filter values that look like SQL are just values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DATA, SEED, Archive, write
+
+SEED_NAME = SEED.name
+SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
+SEED_TITLE = "De Blasio Will Reassess NYPD's Use Of Facial Recognition Tech After Protester Arrest"
+ARTICLE_COLUMNS = [
+    "id",
+    "url",
+    "title",
+    "excerpt",
+    "body",
+    "category",
+    "type",
+    "published_at",
+    "quality",
+    "heat",
+    "published",
+    "amp_url",
+    "cdn_amp_url",
+    "provider_id",
+    "secured",
+    "extra",
+    "is_stub",
+    "source_file_id",
+]
+
+# Statements that must be refused. {tmp} is the database's folder.
+DENIED = [
+    "INSERT INTO topic(key,name) VALUES ('x','x')",
+    "UPDATE article SET title='x'",
+    "DELETE FROM article",
+    "DROP TABLE article",
+    "CREATE TABLE t(x)",
+    "ATTACH DATABASE '{tmp}/other.db' AS o",
+    "PRAGMA query_only=0",
+    "PRAGMA journal_mode=DELETE",
+    "PRAGMA writable_schema=1",
+    "VACUUM",
+    "VACUUM INTO '{tmp}/copy.db'",
+    "SELECT load_extension('x')",
+    "SELECT 1; DROP TABLE article",
+    "BEGIN",
+    "REINDEX",
+    "ANALYZE",
+    # and their relatives
+    "REPLACE INTO topic(id, key, name) VALUES (1, 'x', 'x')",
+    "INSERT OR IGNORE INTO topic(key,name) SELECT key || 'x', name FROM topic",
+    "WITH doomed AS (SELECT id FROM article) DELETE FROM article WHERE id IN doomed",
+    "UPDATE sqlite_master SET sql = 'x' WHERE name = 'article'",
+    "DELETE FROM sqlite_master",
+    "INSERT INTO article_fts(article_fts) VALUES ('rebuild')",
+    "INSERT INTO article_fts(article_fts) VALUES ('delete-all')",
+    "CREATE TEMP TABLE t(x)",
+    "CREATE TEMP VIEW v AS SELECT 1",
+    "CREATE VIEW v AS SELECT 1",
+    "CREATE INDEX ix_x ON article(title)",
+    "CREATE TRIGGER tr AFTER INSERT ON topic BEGIN DELETE FROM article; END",
+    "CREATE VIRTUAL TABLE f USING fts5(x)",
+    "ALTER TABLE article ADD COLUMN x TEXT",
+    "ALTER TABLE article RENAME TO gone",
+    "DROP VIEW article_summary",
+    "DROP TRIGGER article_fts_insert",
+    "DROP INDEX ix_article_published_at",
+    "ATTACH DATABASE ':memory:' AS m",
+    "ATTACH DATABASE 'file:{tmp}/other.db?mode=rwc' AS o",
+    "DETACH DATABASE main",
+    "PRAGMA user_version=5",
+    "PRAGMA main.journal_mode=DELETE",
+    "PRAGMA journal_mode=OFF",
+    "PRAGMA foreign_keys=OFF",
+    "PRAGMA wal_checkpoint(TRUNCATE)",
+    "PRAGMA optimize",
+    "PRAGMA incremental_vacuum",
+    "PRAGMA auto_vacuum=FULL",
+    "PRAGMA page_size=512",
+    "PRAGMA schema_version=1",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT s",
+    "RELEASE s",
+    "SELECT 1; SELECT 2",
+    "SELECT writefile('{tmp}/written.txt', 'x')",
+]
+
+
+def hashed(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+def state(archive: Archive) -> tuple:
+    """The database's bytes and every other file in its folder.
+
+    The WAL's content counts (a missing WAL and an empty one hold the same data); the
+    -wal and -shm files SQLite itself keeps beside the database are left out of the
+    listing here: whether read-only commands leave those behind is checked on its own
+    in test_reads_leave_no_files_behind.
+    """
+    folder = archive.path.parent
+    wal = archive.path.with_name(archive.path.name + "-wal")
+    sidecars = {wal.name, archive.path.name + "-shm"}
+    files = sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.name not in sidecars
+    )
+    return hashed(archive.path), wal.read_bytes() if wal.exists() else b"", files
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def one_error_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+def ok_json(archive: Archive, *args: str) -> list[dict]:
+    result = archive.run(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def values(rows: list[dict]) -> list[tuple]:
+    return [tuple(row.values()) for row in rows]
+
+
+@pytest.fixture
+def seeded(archive, seed_dir):
+    result = archive.run("import", str(seed_dir))
+    assert result.exit_code == 0, result.output
+    return archive
+
+
+@pytest.fixture
+def sample(archive):
+    result = archive.run("import", str(DATA))
+    assert result.exit_code == 0, result.output
+    return archive
+
+
+# --- writes are refused ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["sql", "export"])
+@pytest.mark.parametrize("statement", DENIED)
+def test_statement_is_refused_and_nothing_changes(seeded, tmp_path, statement, command):
+    sql = statement.format(tmp=tmp_path)
+    snapshot = seeded.snapshot()
+    schema = seeded.rows("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+    before = state(seeded)
+    if command == "sql":
+        result = seeded.run("sql", sql)
+    else:
+        result = seeded.run("export", "--query", sql, "-o", str(tmp_path / "out.csv"))
+    one_error_line(result)
+    assert state(seeded) == before
+    for name in ("other.db", "copy.db", "out.csv", "written.txt"):
+        assert not (tmp_path / name).exists()
+    assert seeded.snapshot() == snapshot
+    assert seeded.rows("SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
+    assert seeded.count("article") == 5
+    assert seeded.value("PRAGMA journal_mode") == "wal"
+    # The archive still works for reading and writing afterwards.
+    assert ok_json(seeded, "sql", "SELECT count(*) AS n FROM topic") == [{"n": 2}]
+
+
+def test_refusals_say_why(seeded):
+    assert one_error_line(seeded.run("sql", "DELETE FROM article")).startswith(
+        "error: not allowed: archive sql is read-only"
+    )
+    assert "one statement at a time" in one_error_line(
+        seeded.run("sql", "SELECT 1; DROP TABLE article")
+    )
+    assert one_error_line(seeded.run("sql", "SELEC 1")).startswith("error: SQL error:")
+    assert one_error_line(seeded.run("sql", "SELECT * FROM no_such_table")) == (
+        "error: SQL error: no such table: no_such_table"
+    )
+
+
+def test_reads_leave_no_files_behind(seeded, tmp_path):
+    # A read-only command leaves the database's folder exactly as it found it: no
+    # -wal or -shm file that was not there before.
+    before = files_in(tmp_path)
+    assert before == ["seed", f"seed/{SEED_NAME}", "test.db"]
+    for command in (
+        ["sql", "SELECT count(*) FROM article"],
+        ["export", "article"],
+        ["export", "--query", "SELECT title FROM article"],
+        ["sql", "DELETE FROM article"],
+        ["sql", "SELECT * FROM article", "--limit", "1"],
+    ):
+        seeded.run(*command)
+        assert files_in(tmp_path) == before, command
+
+
+# --- reads work ------------------------------------------------------------------------
+
+
+def test_pragma_table_info_reads(seeded):
+    direct = seeded.rows("PRAGMA table_info(article)")
+    assert [row[1] for row in direct] == ARTICLE_COLUMNS
+    assert values(ok_json(seeded, "sql", "PRAGMA table_info(article)")) == direct
+    assert values(ok_json(seeded, "sql", "SELECT * FROM pragma_table_info('article')")) == direct
+    assert values(ok_json(seeded, "export", "--query", "PRAGMA table_info(article)")) == direct
+    assert ok_json(seeded, "sql", "SELECT name FROM pragma_table_info('topic') ORDER BY cid") == [
+        {"name": "id"},
+        {"name": "key"},
+        {"name": "name"},
+    ]
+    assert ok_json(seeded, "sql", "PRAGMA journal_mode") == [{"journal_mode": "wal"}]
+    assert ok_json(seeded, "sql", "PRAGMA user_version") == [{"user_version": 0}]
+
+
+def test_sqlite_master_and_views_read(sample):
+    direct = sample.rows("SELECT name FROM sqlite_master")
+    assert values(ok_json(sample, "sql", "SELECT name FROM sqlite_master")) == direct
+    assert {"article", "article_summary", "article_fts", "article_fts_insert"} <= {
+        name for (name,) in direct
+    }
+    summary = sample.rows("SELECT * FROM article_summary ORDER BY id")
+    assert len(summary) == 22
+    assert values(ok_json(sample, "sql", "SELECT * FROM article_summary ORDER BY id")) == summary
+    assert ok_json(
+        sample,
+        "sql",
+        "SELECT provider, topics, quality FROM article_summary WHERE url = :u",
+        "-p",
+        "u",
+        SEED_URL,
+    ) == [{"provider": "Gothamist", "topics": "Computer Vision, AI", "quality": 52}]
+    assert ok_json(
+        sample,
+        "sql",
+        "SELECT name, articles FROM provider_summary WHERE articles > 1 ORDER BY name",
+    ) == [
+        {"name": "Reuters", "articles": 2},
+        {"name": "The Guardian", "articles": 2},
+    ]
+    assert ok_json(
+        sample, "sql", "SELECT count(*) AS n FROM article_fts WHERE article_fts MATCH 'deepfakes'"
+    ) == [{"n": 2}]
+
+
+def test_recursive_cte_reads(seeded):
+    counting = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10) SELECT x FROM c"
+    assert ok_json(seeded, "sql", counting) == [{"x": i} for i in range(1, 11)]
+    result = seeded.run("export", "--query", counting, "--no-headers")
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == b"".join(b"%d\r\n" % i for i in range(1, 11))
+
+
+def test_named_parameters_are_values(seeded):
+    assert ok_json(
+        seeded, "sql", "SELECT title FROM article WHERE url = :url", "-p", "url", SEED_URL
+    ) == [{"title": SEED_TITLE}]
+    evil = "'; DROP TABLE article; --"
+    assert ok_json(
+        seeded, "sql", "SELECT :a AS a, :b || '!' AS b", "-p", "a", evil, "-p", "b", 'x" OR 1=1'
+    ) == [{"a": evil, "b": 'x" OR 1=1!'}]
+    assert ok_json(
+        seeded, "sql", "SELECT count(*) AS n FROM article WHERE title = :t", "-p", "t", evil
+    ) == [{"n": 0}]
+    assert seeded.count("article") == 5
+    # A missing parameter is a clear error.
+    assert one_error_line(seeded.run("sql", "SELECT :missing")).startswith("error: SQL error:")
+
+
+# --- time limit ------------------------------------------------------------------------
+
+RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+
+@pytest.mark.parametrize("command", ["sql", "export"])
+def test_runaway_query_is_interrupted_and_the_next_one_works(seeded, records, command):
+    before = state(seeded)
+    args = ["sql", RUNAWAY] if command == "sql" else ["export", "--query", RUNAWAY]
+    started = time.monotonic()
+    result = seeded.run(*args, "--timeout", "0.5")
+    elapsed = time.monotonic() - started
+    assert (
+        one_error_line(result) == "error: query interrupted: it ran longer than 0.5 s (--timeout)"
+    )
+    assert elapsed < 5, elapsed
+    assert state(seeded) == before
+    # The next query on the same database works, and so does a write.
+    assert ok_json(seeded, "sql", "SELECT count(*) AS n FROM article") == [{"n": 5}]
+    write(records, "new.md", '---\nwebUrl: "https://example.org/after-timeout"\n---\n')
+    result = seeded.run("import", str(records))
+    assert result.exit_code == 0, result.output
+    assert seeded.count("article") == 6
+
+
+# --- filter values that look like SQL --------------------------------------------------
+
+EVIL = ["'; DROP TABLE article; --", "a]b", 'x" OR 1=1', "%", "_", "*"]
+
+FILTERED = [
+    ["articles", "--topic"],
+    ["articles", "--provider"],
+    ["articles", "--search"],
+    ["articles", "--type"],
+    ["articles", "--include-stubs", "--type"],
+    ["providers", "--topic"],
+    ["providers", "--include-related", "--topic"],
+    ["topics", "--provider"],
+    ["timeline", "--topic"],
+    ["timeline", "--provider"],
+    ["cooccur", "--topic"],
+    ["cooccur", "--topic", "AI", "--provider"],
+    ["search", "facial", "--topic"],
+    ["search", "facial", "--provider"],
+    ["search"],
+]
+
+
+@pytest.mark.parametrize("evil", EVIL)
+@pytest.mark.parametrize("command", FILTERED, ids=" ".join)
+def test_sql_looking_filters_match_nothing(sample, command, evil):
+    snapshot = sample.snapshot()
+    result = sample.run(*command, evil, "--format", "json")
+    if result.exit_code == 0:
+        assert json.loads(result.stdout) == [], result.output
+    else:
+        one_error_line(result)
+    assert sample.snapshot() == snapshot
+    assert sample.count("article") == 22
+
+
+# --- --db is a path --------------------------------------------------------------------
+
+
+def test_db_that_looks_like_a_sqlite_uri_is_a_plain_file(tmp_path, seed_dir, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    odd = Archive(Path("file:x.db?mode=ro"))  # what the user types: relative, file:...
+    # Read it back by absolute path: the system SQLite may itself take a relative
+    # "file:" name as a URI (SQLITE_USE_URI), which is what archive must not do.
+    direct = Archive(tmp_path / "file:x.db?mode=ro")
+    result = odd.run("import", str(seed_dir))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "file:x.db?mode=ro").is_file()
+    assert not (tmp_path / "x.db").exists()
+    assert ok_json(odd, "sql", "SELECT count(*) AS n FROM article") == [{"n": 5}]
+    assert ok_json(odd, "articles")[0]["url"] == SEED_URL
+    # mode=ro in the name neither makes a write possible nor blocks the read-only guard.
+    before = state(direct)
+    one_error_line(odd.run("sql", "DELETE FROM article"))
+    assert state(direct) == before
+    assert direct.count("article") == 5
+
+
+@pytest.mark.parametrize(
+    "location", ["file:x.db?mode=rwc", "file:x.db?mode=memory", "file::memory:?cache=shared"]
+)
+def test_db_uri_names_that_do_not_exist_are_missing_files(tmp_path, monkeypatch, location):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.db").write_bytes(b"")  # a file the URI would point at, if it were one
+    odd = Archive(Path(location))
+    for command in (["sql", "SELECT 1"], ["export", "article"], ["stats"]):
+        result = odd.run(*command)
+        assert one_error_line(result).startswith(f"error: no archive at {location}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
+    assert (tmp_path / "x.db").read_bytes() == b""
