@@ -31,7 +31,7 @@ class _ArchiveGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArchiveError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo("error: " + " ".join(str(exc).split()), err=True)
             ctx.exit(exc.exit_code)
 
 

@@ -210,6 +210,10 @@ def _backup(location: str, revision: str | None) -> str | None:
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = f"{url.database}.backup-{revision or 'none'}-{stamp}"
+    counter = 1
+    while Path(target).exists():  # two migrations in one second: keep both backups
+        counter += 1
+        target = f"{url.database}.backup-{revision or 'none'}-{stamp}-{counter}"
     source = sqlite3.connect(url.database)
     try:
         copy = sqlite3.connect(target)
@@ -233,7 +237,10 @@ def _migrate(location: str | None, revision: str, direction: str) -> SchemaChang
             try:
                 getattr(command, direction)(config, revision)
             except Exception as exc:  # alembic reports unknown revisions with assorted types
-                raise ArchiveError(f"{direction} to {revision} failed: {_one_line(exc)}") from exc
+                kept = f"; the archive is unchanged (a backup is at {backup})" if backup else ""
+                raise ArchiveError(
+                    f"{direction} to {revision} failed: {_one_line(exc)}{kept}"
+                ) from exc
             after = current_revision(connection)
     finally:
         engine.dispose()

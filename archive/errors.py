@@ -15,6 +15,7 @@ class RecordError(ArchiveError):
     def __init__(
         self, reason: str, *, source: str = "", field: str | None = None, line: int | None = None
     ) -> None:
+        reason = " ".join(reason.split())  # messages are one line, whatever the source said
         super().__init__(reason)
         self.reason = reason
         self.source = source

@@ -15,6 +15,7 @@ import keeps every committed chunk, and running it again completes the work
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -27,8 +28,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from . import yamlfast
-from .database import BUSY_TIMEOUT_MS, Archive
+from . import database, yamlfast
+from .database import Archive
 from .errors import ArchiveError, BusyError, RecordError, UsageError
 from .records import Record, content_hash, parse_record
 from .writer import Catalog, FileOutcome, write_batch
@@ -226,8 +227,8 @@ class Importer:
                     _busy_aware(self._transaction.commit)
                 finished = True
             except BaseException:
-                if self._transaction is not None and self._transaction.is_active:
-                    self._transaction.rollback()
+                if self._transaction is not None:
+                    _quietly_roll_back(self._transaction)
                 self.catalog.forget()
                 raise
             finally:
@@ -323,7 +324,7 @@ class Importer:
             savepoint.commit()
             return outcomes
         except IntegrityError as exc:
-            savepoint.rollback()
+            _quietly_roll_back(savepoint)
             self.catalog.forget()
             if len(records) == 1:
                 return [
@@ -337,7 +338,7 @@ class Importer:
                 results += self._write_records(conn, [record], known)
             return results
         except SQLAlchemyError as exc:
-            savepoint.rollback()
+            _quietly_roll_back(savepoint)
             self.catalog.forget()
             raise ArchiveError(
                 f"could not write to the archive: {_db_reason(exc)}; files already imported are kept"
@@ -398,6 +399,15 @@ class _InFlight:
             self.hashes.pop(digest, None)
 
 
+def _quietly_roll_back(transaction: Any) -> None:
+    """Roll back, even when SQLite already did (a full disk rolls back the whole
+    transaction, and with it every savepoint): the error that caused it matters."""
+    if not transaction.is_active:
+        return
+    with contextlib.suppress(SQLAlchemyError):
+        transaction.rollback()
+
+
 def _busy_aware(step: Callable[[], Any]) -> Any:
     """Run a BEGIN or COMMIT; a write lock that stays taken becomes a clear error."""
     try:
@@ -406,7 +416,7 @@ def _busy_aware(step: Callable[[], Any]) -> Any:
         if "locked" in str(exc.orig) or "busy" in str(exc.orig):
             raise BusyError(
                 "the archive is busy: another process kept it locked for "
-                f"{BUSY_TIMEOUT_MS // 1000} s; files already imported are kept, run the import again"
+                f"{database.BUSY_TIMEOUT_MS / 1000:g} s; files already imported are kept, run the import again"
             ) from None
         raise
 

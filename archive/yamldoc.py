@@ -47,7 +47,19 @@ _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 class _StrictConstructor(SafeConstructor):
-    """SafeConstructor that refuses duplicate mapping keys instead of keeping the last."""
+    """SafeConstructor that refuses duplicate mapping keys instead of keeping the last,
+    and reports values its constructors cannot make (`!!int abc`, `2020-02-30`) as
+    YAML errors at the value's position instead of Python exceptions."""
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            kind = (node.tag or "").rsplit(":", 1)[-1]
+            value = node.value if isinstance(node.value, str) else ""
+            raise ConstructorError(
+                None, None, f"not a valid {kind} value: {value!r} ({exc})", node.start_mark
+            ) from None
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, MappingNode):
@@ -109,7 +121,7 @@ def _scan(text: str, line_offset: int) -> bool:
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, line_offset) from None
     except yaml.YAMLError as exc:
-        raise RecordError(f"invalid YAML: {exc}") from None
+        raise _other_error(exc, text, line_offset) from None
     return aliases > 0
 
 
@@ -142,6 +154,16 @@ def _check_expansion(root: Node, line_offset: int) -> None:
         return total
 
     size(root)
+
+
+def _other_error(exc: yaml.YAMLError, text: str, line_offset: int) -> RecordError:
+    """One line for errors without a mark, such as a character PyYAML refuses."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, max(exc.position, 0)) + 1 + line_offset
+        return RecordError(
+            f"invalid YAML: character #x{exc.character:04x} is not allowed", line=line
+        )
+    return RecordError("invalid YAML: " + " ".join(str(exc).split()))
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, line_offset: int) -> RecordError:
@@ -182,7 +204,7 @@ def load(text: str, line_offset: int = 0, *, fast: bool = True) -> tuple[Any, No
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, line_offset) from None
     except yaml.YAMLError as exc:
-        raise RecordError(f"invalid YAML: {exc}") from None
+        raise _other_error(exc, text, line_offset) from None
     finally:
         loader.dispose()
 

@@ -174,7 +174,10 @@ def _plain_value(text: str) -> Any:
     construct = SafeConstructor.yaml_constructors.get(tag)
     if construct is None:
         raise Declined  # e.g. a plain "=": PyYAML has no constructor and errors
-    return construct(_constructor, ScalarNode(tag, text))
+    try:
+        return construct(_constructor, ScalarNode(tag, text))
+    except Exception:  # e.g. 2020-02-30: PyYAML reports it, with its line
+        raise Declined from None
 
 
 def load(text: str) -> dict[str, Any]:

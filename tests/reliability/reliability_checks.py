@@ -1,0 +1,203 @@
+"""Helpers shared by the reliability tests: corpora, subprocess imports, invariants.
+
+Not a test module (no `test_` prefix); the tests import it by name, since pytest
+puts this folder on sys.path for the test modules in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import traceback
+from contextlib import contextmanager, suppress
+from functools import cache
+from pathlib import Path
+
+from archive import identity
+from archive.records import Record, parse_record
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from generate import generate  # noqa: E402, F401  (re-exported for the tests)
+
+TABLES = (
+    "article",
+    "provider",
+    "topic",
+    "image",
+    "article_topic",
+    "article_image",
+    "related_link",
+    "article_url",
+    "source_file",
+)
+
+
+def archive_command(db: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "archive", "--db", str(db), *args]
+
+
+def clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("ARCHIVE_DB", None)
+    return env
+
+
+def run_archive(db: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the real CLI in its own process and wait for it (a hang fails the test)."""
+    return subprocess.run(
+        archive_command(db, *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        cwd=db.parent,
+    )
+
+
+def start_archive(db: Path, *args: str, log: Path) -> subprocess.Popen:
+    """Start the CLI in a new session (process group), so its workers can be killed too."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            archive_command(db, *args),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=clean_env(),
+            cwd=db.parent,
+        )
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process and every process of its group (the parser workers)."""
+    with suppress(ProcessLookupError):  # already gone, with all its workers
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def escaped(result) -> str:
+    """What escaped a CliRunner run instead of SystemExit, and where in archive/ it came from."""
+    if result.exc_info is None:
+        return "nothing escaped"
+    frames = [f for f in traceback.extract_tb(result.exc_info[2]) if "/archive/" in f.filename]
+    where = "".join(traceback.format_list(frames[-3:]))
+    return f"{result.exception!r}\n{where}"
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple]:
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def counts(db: Path) -> dict[str, int]:
+    return {table: rows(db, f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
+
+
+def table_hash(db: Path, sql: str) -> str:
+    digest = hashlib.sha256()
+    for row in rows(db, sql):
+        digest.update(repr(row).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@cache
+def _parsed(path: str, sha256: str) -> Record:
+    data = Path(path).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == sha256, f"{path} changed on disk"
+    return parse_record(data, source=path)
+
+
+def assert_sound(db: Path) -> None:
+    """SQLite's own checks: the file is intact and no row points at a missing row."""
+    connection = sqlite3.connect(db)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        connection.close()
+
+
+def assert_files_fully_in(db: Path) -> int:
+    """Every file with a source_file row is completely in; return how many there are.
+
+    Assumes each article has one record file (true of the generated corpora): the
+    file's article is a full row pointing at that file, with exactly the file's
+    distinct topics, its images and its related entries.
+    """
+    assert_sound(db)
+    connection = sqlite3.connect(db)
+    try:
+        files = connection.execute("SELECT id, path, sha256, text FROM source_file").fetchall()
+        for source_id, path, sha256, text in files:
+            record = _parsed(path, sha256)
+            assert text == record.text, f"{path}: stored text differs from the file"
+            key = identity.url_key(record.article.url)
+            found = connection.execute(
+                "SELECT a.id, a.is_stub, a.source_file_id FROM article_url u"
+                " JOIN article a ON a.id = u.article_id WHERE u.url_key = ?",
+                (key,),
+            ).fetchall()
+            assert len(found) == 1, f"{path}: article {key} missing"
+            article_id, is_stub, article_source = found[0]
+            assert (is_stub, article_source) == (0, source_id), f"{path}: article not complete"
+
+            def linked(table: str, article_id: int = article_id) -> int:
+                return connection.execute(
+                    f"SELECT count(*) FROM {table} WHERE article_id = ?", (article_id,)
+                ).fetchone()[0]
+
+            topics = {identity.topic_key(name) for name in record.topics}
+            assert linked("article_topic") == len(topics), f"{path}: topics"
+            assert linked("related_link") == len(record.related), f"{path}: related links"
+            assert linked("article_image") == len(record.article.images), f"{path}: images"
+        topic_columns = {row[1] for row in connection.execute("PRAGMA table_info(article_topic)")}
+        if {"provider_id", "published_at"} <= topic_columns:
+            # Revision 0003 copies these from the article: they must never drift from it.
+            drifted = connection.execute(
+                "SELECT count(*) FROM article_topic t JOIN article a ON a.id = t.article_id"
+                " WHERE t.provider_id IS NOT a.provider_id OR t.published_at IS NOT a.published_at"
+            ).fetchone()[0]
+            assert drifted == 0, f"{drifted} article_topic rows disagree with their article"
+        return len(files)
+    finally:
+        connection.close()
+
+
+def imported_paths(db: Path) -> list[str]:
+    return [path for (path,) in rows(db, "SELECT path FROM source_file ORDER BY id")]
+
+
+def dump_files(db: Path, folder: Path) -> dict[str, bytes]:
+    result = run_archive(db, "dump", str(folder))
+    assert result.returncode == 0, result.stderr
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Fail (instead of hanging) when the block runs longer than `seconds`."""
+
+    class TookTooLong(BaseException):  # BaseException: no `except Exception` swallows it
+        pass
+
+    def alarm(_signum: int, _frame: object) -> None:
+        raise TookTooLong(f"took longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -1,0 +1,152 @@
+"""Two imports at once, a reader during an import, and a writer that never lets go.
+
+WAL mode lets readers see a consistent snapshot while an import writes; writers
+take the write lock one chunk at a time, so two imports interleave; a lock held
+for longer than the busy timeout is exit status 4 with one line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Archive
+from reliability_checks import (
+    assert_files_fully_in,
+    assert_sound,
+    counts,
+    escaped,
+    generate,
+    kill_group,
+    rows,
+    run_archive,
+    start_archive,
+)
+
+from archive import database
+
+FILES = 600
+
+
+@pytest.fixture(scope="module")
+def two_folders(tmp_path_factory) -> tuple[Path, Path]:
+    """Two corpora with no article in common (generate() URLs depend only on the index)."""
+    base = tmp_path_factory.mktemp("concurrency")
+    first, second = base / "first", base / "second"
+    generate(first, FILES)
+    for path in generate(second, FILES, seed=2):
+        text = path.read_text(encoding="utf-8")
+        assert "story-" in text
+        path.write_text(text.replace("story-", "other-"), encoding="utf-8")
+    return first, second
+
+
+def summary_rows(db: Path) -> list[tuple]:
+    """Every article as the public view shows it, without the ids (order of writing)."""
+    return rows(
+        db,
+        "SELECT url, title, excerpt, published_at, type, category, quality, heat, published,"
+        " is_stub, provider, domain, topics FROM article_summary ORDER BY url",
+    )
+
+
+def test_two_imports_at_once_both_complete(two_folders, tmp_path):
+    first, second = two_folders
+    sequential = tmp_path / "sequential.db"
+    for folder in (first, second):
+        result = run_archive(sequential, "import", "--quiet", "--workers", "1", str(folder))
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    db = tmp_path / "together.db"
+    # Create the archive first, so the two imports race on writing, not on creating it.
+    assert run_archive(db, "import", "--quiet", str(first / "0000" / "0000000.md")).returncode == 0
+    procs = [
+        start_archive(db, "import", str(folder), log=tmp_path / f"{n}.log")
+        for n, folder in enumerate((first, second))
+    ]
+    try:
+        codes = [proc.wait(timeout=180) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                kill_group(proc)
+    logs = [(tmp_path / f"{n}.log").read_text() for n in range(2)]
+    assert codes == [0, 0], logs
+    for log in logs:
+        assert ", 0 rejected" in log, log
+    assert_files_fully_in(db)
+    assert counts(db) == counts(sequential)
+    assert summary_rows(db) == summary_rows(sequential)
+    assert rows(db, "SELECT count(*) FROM article WHERE is_stub = 0") == [(2 * FILES,)]
+
+
+def test_a_reader_sees_one_consistent_snapshot_during_an_import(two_folders, tmp_path, seed_dir):
+    first, _ = two_folders
+    db = tmp_path / "read.db"
+    assert Archive(db).run("import", str(seed_dir)).exit_code == 0
+    proc = start_archive(
+        db, "import", "--quiet", "--workers", "2", str(first), log=tmp_path / "log"
+    )
+    seen: set[int] = set()
+    reads = 0
+    try:
+        while proc.poll() is None:
+            reader = sqlite3.connect(db, isolation_level=None, timeout=30)
+            try:
+                reader.execute("BEGIN")
+                before = reader.execute("SELECT count(*) FROM article").fetchone()[0]
+                own = reader.execute("SELECT count(*) FROM article WHERE is_stub = 0").fetchone()
+                files = reader.execute("SELECT count(*) FROM source_file").fetchone()
+                time.sleep(0.05)  # let the writer commit in between
+                after = reader.execute("SELECT count(*) FROM article").fetchone()[0]
+                reader.execute("COMMIT")
+            finally:
+                reader.close()
+            assert before == after, "two reads in one transaction disagree"
+            assert own == files, "a snapshot shows files without their articles"
+            seen.add(before)
+            reads += 1
+        assert proc.wait(timeout=180) == 0, (tmp_path / "log").read_text()
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
+    assert reads > 5
+    assert len(seen) >= 2, f"the reader never saw the import progress: {seen}"
+    assert_sound(db)
+    assert rows(db, "SELECT count(*) FROM source_file") == [(FILES + 1,)]
+
+
+def test_a_held_write_lock_is_exit_4_with_one_line(archive, seed_dir, tmp_path, monkeypatch):
+    records = tmp_path / "more"
+    generate(records, 20)
+    assert archive.run("import", str(seed_dir)).exit_code == 0
+    before = archive.snapshot()
+    # create_archive_engine reads it when the CLI opens the archive (sqlite3 timeout
+    # and PRAGMA busy_timeout): patched before the CLI runs.
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 500)
+
+    holder = sqlite3.connect(archive.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        result = archive.run("import", str(records))
+        elapsed = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert result.exit_code == 4, result.output
+    assert isinstance(result.exception, SystemExit), escaped(result)
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: the archive is busy"), lines[0]
+    assert elapsed < 15, f"waited {elapsed:.1f} s for a 0.5 s busy timeout"
+    assert archive.snapshot() == before
+
+    result = archive.run("import", str(records))
+    assert result.exit_code == 0, result.output
+    assert "20 seen, 20 new" in result.output
+    assert archive.count("source_file") == 21

@@ -1,0 +1,71 @@
+"""A full disk (simulated with PRAGMA max_page_count) stops the import cleanly.
+
+Exit status 1 with one `error:` line, no traceback, an intact file in which every
+file is either completely in or not at all, nothing that was there before lost; and
+once there is room again, running the import again completes it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from reliability_checks import assert_files_fully_in, assert_sound, escaped, generate
+
+from archive import database, importer
+
+FILES = 300
+
+
+@pytest.mark.parametrize(
+    ("spare_pages", "batch_files"),
+    [
+        (5, importer.BATCH_FILES),  # full at once: the first chunk cannot be written
+        (400, 25),  # room for a few small chunks, then full
+    ],
+    ids=["full-at-once", "full-after-some-chunks"],
+)
+def test_a_full_disk_is_one_error_line_and_loses_nothing(
+    archive, seed_dir, tmp_path, monkeypatch, spare_pages, batch_files
+):
+    records = tmp_path / "generated"
+    generate(records, FILES)
+    result = archive.run("import", str(seed_dir))
+    assert result.exit_code == 0, result.output
+    seed_rows = archive.snapshot()
+    pages = int(archive.value("PRAGMA page_count"))
+
+    monkeypatch.setattr(importer, "BATCH_FILES", batch_files)
+    monkeypatch.setattr(
+        database, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + spare_pages}"]
+    )
+    full = archive.run("import", "--workers", "1", str(records))
+
+    # What is in the archive first; what the user was told is checked at the end, so
+    # a bad message does not hide whether the data is right.
+    assert_sound(archive.path)
+    imported = assert_files_fully_in(archive.path)  # the seed's file and whole chunks
+    assert imported < FILES + 1
+    after = archive.snapshot()
+    for table, before_rows in seed_rows.items():
+        assert set(before_rows) <= set(after[table]), f"{table}: seed rows lost or changed"
+    if spare_pages < 10:
+        assert after == seed_rows, "nothing fits, so nothing may change"
+    else:
+        assert imported > 1, "the limit left room for some chunks: they are kept"
+
+    monkeypatch.setattr(database, "EXTRA_PRAGMAS", [])
+    again = archive.run("import", "--workers", "1", str(records))
+    assert again.exit_code == 0, again.output
+    assert ", 0 rejected" in again.output
+    assert assert_files_fully_in(archive.path) == FILES + 1
+    assert archive.value("SELECT count(*) FROM article WHERE is_stub = 0") == FILES + 1
+    after = archive.snapshot()
+    for table, before_rows in seed_rows.items():
+        assert set(before_rows) <= set(after[table]), f"{table}: seed rows lost or changed"
+
+    assert full.exit_code == 1, full.output
+    assert isinstance(full.exception, SystemExit), escaped(full)
+    assert "Traceback" not in full.output
+    lines = full.stderr.strip().splitlines()
+    assert len(lines) == 1, full.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    assert "full" in lines[0], lines[0]

@@ -1,0 +1,276 @@
+"""Fuzz the record parser: whatever the bytes, RecordError (one line, naming the file) or a Record.
+
+No other exception may escape parse_record, and no input may take it more than 2 s:
+every file of an import goes through it, and one bad file must cost one rejection,
+never a crash, a multi-line message or a stall.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import yaml
+from conftest import write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reliability_checks import escaped, time_limit
+
+from archive.errors import RecordError
+from archive.records import Record, parse_record
+
+SOURCE = "fuzz/some record.md"
+MAX_SECONDS = 2.0
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def check(data: bytes) -> None:
+    """parse_record returns a Record or raises a well-formed RecordError, in under 2 s."""
+    started = time.perf_counter()
+    try:
+        with time_limit(10 * MAX_SECONDS):  # a hang fails here instead of stalling the run
+            result = parse_record(data, source=SOURCE)
+    except RecordError as error:
+        message = str(error)
+        assert "\n" not in message and "\r" not in message, f"message is not one line: {message!r}"
+        assert message.startswith(SOURCE), f"message does not name the file: {message!r}"
+    else:
+        assert isinstance(result, Record)
+        assert result.source == SOURCE
+    elapsed = time.perf_counter() - started
+    assert elapsed < MAX_SECONDS, f"took {elapsed:.2f} s on {data[:200]!r}"
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes(data):
+    check(data)
+
+
+@SETTINGS
+@given(st.text(max_size=2000))
+def test_arbitrary_text(text):
+    check(text.encode("utf-8", "surrogatepass"))
+
+
+KNOWN_KEYS = [
+    "webUrl", "ampWebUrl", "cdnAmpWebUrl", "title", "excerpt", "category", "type",
+    "publishedDateTime", "quality", "heat", "published", "secured", "provider", "topics",
+    "images", "related", "name", "domain", "url", "width", "height", "isCached",
+]  # fmt: skip
+TRICKY = [
+    "a: b", "key: value: more", "# not a comment", "---", "...", "&a", "*a", "&a [1]",
+    "!!python/object/apply:os.system ['true']", "!!python/name:os.system", "!!binary AAAA",
+    "<<", "? x", "- item", "|", ">", "{x: 1}", "[1, 2", "yes", "no", "on", "~", "null",
+    "0x1F", "0o17", "012", "1_000", "1e5", ".inf", ".nan", "2020-08-17", "2020-08-17T18:08:00Z",
+    "https://example.com/a?b=1#c", "http://", "https://", "https://www.x.com/amp/s",
+    "https://a-b.cdn.ampproject.org/c/s/a.b/c", "é", "東京", "😀", "\u2028", "\x85", "\t",
+    "\r\n", "\ufeff", "\\", '"', "'", "%TAG", "@", "`",
+]  # fmt: skip
+GOOD_URLS = st.builds(
+    "{}://{}/{}".format,
+    st.sampled_from(["https", "http", "HTTPS"]),
+    st.sampled_from(["example.com", "www.Example.COM", "a-b.cdn.ampproject.org/c/s/a.b"]),
+    st.text(st.characters(codec="ascii", categories=["L", "N", "P"]), max_size=20),
+)
+URLS = st.integers(0, 9).flatmap(
+    lambda n: GOOD_URLS if n else st.one_of(st.sampled_from(TRICKY), st.text(max_size=30))
+)
+KEYS = st.one_of(st.sampled_from(KNOWN_KEYS), st.text(max_size=12), st.integers(-5, 5))
+TEXTS = st.one_of(st.text(max_size=40), st.sampled_from(TRICKY))
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**62, max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(),
+    st.datetimes(),
+    st.datetimes(timezones=st.just(dt.timezone(dt.timedelta(hours=-5)))),
+    TEXTS,
+    URLS,
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(KEYS, children, max_size=5),
+    ),
+    max_leaves=25,
+)
+
+
+def mostly(good: st.SearchStrategy, bad: st.SearchStrategy = VALUES) -> st.SearchStrategy:
+    """Nine times in ten `good` (a value of the right type), else `bad` (anything at all)."""
+    return st.integers(0, 9).flatmap(lambda n: good if n else bad)
+
+
+WHOLE = st.one_of(st.integers(-(2**70), 2**70), st.integers(0, 5000))
+IMAGE = st.fixed_dictionaries(
+    {"url": mostly(URLS)},
+    optional={
+        "width": mostly(WHOLE),
+        "height": mostly(WHOLE),
+        "isCached": mostly(st.booleans()),
+        "title": VALUES,
+    },
+)
+PROVIDER = mostly(st.fixed_dictionaries({}, optional={"name": TEXTS, "domain": TEXTS}))
+ARTICLE_FIELDS = {
+    "ampWebUrl": mostly(URLS),
+    "cdnAmpWebUrl": mostly(URLS),
+    "title": mostly(TEXTS),
+    "excerpt": mostly(TEXTS),
+    "type": mostly(TEXTS),
+    "publishedDateTime": mostly(st.one_of(st.datetimes(), st.dates(), TEXTS)),
+    "quality": mostly(WHOLE),
+    "heat": mostly(WHOLE),
+    "published": mostly(st.booleans()),
+    "secured": mostly(TEXTS),
+    "provider": PROVIDER,
+    "images": mostly(st.lists(IMAGE, max_size=3)),
+}
+RELATED = st.fixed_dictionaries({"webUrl": mostly(URLS)}, optional=ARTICLE_FIELDS)
+RECORDS = st.fixed_dictionaries(
+    {"webUrl": mostly(URLS)},
+    optional={
+        **ARTICLE_FIELDS,
+        "topics": mostly(st.lists(TEXTS, max_size=5)),
+        "related": mostly(st.lists(RELATED, max_size=3)),
+        "extraKey": VALUES,
+        "another": VALUES,
+    },
+)
+DOCUMENTS = mostly(RECORDS, st.one_of(st.dictionaries(KEYS, VALUES, max_size=8), VALUES))
+
+
+@st.composite
+def documents(draw) -> bytes:
+    document = draw(DOCUMENTS)
+    if isinstance(document, dict) and draw(st.booleans()):
+        # The same object twice: safe_dump writes an anchor and aliases.
+        shared = draw(RELATED)
+        document["related"] = [shared, draw(RELATED), shared]
+        image = draw(IMAGE)
+        document["images"] = [image, image]
+    options = {
+        "allow_unicode": draw(st.booleans()),
+        "default_flow_style": draw(st.sampled_from([False, True, None])),
+        "width": draw(st.sampled_from([80, 20, 10**6])),
+    }
+    try:
+        text = yaml.safe_dump(document, sort_keys=draw(st.booleans()), **options)
+    except TypeError:  # keys of mixed types cannot be sorted
+        text = yaml.safe_dump(document, sort_keys=False, **options)
+    framing = draw(st.sampled_from(["bare", "front", "front-body", "unclosed", "bom-crlf"]))
+    if framing == "front":
+        text = f"---\n{text}---\n"
+    elif framing == "front-body":
+        text = f"---\n{text}---\n" + draw(st.text(max_size=100))
+    elif framing == "unclosed":
+        text = f"---\n{text}"
+    elif framing == "bom-crlf":
+        text = "\ufeff---\r\n" + text.replace("\n", "\r\n") + "---\r\n"
+    mutation = draw(st.sampled_from(["none", "none", "none", "truncate", "insert", "delete"]))
+    if text and mutation == "truncate":
+        text = text[: draw(st.integers(0, len(text) - 1))]
+    elif mutation == "insert":
+        at = draw(st.integers(0, len(text)))
+        piece = draw(st.one_of(st.characters(), st.sampled_from(TRICKY)))
+        text = text[:at] + piece + text[at:]
+    elif text and mutation == "delete":
+        at = draw(st.integers(0, len(text) - 1))
+        text = text[:at] + text[at + 1 :]
+    return text.encode("utf-8", "surrogatepass")
+
+
+@SETTINGS
+@given(documents())
+def test_structured_yaml_documents(data):
+    check(data)
+
+
+def test_python_tags_are_refused_and_never_run(tmp_path):
+    marker = tmp_path / "ran"
+    for tag in ("!!python/object/apply:pathlib.Path.touch", "!!python/object/new:pathlib.Path"):
+        data = f'webUrl: "https://example.com/x"\ntitle: {tag} ["{marker}"]\n'.encode()
+        try:
+            parse_record(data, source=SOURCE)
+        except RecordError as error:
+            assert str(error).startswith(f"{SOURCE}:2:"), str(error)
+        else:
+            raise AssertionError(f"{tag} was accepted")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "publishedDateTime: 2020-02-30",  # a plain YAML date that is no day
+        "publishedDateTime: 2020-01-01T25:00:00Z",
+        "quality: !!int abc",  # explicit tags on scalars that are not of that type
+        "published: !!bool maybe",
+        "title: !!timestamp soon",
+        'title: "\x01"',  # a control character PyYAML's reader refuses
+    ],
+)
+def test_a_file_that_trips_the_yaml_loader_is_rejected_alone(archive, records, line):
+    """What the fuzzer finds, end to end: one bad file is one rejection, not a crash."""
+    write(records, "a.md", '---\nwebUrl: "https://example.com/a"\n---\n')
+    bad = write(records, "b.md", f'---\nwebUrl: "https://example.com/b"\n{line}\n---\n')
+    write(records, "c.md", '---\nwebUrl: "https://example.com/c"\n---\n')
+    result = archive.run("import", "--workers", "1", str(records))
+    assert isinstance(result.exception, SystemExit), escaped(result)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"rejected: {bad}:3:"), result.stderr
+    assert lines[1:] == [
+        "files: 3 seen, 2 new, 0 updated, 0 unchanged, 1 rejected",
+        "added: 2 articles, 0 providers, 0 topics, 0 images",
+    ], result.stderr
+    assert archive.count("article") == 2
+
+
+ATHERIS_HARNESS = textwrap.dedent(
+    """
+    import sys
+    import atheris
+
+    with atheris.instrument_imports():
+        from archive.errors import RecordError
+        from archive.records import parse_record
+
+    def one(data):
+        try:
+            parse_record(data, source="fuzz.md")
+        except RecordError as error:
+            message = str(error)
+            assert "\\n" not in message and message.startswith("fuzz.md"), message
+
+    atheris.Setup(sys.argv, one)
+    atheris.Fuzz()
+    """
+)
+
+
+def test_atheris_coverage_guided_fuzz(tmp_path):
+    """A short coverage-guided run of the parser with atheris (a test dependency)."""
+    harness = tmp_path / "harness.py"
+    harness.write_text(ATHERIS_HARNESS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(harness), "-atheris_runs=5000", "-timeout=2", "-rss_limit_mb=2048"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]

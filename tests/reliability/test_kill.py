@@ -1,0 +1,99 @@
+"""An import SIGKILLed at random points keeps only whole files, and re-running completes it.
+
+README: "An import that is killed keeps every committed chunk, and re-running it
+completes the work." Each kill takes the whole process group (the parser workers
+too), like an OOM killer or a power cut of the process would.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from reliability_checks import (
+    assert_files_fully_in,
+    assert_sound,
+    counts,
+    dump_files,
+    generate,
+    imported_paths,
+    kill_group,
+    rows,
+    run_archive,
+    start_archive,
+)
+
+FILES = 1500
+KILLS = 8
+SEED = 20240611  # the kill points are random, but the same on every run
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, list[str]]:
+    folder = tmp_path_factory.mktemp("kill") / "records"
+    paths = generate(folder, FILES)
+    return folder, sorted(str(p) for p in paths)
+
+
+@pytest.fixture(scope="module")
+def clean(corpus, tmp_path_factory) -> Path:
+    """The same corpus imported once, without interruption."""
+    folder, _ = corpus
+    db = tmp_path_factory.mktemp("clean") / "clean.db"
+    result = run_archive(db, "import", "--quiet", "--workers", "2", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return db
+
+
+def has_schema(db: Path) -> bool:
+    return db.exists() and bool(rows(db, "SELECT 1 FROM sqlite_master WHERE name = 'source_file'"))
+
+
+def test_sigkill_at_random_points_never_leaves_a_file_half_in(corpus, clean, tmp_path):
+    folder, all_paths = corpus
+    rng = random.Random(SEED)
+    databases = [tmp_path / "killed-0.db"]
+    interrupted = 0
+    for attempt in range(KILLS):
+        db = databases[-1]
+        if has_schema(db) and len(imported_paths(db)) == FILES:
+            # The previous run got to the end before its kill: start a new archive so
+            # every attempt has something to interrupt.
+            db = tmp_path / f"killed-{len(databases)}.db"
+            databases.append(db)
+        log = tmp_path / f"attempt-{attempt}.log"
+        proc = start_archive(db, "import", "--quiet", "--workers", "2", str(folder), log=log)
+        delay = rng.uniform(0.3, 3.0)
+        try:
+            code = proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            interrupted += 1
+        else:
+            kill_group(proc)  # workers, should any have outlived their parent
+            assert code == 0, f"attempt {attempt}: exit {code}: {log.read_text()}"
+        if not has_schema(db):
+            # Killed before the archive was created: the schema is made in one transaction.
+            if db.exists():
+                assert_sound(db)
+                assert rows(db, "SELECT name FROM sqlite_master") == []
+            continue
+        done = assert_files_fully_in(db)
+        # Chunks are applied and committed in sorted path order: what is in is a prefix.
+        assert imported_paths(db) == all_paths[:done], f"attempt {attempt} after {delay:.2f} s"
+    assert interrupted >= 3, f"only {interrupted} kills hit a running import"
+
+    clean_articles = rows(clean, "SELECT url, title, is_stub FROM article ORDER BY url")
+    clean_counts = counts(clean)
+    clean_dump = dump_files(clean, tmp_path / "dump-clean")
+    assert len(clean_dump) == FILES
+    for number, db in enumerate(databases):
+        result = run_archive(db, "import", "--workers", "2", str(folder))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert_files_fully_in(db)
+        assert imported_paths(db) == all_paths
+        assert rows(db, "SELECT url, title, is_stub FROM article ORDER BY url") == clean_articles
+        assert counts(db) == clean_counts
+        assert dump_files(db, tmp_path / f"dump-{number}") == clean_dump
