@@ -134,12 +134,16 @@ class _Writer:
         digest = hashlib.sha256(text.encode()).hexdigest()
         self._row("source_file", (source_id, path, digest, len(text), now, "new", None, text))
         article_id = self._article(data, source_id, False, None)
+        provider_id = self._provider(data.get("provider"))
+        published = str(data.get("publishedDateTime"))
         for position, topic in enumerate(dict.fromkeys(data.get("topics") or [])):
             key = topic.lower()
             if key not in self.topics:
                 self.topics[key] = self._id("topic")
                 self._row("topic", (self.topics[key], key, topic))
-            self._row("article_topic", (article_id, self.topics[key], position))
+            self._row(
+                "article_topic", (article_id, self.topics[key], position, provider_id, published)
+            )
         for position, entry in enumerate(data.get("related") or []):
             related_id = self._article(entry, source_id, True, None)
             self._row("related_link", (article_id, position, related_id))

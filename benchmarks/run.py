@@ -174,8 +174,8 @@ def bench_queries(db: Path, n: int, runs: int) -> None:
 
 
 def bench_export(workdir: Path, db: Path, n: int) -> None:
-    rows = int(subprocess.run(["sqlite3", str(db), "SELECT count(*) FROM article_summary"],
-                              check=True, capture_output=True, text=True).stdout)  # fmt: skip
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT count(*) FROM article_summary").fetchone()[0]
     target = workdir / "export.out"
     seconds = None
     if shutil.which("sqlite3"):

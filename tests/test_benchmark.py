@@ -1,0 +1,35 @@
+"""The benchmark runs end to end (at a tiny N: figures are measured by hand, not here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_benchmark_runs_and_prints_its_table(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "60",
+         "--workdir", str(tmp_path), "--query-runs", "1"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("metric"))
+    table = {line[:50].strip(): line[50:].split() for line in lines[header + 1 :]}
+    for metric in (
+        "limit: rapidyaml x2 + raw sqlite3 import",
+        "import",
+        "import peak RSS (all processes)",
+        "re-import, nothing changed",
+        "query: providers --topic (popular)",
+        "query: search (rare phrase)",
+        "export: archive export --format csv",
+        "export: archive export --format jsonl",
+    ):
+        n, value, _unit = table[metric][:3]
+        assert n == "60"
+        assert float(value) > 0, (metric, table[metric])
+    # The import is reported as a fraction of the limit measured in the same run.
+    assert float(table["import"][3]) > 0
