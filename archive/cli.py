@@ -6,18 +6,21 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import Connection
 
 from . import database, queries
-from . import dump as dump_module
-from . import export as export_module
 from .errors import ArchiveError, RecordError
-from .importer import STDIN, Importer, ImportSummary, StrictAbort, find_record_files
 from .output import FORMATS, OutputOptions, Rows, write
 from .sqlsafe import DEFAULT_TIMEOUT, ReadOnlyQuery
+
+if TYPE_CHECKING:
+    from .importer import ImportSummary
+
+# The importer (rapidyaml, ural, multiprocessing) and export load inside their
+# commands, so that query commands and --help start quickly.
 
 
 def _show_progress(quiet: bool) -> bool:
@@ -74,6 +77,8 @@ def import_command(
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
     """
+    from .importer import STDIN, Importer, StrictAbort, find_record_files
+
     if paths.count(STDIN) > 1:
         raise click.UsageError("- (stdin) can be given only once")
     archive = database.open_archive(_db(ctx))
@@ -117,7 +122,9 @@ def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> N
     """Write every archived record back out as a record file, exactly as imported."""
     archive = database.open_archive(_db(ctx), create=False)
     try:
-        written = dump_module.dump(archive, folder, force=force)
+        from .dump import dump
+
+        written = dump(archive, folder, force=force)
     finally:
         archive.close()
     if not quiet:
@@ -337,8 +344,10 @@ def search_command(
     """Full-text search in titles, excerpts and bodies, best matches first.
 
     TEXT uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*.
+    Shows the best 100 matches unless --limit says otherwise.
     """
-    _print(ctx, lambda conn: queries.search(conn, text, filters), out)
+    limit = queries.SEARCH_LIMIT if out.limit is None else out.limit
+    _print(ctx, lambda conn: queries.search(conn, text, filters, limit=limit), out)
 
 
 @cli.command("timeline")
@@ -442,7 +451,9 @@ def export_command(
     database.open_archive(_db(ctx), create=False).close()
     if out.format is None:
         out.format = "csv"
-    count = export_module.export(_db(ctx), name, sql, out, timeout=timeout)
+    from .export import export
+
+    count = export(_db(ctx), name, sql, out, timeout=timeout)
     if out.output not in (None, "-"):
         click.echo(f"wrote {count} rows to {out.output}", err=True)
 

@@ -14,16 +14,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .errors import ArchiveError, SchemaOutOfDate
 
 DEFAULT_DB = "archive.db"
+# The newest migration in migrations/versions. Kept here so that commands need not
+# load Alembic and read every migration script to check the schema on each start;
+# tests/test_migrations.py checks it against Alembic's own head.
+HEAD_REVISION = "0003"
 BUSY_TIMEOUT_MS = 30_000
 # Extra PRAGMAs run on every new connection, after ours. Tests use it to simulate
 # a full disk (PRAGMA max_page_count); keep it empty otherwise.
@@ -65,8 +66,8 @@ def create_archive_engine(location: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        # Bulk imports touch many index pages; 64 MB of cache keeps them in memory.
-        cursor.execute("PRAGMA cache_size = -65536")
+        # Bulk imports touch many index pages: 16 MB of cache (SQLite's default is 2 MB).
+        cursor.execute("PRAGMA cache_size = -16384")
         if url.database and url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -84,7 +85,9 @@ def create_archive_engine(location: str) -> Engine:
     return engine
 
 
-def alembic_config(connection: Connection | None = None, location: str | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, location: str | None = None) -> Any:
+    from alembic.config import Config  # Alembic loads only when the schema changes
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("archive._migrations")))
     if location is not None:
@@ -95,13 +98,23 @@ def alembic_config(connection: Connection | None = None, location: str | None = 
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD_REVISION
+
+
+def alembic_head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The archive's schema revision (Alembic's version table), read with plain SQL."""
+    if "alembic_version" not in inspect(connection).get_table_names():
+        return None
+    try:
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except (OperationalError, ProgrammingError):
+        return None
 
 
 def _is_new(location: str, url: URL) -> bool:
@@ -150,6 +163,8 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
             current = current_revision(connection)
             tables = set() if new else _table_names(connection)
             if current is None and not tables:
+                from alembic import command
+
                 command.upgrade(alembic_config(connection), "head")
                 current = current_revision(connection)
         head = head_revision()
@@ -184,6 +199,8 @@ def _table_names(connection: Connection) -> set[str]:
 
 
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return {rev.revision for rev in script.walk_revisions()}
 
@@ -232,6 +249,8 @@ def _migrate(location: str | None, revision: str, direction: str) -> SchemaChang
         with engine.connect() as connection:
             before = current_revision(connection)
         backup = _backup(location, before) if before is not None else None
+        from alembic import command
+
         with engine.begin() as connection:
             config = alembic_config(connection)
             try:
@@ -269,5 +288,7 @@ def revision_of(location: str | None) -> str | None:
 
 
 def history() -> list[tuple[str, str]]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return [(rev.revision, rev.doc or "") for rev in script.walk_revisions()]

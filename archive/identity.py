@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ural import normalize_url
-
 # AMP cache URLs (https://www-x-com.cdn.ampproject.org/c/s/www.x.com/a) are the
 # redirects ural itself unwraps first (ural.infer_redirection), with this pattern.
 _AMP_CACHE = re.compile(r"\.ampproject\.org/[cv]/(?:s/)?", re.I)
@@ -35,6 +33,8 @@ def url_key(url: str) -> str:
 # popular articles recur in many records' related entries; the cache is bounded.
 @lru_cache(maxsize=32_768)
 def _normalized(url: str) -> str:
+    from ural import normalize_url  # loaded on first use: query commands rarely need it
+
     try:
         key = normalize_url(url.strip())
     except Exception as exc:  # ural raises assorted errors on malformed URLs

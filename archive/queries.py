@@ -347,16 +347,27 @@ def _search_error(exc: OperationalError) -> str:
     return message
 
 
+SEARCH_LIMIT = 100
+
+
 def search(
-    conn: Connection, query_text: str, filters: Filters, *, include_stubs: bool = True
+    conn: Connection,
+    query_text: str,
+    filters: Filters,
+    *,
+    include_stubs: bool = True,
+    limit: int | None = SEARCH_LIMIT,
 ) -> Rows:
     """Full-text search over title, excerpt and body, best matches first.
 
     SQLite-specific (FTS5). The text is FTS5 query syntax: words (all must match),
-    "exact phrases", OR, NOT, prefix*.
+    "exact phrases", OR, NOT, prefix*. Ranking must score every match, but with a
+    limit SQLite keeps only the best rows instead of sorting them all.
     """
     conditions = ["article_fts MATCH :query"]
     params: dict[str, Any] = {"query": query_text}
+    if limit is not None:
+        params["limit"] = limit
     if filters.since is not None:
         conditions.append("a.published_at >= :since")
         params["since"] = _stored(filters.since)
@@ -388,6 +399,7 @@ def search(
             " FROM article_fts JOIN article a ON a.id = article_fts.rowid"
             " LEFT JOIN provider p ON p.id = a.provider_id"
             f" WHERE {' AND '.join(conditions)} ORDER BY bm25(article_fts), a.id"
+            + (" LIMIT :limit" if limit is not None else "")
         )
         .bindparams(**params)
         .columns(published_at=_article.c.published_at.type)

@@ -53,25 +53,31 @@ def corpus(workdir: Path, n: int) -> tuple[Path, int]:
     return folder, size
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and its descendants, from /proc (Linux)."""
+def _tree_memory_kb(pid: int) -> int:
+    """Proportional set size (PSS) of a process and its descendants, from /proc (Linux).
+
+    PSS splits pages shared between processes (a forked parser shares the writer's
+    modules) among them, so the sum is the memory the import really takes;
+    summing RSS would count those pages once per process.
+    """
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
         try:
-            with open(f"/proc/{current}/status") as status:
+            with open(f"/proc/{current}/smaps_rollup") as status:
                 for line in status:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
+                        break
             with open(f"/proc/{current}/task/{current}/children") as children:
                 stack += [int(child) for child in children.read().split()]
-        except (FileNotFoundError, ProcessLookupError, ValueError):
+        except (FileNotFoundError, ProcessLookupError, ValueError, PermissionError):
             continue
     return total
 
 
 def timed(command: list[str]) -> tuple[float, float]:
-    """Run a command; return (seconds, peak resident MB of its process tree)."""
+    """Run a command; return (seconds, peak memory (PSS, MB) of its process tree)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -80,7 +86,7 @@ def timed(command: list[str]) -> tuple[float, float]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(process.pid))
+            peak = max(peak, _tree_memory_kb(process.pid))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -122,11 +128,11 @@ def bench_import(workdir: Path, n: int) -> Path:
     rate = n / seconds
     report("import", n, rate, "records/s", rate / limit_rate)
     report("import throughput", n, size / seconds / 1e6, "MB/s")
-    report("import peak RSS (all processes)", n, rss, "MB")
+    report("import peak memory (PSS, all processes)", n, rss, "MB")
 
     seconds, rss = timed([*ARCHIVE, "--db", str(db), "import", "--quiet", str(folder)])
     report("re-import, nothing changed", n, n / seconds, "files/s")
-    report("re-import peak RSS", n, rss, "MB")
+    report("re-import peak memory (PSS)", n, rss, "MB")
     return db
 
 

@@ -21,7 +21,7 @@ def test_benchmark_runs_and_prints_its_table(tmp_path):
     for metric in (
         "limit: rapidyaml x2 + raw sqlite3 import",
         "import",
-        "import peak RSS (all processes)",
+        "import peak memory (PSS, all processes)",
         "re-import, nothing changed",
         "query: providers --topic (popular)",
         "query: search (rare phrase)",

@@ -25,6 +25,12 @@ def alembic_engine(tmp_path):
     return sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
 
 
+def test_the_head_revision_archive_expects_is_alembics_head():
+    from archive.database import HEAD_REVISION, alembic_head_revision
+
+    assert alembic_head_revision() == HEAD_REVISION
+
+
 def test_new_database_is_created_at_head(archive, seed_dir):
     assert archive.run("import", str(seed_dir)).exit_code == 0
     current = archive.run("db", "current")
