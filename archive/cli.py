@@ -64,6 +64,14 @@ def _db(ctx: click.Context) -> str:
 @click.option("--strict", is_flag=True, help="Stop at the first bad file and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option(
+    "--max-file-size",
+    type=click.FloatRange(min=0.001),
+    default=10.0,
+    show_default=True,
+    metavar="MB",
+    help="Reject record files larger than this.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
@@ -71,7 +79,12 @@ def _db(ctx: click.Context) -> str:
 )
 @click.pass_context
 def import_command(
-    ctx: click.Context, paths: tuple[str, ...], strict: bool, quiet: bool, workers: int | None
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    strict: bool,
+    quiet: bool,
+    max_file_size: float,
+    workers: int | None,
 ) -> None:
     """Import record files and folders of them (- reads one record from stdin).
 
@@ -83,7 +96,9 @@ def import_command(
         raise click.UsageError("- (stdin) can be given only once")
     archive = database.open_archive(_db(ctx))
     try:
-        importer = Importer(archive, strict=strict, workers=workers)
+        importer = Importer(
+            archive, strict=strict, workers=workers, max_file_bytes=int(max_file_size * 1024 * 1024)
+        )
         report_error: Callable[[RecordError], None] = lambda e: click.echo(  # noqa: E731
             f"rejected: {e}", err=True
         )

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from . import database, yamlfast
 from .database import Archive
 from .errors import ArchiveError, BusyError, RecordError, UsageError
-from .records import Record, content_hash, parse_record
+from .records import MAX_FILE_BYTES, Record, content_hash, parse_record
 from .writer import Catalog, FileOutcome, write_batch
 
 RECORD_SUFFIXES = (".md", ".txt", ".yaml", ".yml")
@@ -111,22 +111,31 @@ def _walk(folder: Path) -> Iterator[str]:
             yield entry.path
 
 
-def read_source(path: str) -> bytes:
-    if path == STDIN:
-        return sys.stdin.buffer.read()
+def read_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A file's bytes; one larger than `max_bytes` is refused without reading it all."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        if path == STDIN:
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise RecordError(f"cannot read file: {exc.strerror}", source=path) from None
+    if len(data) > max_bytes:
+        raise RecordError(
+            f"file is larger than {max_bytes} bytes (see --max-file-size)", source=path
+        )
+    return data
 
 
-def parse_many(items: list[tuple[str, bytes]]) -> list[Record | RecordError]:
+def parse_many(
+    items: list[tuple[str, bytes]], max_bytes: int = MAX_FILE_BYTES
+) -> list[Record | RecordError]:
     """Parse a chunk of files (runs in a parser process)."""
     results: list[Record | RecordError] = []
     for path, data in items:
         try:
-            record = parse_record(data, source=path)
+            record = parse_record(data, source=path, max_bytes=max_bytes)
         except RecordError as error:
             results.append(error)
             continue
@@ -149,8 +158,9 @@ class _Done:
 class _Parsers:
     """Parses chunks in worker processes, or in this process for small imports."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, max_bytes: int) -> None:
         self.workers = workers
+        self.max_bytes = max_bytes
         self.pool: Any = None
         self.submitted = 0
 
@@ -158,11 +168,11 @@ class _Parsers:
         self.submitted += 1
         # The first chunk is parsed here: small imports never pay for starting processes.
         if self.workers <= 1 or self.submitted == 1 or not items:
-            return _Done(parse_many(items))
+            return _Done(parse_many(items, self.max_bytes))
         if self.pool is None:
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             self.pool = context.Pool(self.workers, initializer=yamlfast.silence_stderr)
-        return self.pool.apply_async(parse_many, (items,))
+        return self.pool.apply_async(parse_many, (items, self.max_bytes))
 
     def close(self, *, wait: bool) -> None:
         if self.pool is not None:
@@ -191,8 +201,14 @@ class Importer:
     """
 
     def __init__(
-        self, archive: Archive, *, strict: bool = False, workers: int | None = None
+        self,
+        archive: Archive,
+        *,
+        strict: bool = False,
+        workers: int | None = None,
+        max_file_bytes: int = MAX_FILE_BYTES,
     ) -> None:
+        self.max_file_bytes = max_file_bytes
         self.archive = archive
         self.strict = strict
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
@@ -208,7 +224,7 @@ class Importer:
         summary = ImportSummary()
         self._on_file = on_file or (lambda _path: None)
         self._on_error = on_error or (lambda _error: None)
-        parsers = _Parsers(self.workers)
+        parsers = _Parsers(self.workers, self.max_file_bytes)
         finished = False
         # Reads (which files are new) use their own connection; the writer takes the
         # write lock only while it writes a chunk, so two imports can interleave.
@@ -261,7 +277,7 @@ class Importer:
         for path in paths:
             summary.files_seen += 1
             try:
-                data = read_source(path)
+                data = read_source(path, self.max_file_bytes)
             except RecordError as error:
                 failures[path] = error
                 read.append((path, None))

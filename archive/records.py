@@ -103,10 +103,10 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode(data: bytes) -> str:
+def decode(data: bytes, max_bytes: int = MAX_FILE_BYTES) -> str:
     """UTF-8 text of a record file; the BOM, if any, stays (so the file round-trips)."""
-    if len(data) > MAX_FILE_BYTES:
-        raise RecordError(f"file is larger than {MAX_FILE_BYTES} bytes")
+    if len(data) > max_bytes:
+        raise RecordError(f"file is larger than {max_bytes} bytes (see --max-file-size)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -142,10 +142,12 @@ def split_front_matter(text: str) -> tuple[str, int, str | None]:
     return content[first_end + 1 : closing.start() + 1], 1, content[after:]
 
 
-def parse_record(data: bytes, source: str = "<record>") -> Record:
+def parse_record(
+    data: bytes, source: str = "<record>", *, max_bytes: int = MAX_FILE_BYTES
+) -> Record:
     """Parse and validate one record file's bytes. Raises RecordError naming `source`."""
     try:
-        text = decode(data)
+        text = decode(data, max_bytes)
         if not text.strip("\ufeff \t\r\n"):
             raise RecordError("file is empty")
         yaml_text, offset, body = split_front_matter(text)

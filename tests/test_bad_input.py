@@ -393,3 +393,18 @@ def test_accepted_edge_formats_import(archive, seed_dir, records, name, content,
         content.decode("utf-8")
     )
     assert_kept(before, archive.snapshot())
+
+
+def test_the_file_size_limit_is_configurable(archive, records):
+    body = "x" * 3000
+    write(records, "big.md", f'---\nwebUrl: "https://example.com/big"\n---\n{body}\n')
+    write(records, "small.md", '---\nwebUrl: "https://example.com/small"\n---\n')
+    limit_mb = 2000 / (1024 * 1024)  # 2,000 bytes
+    result = archive.run("import", "--max-file-size", f"{limit_mb:.9f}", str(records))
+    assert result.exit_code == 1
+    assert f"rejected: {records / 'big.md'}: file is larger than 2000 bytes" in result.output
+    assert archive.rows("SELECT url FROM article") == [("https://example.com/small",)]
+    # The default (10 MB) takes it.
+    result = archive.run("import", str(records))
+    assert result.exit_code == 0, result.output
+    assert archive.count("article") == 2
