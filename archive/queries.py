@@ -102,10 +102,22 @@ def _topic_ids(topics: Sequence[str]) -> Select:
     return select(_topic.c.id).where(_topic.c.key.in_(keys))
 
 
+def _topic_links(topics: Sequence[str], links: Any = None) -> tuple[Any, Any]:
+    """FROM and WHERE for the links of some topics, written as a join from `topic`.
+
+    As a join, SQLite looks the topic up first and then reads only its links from
+    the (topic_id, ...) index; with `topic_id IN (SELECT ...)` it sometimes scans
+    the whole provider-first index instead (100 ms instead of 0.5 ms for a rare topic
+    at a million articles).
+    """
+    links = _article_topic if links is None else links
+    keys = [identity.topic_key(t) for t in topics]
+    return links.join(_topic, _topic.c.id == links.c.topic_id), _topic.c.key.in_(keys)
+
+
 def _articles_with_topics(topics: Sequence[str]) -> Select:
-    return select(_article_topic.c.article_id).where(
-        _article_topic.c.topic_id.in_(_topic_ids(topics))
-    )
+    joined, condition = _topic_links(topics)
+    return select(_article_topic.c.article_id).select_from(joined).where(condition)
 
 
 def _date_conditions(filters: Filters) -> list[Any]:
@@ -175,6 +187,7 @@ def providers(conn: Connection, filters: Filters, *, include_related: bool = Fal
         # The hot question: an index-only scan of the topic's links.
         links = _article_topic.c
         count = func.count(distinct(links.article_id)) if len(filters.topics) > 1 else func.count()
+        joined, topic_condition = _topic_links(filters.topics)
         counts = (
             select(
                 links.provider_id,
@@ -182,22 +195,26 @@ def providers(conn: Connection, filters: Filters, *, include_related: bool = Fal
                 func.min(links.published_at).label("first_published"),
                 func.max(links.published_at).label("last_published"),
             )
-            .where(links.topic_id.in_(_topic_ids(filters.topics)), *_link_conditions(filters))
+            .select_from(joined)
+            .where(topic_condition, *_link_conditions(filters))
             .group_by(links.provider_id)
             .subquery()
         )
         return _rows(conn, _by_provider(counts))
-    base = select(_article.c.id).where(_article.c.is_stub.is_(false()))
-    if filters.topics:
-        base = base.where(_article.c.id.in_(_articles_with_topics(filters.topics)))
     condition: Any = _article.c.is_stub.is_(false())
     if filters.topics:
+        # Only own records have topics, so the topic's links are own articles.
+        base: Any = _articles_with_topics(filters.topics)
         condition = _article.c.id.in_(base)
+    else:
+        base = select(_article.c.id).where(_article.c.is_stub.is_(false()))
     if include_related:
         linked = select(_related.c.related_article_id).where(_related.c.article_id.in_(base))
-        condition = or_(
-            _article.c.id.in_(base) if filters.topics else condition, _article.c.id.in_(linked)
-        )
+        if filters.topics:
+            # One set of ids, each looked up once, instead of two IN tests per article.
+            condition = _article.c.id.in_(union(base, linked))
+        else:
+            condition = or_(condition, _article.c.id.in_(linked))
     counts = (
         select(
             _article.c.provider_id,
@@ -222,7 +239,8 @@ def topics(conn: Connection, filters: Filters) -> Rows:
         func.max(links.published_at).label("last_published"),
     ).where(*_link_conditions(filters))
     if filters.topics:
-        counts = counts.where(links.topic_id.in_(_topic_ids(filters.topics)))
+        joined, topic_condition = _topic_links(filters.topics)
+        counts = counts.select_from(joined).where(topic_condition)
     counts = counts.group_by(links.topic_id).subquery()
     query = (
         select(_topic.c.name, counts.c.articles, counts.c.first_published, counts.c.last_published)
@@ -236,12 +254,13 @@ def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
     """Topics that appear on the same articles as `topic`, with counts."""
     mine = _article_topic.alias("mine")
     other = _article_topic.alias("other")
-    own = _topic_ids([topic])
-    with_topic = select(func.count()).where(
-        _article_topic.c.topic_id.in_(own), *_link_conditions(filters)
+    joined, topic_condition = _topic_links([topic])
+    with_topic = (
+        select(func.count()).select_from(joined).where(topic_condition, *_link_conditions(filters))
     )
     total = conn.execute(with_topic).scalar() or 0
-    conditions = [mine.c.topic_id.in_(own), other.c.topic_id.not_in(own)]
+    mine_joined, mine_condition = _topic_links([topic], mine)
+    conditions = [mine_condition, other.c.topic_id != mine.c.topic_id]
     if filters.since is not None:
         conditions.append(mine.c.published_at >= filters.since)
     if filters.until is not None:
@@ -252,8 +271,9 @@ def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
             mine.c.provider_id.in_(select(_provider.c.id).where(_provider.c.key.in_(keys)))
         )
     counts = (
-        select(other.c.topic_id, func.count(distinct(other.c.article_id)).label("articles"))
-        .select_from(mine.join(other, other.c.article_id == mine.c.article_id))
+        # (article_id, topic_id) is the primary key: count(*) counts distinct articles.
+        select(other.c.topic_id, func.count().label("articles"))
+        .select_from(mine_joined.join(other, other.c.article_id == mine.c.article_id))
         .where(*conditions)
         .group_by(other.c.topic_id)
         .subquery()
@@ -391,6 +411,25 @@ def search(
         )
     if not include_stubs:
         conditions.append("a.is_stub = 0")
+    if len(conditions) == 1 and limit is not None:
+        # No filter on the article: rank in the full-text index alone, then read
+        # articles and make snippets for the best rows only (3x faster for a word
+        # that half the archive contains).
+        sql = (
+            text(
+                "WITH best AS (SELECT rowid AS id, bm25(article_fts) AS score FROM article_fts"
+                " WHERE article_fts MATCH :query ORDER BY score, rowid LIMIT :limit)"
+                " SELECT a.published_at, a.title, p.name AS provider, a.url,"
+                " snippet(article_fts, -1, '[', ']', '…', 12) AS snippet"
+                " FROM best JOIN article_fts ON article_fts.rowid = best.id"
+                " JOIN article a ON a.id = best.id LEFT JOIN provider p ON p.id = a.provider_id"
+                " WHERE article_fts MATCH :query ORDER BY best.score, best.id"
+            )
+            .bindparams(**params)
+            .columns(published_at=_article.c.published_at.type)
+        )
+        found = _checked(conn, sql)
+        return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
     sql = (
         text(
             "SELECT a.published_at, a.title,"
@@ -448,10 +487,11 @@ def _label(start: dt.date, by: str) -> str:
     return start.isoformat()
 
 
-def _day_counts(conn: Connection, table: Any, conditions: list[Any]) -> Counter:
+def _day_counts(conn: Connection, table: Any, conditions: list[Any], source: Any = None) -> Counter:
     day = func.date(table.c.published_at)
     query = (
         select(day, func.count())
+        .select_from(table if source is None else source)
         .where(table.c.published_at.is_not(None), *conditions)
         .group_by(day)
     )
@@ -468,14 +508,14 @@ def timeline(conn: Connection, filters: Filters, *, by: str = "month") -> Rows:
         raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
     own = [_article.c.is_stub.is_(false()), *_date_conditions(filters)]
     if filters.topics:
-        links = _article_topic.c
-        conditions = [links.topic_id.in_(_topic_ids(filters.topics)), *_link_conditions(filters)]
         if len(filters.topics) > 1:  # an article with two of the topics counts once
-            conditions = [_article.c.id.in_(select(links.article_id).where(*conditions)), *own]
+            conditions = [_article.c.id.in_(_articles_with_topics(filters.topics)), *own]
             conditions += _provider_condition(filters)
             selected = _day_counts(conn, _article, conditions)
         else:
-            selected = _day_counts(conn, _article_topic, conditions)
+            joined, topic_condition = _topic_links(filters.topics)
+            conditions = [topic_condition, *_link_conditions(filters)]
+            selected = _day_counts(conn, _article_topic, conditions, joined)
     else:
         selected = _day_counts(conn, _article, own + _provider_condition(filters))
     everything = _day_counts(conn, _article, own)
