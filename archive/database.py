@@ -24,7 +24,7 @@ DEFAULT_DB = "archive.db"
 # The newest migration in migrations/versions. Kept here so that commands need not
 # load Alembic and read every migration script to check the schema on each start;
 # tests/test_migrations.py checks it against Alembic's own head.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 BUSY_TIMEOUT_MS = 30_000
 # Extra PRAGMAs run on every new connection, after ours. Tests use it to simulate
 # a full disk (PRAGMA max_page_count); keep it empty otherwise.

@@ -31,7 +31,7 @@ def url_key(url: str) -> str:
 
 # Normalizing is the costliest step of parsing a record (about 25 µs a URL), and
 # popular articles recur in many records' related entries; the cache is bounded.
-@lru_cache(maxsize=32_768)
+@lru_cache(maxsize=8_192)
 def _normalized(url: str) -> str:
     from ural import normalize_url  # loaded on first use: query commands rarely need it
 

@@ -44,8 +44,10 @@ class SourceFile(SQLModel, table=True):
 
     __tablename__ = "source_file"
     __table_args__ = (
+        # Covering indexes: re-import checks paths and hashes without touching the
+        # wide rows, which hold each file's text.
         Index("ix_source_file_sha256", "sha256"),
-        Index("ix_source_file_path", "path"),
+        Index("ix_source_file_path_id_sha256", "path", "id", "sha256"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

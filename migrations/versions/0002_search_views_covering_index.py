@@ -35,28 +35,35 @@ def _topics_of(article: str) -> str:
 
 
 VIEWS = {
-    "article_summary": lambda: f"""
+    "article_summary": lambda: (
+        f"""
         SELECT a.id, a.url, a.title, a.excerpt, a.published_at, a.type, a.category,
                a.quality, a.heat, a.published, a.is_stub,
                p.name AS provider, p.domain AS domain,
                {_topics_of("a")} AS topics
         FROM article a LEFT JOIN provider p ON p.id = a.provider_id
-    """,
-    "topic_article": lambda: """
+    """
+    ),
+    "topic_article": lambda: (
+        """
         SELECT t.name AS topic, a.id AS article_id, a.url, a.title, a.published_at,
                p.name AS provider, p.domain AS domain
         FROM article_topic at
         JOIN topic t ON t.id = at.topic_id
         JOIN article a ON a.id = at.article_id
         LEFT JOIN provider p ON p.id = a.provider_id
-    """,
-    "provider_summary": lambda: """
+    """
+    ),
+    "provider_summary": lambda: (
+        """
         SELECT p.id, p.name, p.domain, count(a.id) AS articles,
                min(a.published_at) AS first_published, max(a.published_at) AS last_published
         FROM provider p LEFT JOIN article a ON a.provider_id = p.id AND a.is_stub = 0
         GROUP BY p.id, p.name, p.domain
-    """,
-    "related_summary": lambda: """
+    """
+    ),
+    "related_summary": lambda: (
+        """
         SELECT r.article_id, a.url AS article_url, r.position,
                r.related_article_id, b.url AS related_url, b.title AS related_title,
                p.name AS related_provider, p.domain AS related_domain
@@ -64,7 +71,8 @@ VIEWS = {
         JOIN article a ON a.id = r.article_id
         JOIN article b ON b.id = r.related_article_id
         LEFT JOIN provider p ON p.id = b.provider_id
-    """,
+    """
+    ),
 }
 
 FTS_TRIGGERS = {

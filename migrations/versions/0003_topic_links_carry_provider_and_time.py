@@ -25,12 +25,15 @@ def upgrade() -> None:
         batch_op.drop_index("ix_article_provider_id_published_at")
         batch_op.drop_index("ix_article_published_at")
         batch_op.create_index(
-            "ix_article_is_stub_provider_id_published_at", ["is_stub", "provider_id", "published_at"]
+            "ix_article_is_stub_provider_id_published_at",
+            ["is_stub", "provider_id", "published_at"],
         )
         batch_op.create_index("ix_article_is_stub_published_at", ["is_stub", "published_at"])
     with op.batch_alter_table("article_topic", schema=None) as batch_op:
         batch_op.add_column(sa.Column("provider_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("published_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("published_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
     op.execute(
         "UPDATE article_topic SET"
         " provider_id = (SELECT a.provider_id FROM article a WHERE a.id = article_topic.article_id),"
@@ -55,11 +58,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_article_is_stub_published_at")
         batch_op.drop_index("ix_article_is_stub_provider_id_published_at")
         batch_op.create_index("ix_article_published_at", ["published_at"])
-        batch_op.create_index("ix_article_provider_id_published_at", ["provider_id", "published_at"])
+        batch_op.create_index(
+            "ix_article_provider_id_published_at", ["provider_id", "published_at"]
+        )
     with op.batch_alter_table("article_topic", schema=None) as batch_op:
         batch_op.drop_index("ix_article_topic_topic_id_provider_id_published_at_article_id")
         batch_op.drop_index("ix_article_topic_provider_id_topic_id_published_at")
-        batch_op.create_index("ix_article_topic_topic_id_article_id", ["topic_id", "article_id"], unique=False)
+        batch_op.create_index(
+            "ix_article_topic_topic_id_article_id", ["topic_id", "article_id"], unique=False
+        )
     # SQLite drops columns in place (3.35+), so the views on this table survive.
     op.execute("ALTER TABLE article_topic DROP COLUMN published_at")
     op.execute("ALTER TABLE article_topic DROP COLUMN provider_id")
