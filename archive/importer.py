@@ -32,7 +32,7 @@ from . import database, yamlfast
 from .database import Archive
 from .errors import ArchiveError, BusyError, RecordError, UsageError
 from .records import MAX_FILE_BYTES, Record, content_hash, parse_record
-from .writer import Catalog, FileOutcome, write_batch
+from .writer import Catalog, FileOutcome, select_in, write_batch
 
 RECORD_SUFFIXES = (".md", ".txt", ".yaml", ".yml")
 STDIN = "-"
@@ -456,39 +456,32 @@ def _chunked(items: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def _in_query(conn: Connection, sql: str, values: list[str]) -> set[str]:
-    found: set[str] = set()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        query = sql.format(marks=", ".join([mark] * len(chunk)))
-        found.update(row[0] for row in conn.exec_driver_sql(query, tuple(chunk)))
-    return found
-
-
 def _imported_hashes(conn: Connection, digests: list[str]) -> set[str]:
-    return _in_query(conn, "SELECT sha256 FROM source_file WHERE sha256 IN ({marks})", digests)
+    return {
+        row[0]
+        for row in select_in(
+            conn, "SELECT sha256 FROM source_file WHERE sha256 IN ({marks})", digests
+        )
+    }
 
 
 def _latest_hashes(conn: Connection, paths: list[str]) -> dict[str, str]:
     """The content each path brought the last time it was imported."""
-    latest: dict[str, str] = {}
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for start in range(0, len(paths), 500):
-        chunk = paths[start : start + 500]
-        marks = ", ".join([mark] * len(chunk))
-        rows = conn.exec_driver_sql(
-            f"SELECT s.path, s.sha256 FROM source_file s WHERE s.path IN ({marks})"
-            " AND s.id = (SELECT max(t.id) FROM source_file t WHERE t.path = s.path)",
-            tuple(chunk),
-        )
-        latest.update(rows.all())
-    return latest
+    sql = (
+        "SELECT s.path, s.sha256 FROM source_file s WHERE s.path IN ({marks})"
+        " AND s.id = (SELECT max(t.id) FROM source_file t WHERE t.path = s.path)"
+    )
+    return dict(select_in(conn, sql, paths))
 
 
 def _known_paths(conn: Connection, paths: list[str]) -> set[str]:
     real = [p for p in paths if p != STDIN]
-    return _in_query(conn, "SELECT DISTINCT path FROM source_file WHERE path IN ({marks})", real)
+    return {
+        row[0]
+        for row in select_in(
+            conn, "SELECT DISTINCT path FROM source_file WHERE path IN ({marks})", real
+        )
+    }
 
 
 def _db_reason(exc: SQLAlchemyError) -> str:

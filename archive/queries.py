@@ -144,20 +144,18 @@ def _rows(conn: Connection, query: Any, columns: Sequence[str] | None = None) ->
 # --- providers, topics, co-occurrence --------------------------------------------
 
 
-def _link_conditions(filters: Filters) -> list[Any]:
+def _link_conditions(filters: Filters, links: Any = None) -> list[Any]:
     """Filters on article_topic's copies of the article's provider and time."""
+    columns = (_article_topic if links is None else links).c
     conditions = []
     if filters.since is not None:
-        conditions.append(_article_topic.c.published_at >= filters.since)
+        conditions.append(columns.published_at >= filters.since)
     if filters.until is not None:
-        conditions.append(_article_topic.c.published_at < filters.until)
+        conditions.append(columns.published_at < filters.until)
     if filters.providers:
         keys = _provider_keys(filters.providers)
-        conditions.append(
-            _article_topic.c.provider_id.in_(
-                select(_provider.c.id).where(_provider.c.key.in_(keys))
-            )
-        )
+        providers = select(_provider.c.id).where(_provider.c.key.in_(keys))
+        conditions.append(columns.provider_id.in_(providers))
     return conditions
 
 
@@ -260,16 +258,11 @@ def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
     )
     total = conn.execute(with_topic).scalar() or 0
     mine_joined, mine_condition = _topic_links([topic], mine)
-    conditions = [mine_condition, other.c.topic_id != mine.c.topic_id]
-    if filters.since is not None:
-        conditions.append(mine.c.published_at >= filters.since)
-    if filters.until is not None:
-        conditions.append(mine.c.published_at < filters.until)
-    if filters.providers:
-        keys = _provider_keys(filters.providers)
-        conditions.append(
-            mine.c.provider_id.in_(select(_provider.c.id).where(_provider.c.key.in_(keys)))
-        )
+    conditions = [
+        mine_condition,
+        other.c.topic_id != mine.c.topic_id,
+        *_link_conditions(filters, mine),
+    ]
     counts = (
         # (article_id, topic_id) is the primary key: count(*) counts distinct articles.
         select(other.c.topic_id, func.count().label("articles"))

@@ -60,7 +60,7 @@ class _Sql:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         dialect = conn.dialect
-        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.mark = placeholder(conn)
         self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
         self._dialect = dialect
 
@@ -119,15 +119,26 @@ class _Sql:
             )
 
     def select_in(self, sql: str, values: Iterable[Any]) -> list[tuple]:
-        """Run `sql` (with one `{in}` slot) for chunks of `values`; concatenate the rows."""
-        rows: list[tuple] = []
-        for chunk in _chunks(list(dict.fromkeys(values))):
-            marks = ", ".join([self.mark] * len(chunk))
-            rows += self.conn.exec_driver_sql(sql.format(marks=marks), tuple(chunk)).all()
-        return rows
+        return select_in(self.conn, sql, values)
 
     def max_id(self, table: Table) -> int:
         return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
+
+
+def placeholder(conn: Connection) -> str:
+    """The driver's parameter marker: ? for sqlite3, %s for psycopg."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def select_in(conn: Connection, sql: str, values: Iterable[Any]) -> list[tuple]:
+    """Run `sql`, whose `{marks}` slot takes one marker per value, over chunks of `values`."""
+    rows: list[tuple] = []
+    mark = placeholder(conn)
+    for chunk in _chunks(list(dict.fromkeys(values))):
+        rows += conn.exec_driver_sql(
+            sql.format(marks=", ".join([mark] * len(chunk))), tuple(chunk)
+        ).all()
+    return rows
 
 
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
