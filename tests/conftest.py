@@ -72,6 +72,19 @@ def seed_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def one_error_line(result: Result, exit_code: int = 1) -> str:
+    """The single `error:` line a failing command prints (and nothing else)."""
+    assert result.exit_code == exit_code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
 def write(folder: Path, name: str, text: str | bytes) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATA, write
+from conftest import DATA, one_error_line, write
 
 SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
 MINIMAL_URL = "https://www.bbc.co.uk/news/technology-example-54010005"
@@ -65,18 +65,6 @@ def ok(result):
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     return result
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: "), result.output
-    return lines[0]
 
 
 def as_json(archive, *args: str):

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, write
+from conftest import DATA, SEED, one_error_line, write
 
 # --- helpers ---------------------------------------------------------------------------
 
@@ -67,18 +67,6 @@ def rows(archive, *args: str) -> list[dict]:
 
 def column(archive, name: str, *args: str) -> list:
     return [row[name] for row in rows(archive, *args)]
-
-
-def one_error_line(result) -> str:
-    """The single `error:` line a failing command prints (and nothing else)."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: "), result.output
-    return lines[0]
 
 
 @pytest.fixture
@@ -240,7 +228,7 @@ def test_providers_until_a_timestamp_includes_that_instant(sample):
 def test_a_bad_date_is_a_usage_error(sample, bad):
     result = sample.run("providers", "--since", bad)
     assert result.exit_code == 2, result.output
-    assert one_error_line(result).startswith(f"error: not a date: '{bad}'")
+    assert one_error_line(result, exit_code=2).startswith(f"error: not a date: '{bad}'")
 
 
 # --- topics ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, Archive, write
+from conftest import DATA, SEED, Archive, one_error_line, write
 
 SEED_NAME = SEED.name
 SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
@@ -121,18 +121,6 @@ def state(archive: Archive) -> tuple:
 
 def files_in(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: "), result.output
-    return lines[0]
 
 
 def ok_json(archive: Archive, *args: str) -> list[dict]:
