@@ -189,6 +189,7 @@ class _ArticleState:
     new: bool  # inserted by this batch
     row: dict[str, Any] | None = None  # full row, for new articles and replaced ones
     fill: dict[str, Any] = field(default_factory=dict)  # COALESCE update of an old stub
+    empty: frozenset[str] = frozenset()  # an old stub's columns that are still NULL
     has_images: bool | None = None
 
 
@@ -263,6 +264,15 @@ class _Plan:
         }
         for article_id in stubs:
             self.articles[article_id].has_images = article_id in with_images
+        # Knowing which of a stub's fields are still empty keeps the many related
+        # entries that repeat what it already says from becoming UPDATEs (each of
+        # which would also re-index the stub's text for search).
+        for article_id, *values in self.sql.select_in(
+            f"SELECT id, {', '.join(_FILLABLE)} FROM article WHERE id IN ({{marks}})", stubs
+        ):
+            self.articles[article_id].empty = frozenset(
+                name for name, value in zip(_FILLABLE, values, strict=True) if value is None
+            )
 
     # --- applying records ---------------------------------------------------------
 
@@ -342,10 +352,15 @@ class _Plan:
             # Later related entries only fill in what earlier ones left empty.
             offered = self._row(entry, outcome)
             offered["extra"] = entry.extra or None
-            target = state.row if state.row is not None else state.fill
-            for name, value in offered.items():
-                if value is not None and target.get(name) is None:
-                    target[name] = value
+            if state.row is not None:
+                target = state.row
+                empty = [name for name in _FILLABLE if target[name] is None]
+            else:
+                target = state.fill
+                empty = [name for name in state.empty if name not in target]
+            for name in empty:
+                if offered[name] is not None:
+                    target[name] = offered[name]
             self._claim(state.id, entry.url_keys)
             if not state.has_images and entry.images:
                 state.has_images = True
@@ -434,16 +449,20 @@ class _Plan:
         sql.update(_image, image_columns, filled_images, fill=True)
 
         columns = sql.columns(_article)
-        new_rows, full_updates, fills = [], [], []
+        new_rows, full_updates = [], []
+        fills: dict[tuple[str, ...], list[list[Any]]] = {}
         for state in self.articles.values():
             if state.new:
                 new_rows.append([state.row[name] for name in columns])
             elif state.row is not None:
                 full_updates.append([state.row[name] for name in columns[1:]] + [state.id])
             elif state.fill:
-                fills.append([state.fill.get(name) for name in _FILLABLE] + [state.id])
+                # Only the filled columns, so filling a stub's heat does not re-index its text.
+                names = tuple(name for name in _FILLABLE if name in state.fill)
+                fills.setdefault(names, []).append([state.fill[n] for n in names] + [state.id])
         sql.insert(_article, columns, new_rows)
-        sql.update(_article, list(_FILLABLE), fills, fill=True)
+        for names, rows in fills.items():
+            sql.update(_article, names, rows, fill=True)
         sql.update(_article, columns[1:], full_updates)
         sql.insert(_article_url, ["url_key", "article_id"], self.new_url_keys)
 

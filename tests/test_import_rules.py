@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from click.testing import CliRunner
 from conftest import DATA, write
 
@@ -206,7 +207,8 @@ def test_related_entry_never_overwrites_the_articles_own_record(archive, records
     )
 
 
-def test_first_related_entry_gives_fields_later_ones_fill_gaps(archive, records):
+@pytest.mark.parametrize("separately", [False, True], ids=["one-import", "two-imports"])
+def test_first_related_entry_gives_fields_later_ones_fill_gaps(archive, records, separately):
     write(
         records,
         "a.md",
@@ -216,6 +218,8 @@ def test_first_related_entry_gives_fields_later_ones_fill_gaps(archive, records)
             ' images: [{url: "https://img.example.com/first.jpg"}]}]',
         ),
     )
+    if separately:  # the stub is then already in the archive when b.md fills it in
+        assert archive.run("import", str(records)).exit_code == 0
     write(
         records,
         "b.md",
@@ -237,6 +241,8 @@ def test_first_related_entry_gives_fields_later_ones_fill_gaps(archive, records)
         "SELECT i.url FROM article_image ai JOIN image i ON i.id = ai.image_id WHERE ai.article_id = ?",
         stub["id"],
     ) == [("https://img.example.com/first.jpg",)]
+    found = archive.run("search", "Filled", "--format", "csv")
+    assert "https://example.com/s" in found.output, "the filled-in excerpt is searchable"
 
 
 def test_own_record_completes_the_stub_row(archive, records):
