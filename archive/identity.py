@@ -6,8 +6,10 @@ which rows merge: it needs a migration that recomputes the keys.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from functools import lru_cache
+from typing import Any
 
 # AMP cache URLs (https://www-x-com.cdn.ampproject.org/c/s/www.x.com/a) are the
 # redirects ural itself unwraps first (ural.infer_redirection), with this pattern.
@@ -29,10 +31,14 @@ def url_key(url: str) -> str:
     return _normalized(url)
 
 
-# Normalizing is the costliest step of parsing a record (about 25 µs a URL), and
-# popular articles recur in many records' related entries; the cache is bounded.
+# Normalizing is the costliest step of parsing a record (about 25 µs a URL through
+# ural), and popular articles recur in many records' related entries; the cache is
+# bounded.
 @lru_cache(maxsize=8_192)
 def _normalized(url: str) -> str:
+    key = plain_url_key(url)
+    if key is not None:
+        return key
     from ural import normalize_url  # loaded on first use: query commands rarely need it
 
     try:
@@ -61,3 +67,42 @@ def provider_key(name: str | None, domain: str | None) -> str:
 
 def topic_key(name: str) -> str:
     return " ".join(name.split()).casefold()
+
+
+# Most URLs are a scheme, a plain host name and plain path segments: no port, user,
+# query, fragment, percent escapes, dot segments or punycode. For those, ural's
+# normalize_url reduces to a few steps, done here with ural's own patterns in the
+# order ural applies them, about ten times faster. Anything else returns None and
+# goes through ural itself; tests/test_url_keys.py checks that both always agree.
+_PLAIN_URL = re.compile(
+    r"(?i:https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+    r"((?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*)/?"
+)
+_ural_patterns: tuple[Any, ...] | None = None
+
+
+def plain_url_key(url: str) -> str | None:
+    """ural's key for a plain URL, or None when the URL is not plain."""
+    global _ural_patterns
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None:
+        return None
+    if _ural_patterns is None:
+        from ural.infer_redirection import REDIRECTION_DOMAINS_RE
+        from ural.normalize_url import AMP_SUFFIXES_RE, IRRELEVANT_SUBDOMAIN_AMP_RE
+
+        _ural_patterns = (REDIRECTION_DOMAINS_RE, AMP_SUFFIXES_RE, IRRELEVANT_SUBDOMAIN_AMP_RE)
+    redirection, amp_suffix, irrelevant_subdomain = _ural_patterns
+    host = match.group(1).lower()
+    if "xn--" in host or redirection.search(url):
+        return None  # punycode and known redirect wrappers: ural's own way
+    path = amp_suffix.sub("", match.group(2))  # normpath already dropped the "/" at the end
+    head, _, last = path.rpartition("/")
+    if last and posixpath.splitext(last)[0] in ("index", "default"):
+        path = head
+    if path == "/":
+        path = ""
+    host = irrelevant_subdomain.sub("", host)
+    if host.startswith("amp-"):
+        host = host[4:]
+    return host + path.rstrip("/")

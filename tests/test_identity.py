@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ural import normalize_url
 
-from archive.identity import url_key
+from archive.identity import plain_url_key, url_key
 from archive.records import parse_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,3 +49,62 @@ def test_amp_cache_urls_get_uras_key(host, path, query, kind, secure):
     cache = f"https://{host.replace('.', '-')}.cdn.ampproject.org/{kind}/{'s/' if secure else ''}{target}"
     assert url_key(cache) == normalize_url(cache)
     assert url_key("https://" + target) == normalize_url("https://" + target)
+
+
+# The plain-URL shortcut must give ural's key whenever it gives one. URLs are built
+# from pieces that sit on both sides of its grammar: irrelevant and AMP subdomains,
+# punycode, ports, users, escapes, dot segments, AMP suffixes, index pages, queries,
+# fragments, redirect wrappers.
+_labels = st.sampled_from(
+    ["www", "www2", "m", "mobile", "amp", "amp-news", "news", "Example", "co", "xn--bcher-kva",
+     "a-b", "-x", "bc", "marfeelcache", "cdn", "ampproject", "wwwx", "mm", "index"]
+)  # fmt: skip
+_tlds = st.sampled_from(["com", "org", "fr", "COM", "uk"])
+_segments = st.sampled_from(
+    ["amp", "AMP", "index.html", "index", "default.aspx", "Index.html", "a.amp.html", "a.amp",
+     "story-1", "..", ".", "", "~x", "%41", "a%2f", "é", "2020", "x.html", "amp.html", "c", "s",
+     "a b", "a.b.c", "_", "-", "x.amp", "amp.x"]
+)  # fmt: skip
+_tails = st.sampled_from(["", "", "", "/", "?utm_source=x", "?a=1", "?url=https://x.com/a",
+                          "#frag", "#/route", "?", "#"])  # fmt: skip
+_schemes = st.sampled_from(["https://", "http://", "HTTP://", "Https://", "ftp://", "//", ""])
+_before_host = st.sampled_from(["", "", "", "user:pw@", "user@"])
+_after_host = st.sampled_from(["", "", "", ":8080", ":443", ":80", "."])
+
+
+@given(
+    _schemes,
+    _before_host,
+    st.lists(_labels, min_size=0, max_size=3),
+    _tlds,
+    _after_host,
+    st.lists(_segments, max_size=5),
+    _tails,
+)
+def test_plain_url_shortcut_agrees_with_ural(scheme, user, labels, tld, port, segments, tail):
+    url = f"{scheme}{user}{'.'.join([*labels, tld])}{port}"
+    if segments:
+        url += "/" + "/".join(segments)
+    url += tail
+    key = plain_url_key(url)
+    if key is not None:
+        assert key == normalize_url(url), url
+
+
+def test_plain_url_shortcut_takes_ordinary_urls():
+    for url in [
+        "https://www.news0.example.com/amp/2020/story-0",
+        "https://example.com/",
+        "http://m.example.co.uk/a/b/index.html",
+        "https://amp-site.example/x.amp.html",
+    ]:
+        assert plain_url_key(url) == normalize_url(url), url
+    for url in [
+        "https://example.com/a?utm_source=x",
+        "https://xn--bcher-kva.example/a",
+        "https://example.com:8080/a",
+        "https://example.com/a/../b",
+        "https://example.com/caf%C3%A9",
+        "https://bc.marfeelcache.com/amp/example.com/a",
+    ]:
+        assert plain_url_key(url) is None, url
