@@ -73,9 +73,10 @@ def _db(ctx: click.Context) -> str:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=0),
     default=None,
-    help="Parser processes (default: one per core; 1 parses in this process).",
+    help="Parser processes beside the writer (default: one per core but the writer's,"
+    " at least 1, at most 4; 0 parses in this process).",
 )
 @click.pass_context
 def import_command(

@@ -26,6 +26,7 @@ DEFAULT_DB = "archive.db"
 # tests/test_migrations.py checks it against Alembic's own head.
 HEAD_REVISION = "0004"
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 16_384  # SQLite page cache per connection
 # Extra PRAGMAs run on every new connection, after ours. Tests use it to simulate
 # a full disk (PRAGMA max_page_count); keep it empty otherwise.
 EXTRA_PRAGMAS: list[str] = []
@@ -67,7 +68,7 @@ def create_archive_engine(location: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # Bulk imports touch many index pages: 16 MB of cache (SQLite's default is 2 MB).
-        cursor.execute("PRAGMA cache_size = -16384")
+        cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if url.database and url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -137,10 +138,24 @@ class Archive:
             yield connection
 
     @contextmanager
-    def writer(self) -> Iterator[Connection]:
-        """A connection whose transactions take the write lock when they begin."""
+    def writer(self, *, cache_kib: int | None = None) -> Iterator[Connection]:
+        """A connection whose transactions take the write lock when they begin.
+
+        `cache_kib` gives it a larger page cache while it is in use (SQLite only).
+        """
         with self.engine.connect() as connection:
-            yield connection.execution_options(archive_write=True)
+            resize = cache_kib is not None and connection.dialect.name == "sqlite"
+            if resize:  # SQLite-specific: on the raw connection, so no transaction begins
+                connection.connection.driver_connection.execute(
+                    f"PRAGMA cache_size = -{cache_kib:d}"
+                )
+            try:
+                yield connection.execution_options(archive_write=True)
+            finally:
+                if resize and not connection.closed and not connection.invalidated:
+                    connection.connection.driver_connection.execute(
+                        f"PRAGMA cache_size = -{CACHE_KIB}"
+                    )
 
     def close(self) -> None:
         self.engine.dispose()

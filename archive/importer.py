@@ -4,7 +4,7 @@ The pipeline: this process walks the paths, reads each file and hashes it; files
 whose content is already in the archive are skipped without parsing. The rest go,
 a chunk at a time, to parser processes (records.parse_record), and come back in
 order to this process, the only writer, which applies each chunk in one savepoint
-(writer.write_batch) and commits it.
+(writer.write_batch) and commits every few chunks.
 
 All or nothing per file: a file that fails to parse or validate is reported and
 left out; if writing a chunk fails on a constraint, the chunk is rolled back and
@@ -16,9 +16,11 @@ import keeps every committed chunk, and running it again completes the work
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +42,15 @@ BATCH_FILES = 250
 # Chunks parsed ahead of the writer: enough to keep both parsers busy, few enough
 # that memory stays flat.
 PREFETCH = 2
+# A transaction spans several chunks: every commit rewrites the index pages the
+# chunk touched (URL keys and image URLs land all over their indexes), so fewer,
+# larger commits write far less. The time bound keeps the write lock short enough
+# for another import to interleave, and bounds what a crash can take back.
+COMMIT_FILES = 1000
+COMMIT_SECONDS = 2.0
+# The writer's page cache while importing (KiB, SQLite's negative cache_size): the
+# indexes that grow with the archive stay in memory between commits.
+WRITER_CACHE_KIB = 65_536
 # The summary keeps the first messages only: a million bad files must not cost memory.
 MAX_KEPT_ERRORS = 1000
 
@@ -153,6 +164,15 @@ def parse_many(
     return results
 
 
+def default_workers() -> int:
+    """Parser processes: one per core but the one the writer needs, at least one.
+
+    The writer is the slower half of an import, so more parsers than the cores it
+    leaves free only compete with it for CPU (and each costs memory).
+    """
+    return max(1, min((os.cpu_count() or 1) - 1, 4))
+
+
 class _Done:
     """A finished result with the interface of multiprocessing's AsyncResult."""
 
@@ -175,10 +195,14 @@ class _Parsers:
     def submit(self, items: list[tuple[str, bytes]]) -> Any:
         self.submitted += 1
         # The first chunk is parsed here: small imports never pay for starting processes.
-        if self.workers <= 1 or self.submitted == 1 or not items:
+        if self.workers == 0 or self.submitted == 1 or not items:
             return _Done(parse_many(items, self.max_bytes))
         if self.pool is None:
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            # Forked parsers share this process's memory until either side writes to
+            # it; keeping the collector away from the objects that exist now keeps
+            # those pages shared (see gc.freeze).
+            gc.freeze()
             self.pool = context.Pool(self.workers, initializer=yamlfast.silence_stderr)
         return self.pool.apply_async(parse_many, (items, self.max_bytes))
 
@@ -219,7 +243,7 @@ class Importer:
         self.max_file_bytes = max_file_bytes
         self.archive = archive
         self.strict = strict
-        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self.workers = workers if workers is not None else default_workers()
         self.catalog = Catalog()
 
     def run(
@@ -234,10 +258,16 @@ class Importer:
         self._on_error = on_error or (lambda _error: None)
         parsers = _Parsers(self.workers, self.max_file_bytes)
         finished = False
-        # Reads (which files are new) use their own connection; the writer takes the
-        # write lock only while it writes a chunk, so two imports can interleave.
-        with self.archive.writer() as conn, self.archive.connect() as reader:
+        # Reads (which files are new) use their own connection; the writer holds the
+        # write lock for one transaction at a time (COMMIT_FILES / COMMIT_SECONDS),
+        # so two imports can interleave.
+        with (
+            self.archive.writer(cache_kib=WRITER_CACHE_KIB) as conn,
+            self.archive.connect() as reader,
+        ):
             self._transaction: Any = None
+            self._uncommitted: list[tuple[str, str]] = []
+            self._opened = 0.0
             try:
                 pending: deque[_Chunk] = deque()
                 in_flight = _InFlight()
@@ -248,7 +278,7 @@ class Importer:
                 while pending:
                     self._write_chunk(conn, pending.popleft(), in_flight, summary)
                 if self._transaction is not None:
-                    _busy_aware(self._transaction.commit)
+                    self._commit(in_flight)
                 finished = True
             except BaseException:
                 if self._transaction is not None:
@@ -266,10 +296,23 @@ class Importer:
     ) -> None:
         if self._transaction is None:
             self._transaction = _busy_aware(conn.begin)
+            self._opened = time.monotonic()
         self._write(conn, chunk, in_flight, summary)
-        if not self.strict:  # --strict keeps the whole run in one transaction
-            _busy_aware(self._transaction.commit)
-            self._transaction = None
+        if self.strict:  # --strict keeps the whole run in one transaction
+            return
+        if (
+            len(self._uncommitted) >= COMMIT_FILES
+            or time.monotonic() - self._opened >= COMMIT_SECONDS
+        ):
+            self._commit(in_flight)
+
+    def _commit(self, in_flight: _InFlight) -> None:
+        _busy_aware(self._transaction.commit)
+        self._transaction = None
+        # Only now can the reading connection see these files.
+        for path, digest in self._uncommitted:
+            in_flight.discard(path, digest)
+        self._uncommitted = []
 
     def _submit(
         self,
@@ -332,7 +375,7 @@ class Importer:
                 summary.add(outcome, record.source in known)
         for path, digest, index in chunk.order:
             if index is not None:
-                in_flight.discard(path, digest)  # type: ignore[arg-type]
+                self._uncommitted.append((path, digest))  # type: ignore[arg-type]
             self._on_file(path)
 
     def _write_records(

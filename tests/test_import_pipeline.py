@@ -27,12 +27,15 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(importer, "PREFETCH", 2)
 
 
-def test_parallel_chunks_build_the_same_archive_as_one_process(tmp_path, archive, small_chunks):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_parallel_chunks_build_the_same_archive_as_one_process(
+    tmp_path, archive, small_chunks, workers
+):
     from conftest import Archive
 
     plain = Archive(tmp_path / "plain.db")
-    assert plain.run("import", "--workers", "1", str(DATA)).exit_code == 0
-    result = archive.run("import", "--workers", "2", str(DATA))
+    assert plain.run("import", "--workers", "0", str(DATA)).exit_code == 0
+    result = archive.run("import", "--workers", workers, str(DATA))
     assert result.exit_code == 0, result.output
     assert "13 seen, 13 new" in result.output
     assert content(archive) == content(plain)

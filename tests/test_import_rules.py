@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA, write
 
+from archive import importer
 from archive.cli import cli
 
 
@@ -181,6 +182,22 @@ def test_same_content_under_another_path_is_skipped(archive, records):
     result = archive.run("import", str(records))
     assert "2 seen, 1 new, 0 updated, 1 unchanged, 0 rejected" in result.output
     assert archive.count("source_file") == 1
+
+
+def test_a_copy_in_a_later_chunk_of_the_same_transaction_is_skipped(archive, records, monkeypatch):
+    # One file per chunk, one transaction for all: the copy is checked while the
+    # original is written but not yet committed.
+    monkeypatch.setattr(importer, "BATCH_FILES", 1)
+    monkeypatch.setattr(importer, "COMMIT_FILES", 100)
+    monkeypatch.setattr(importer, "COMMIT_SECONDS", 600)
+    text = record("https://example.com/copy", title='"Copy"')
+    write(records, "a.md", text)
+    write(records, "b.md", record("https://example.com/other"))
+    write(records, "c.md", record("https://example.com/more"))
+    write(records, "d.md", text)
+    result = archive.run("import", "--workers", "0", str(records))
+    assert "4 seen, 3 new, 0 updated, 1 unchanged, 0 rejected" in result.output
+    assert archive.count("source_file") == 3
 
 
 # --- related entries ------------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_two_imports_at_once_both_complete(two_folders, tmp_path):
     first, second = two_folders
     sequential = tmp_path / "sequential.db"
     for folder in (first, second):
-        result = run_archive(sequential, "import", "--quiet", "--workers", "1", str(folder))
+        result = run_archive(sequential, "import", "--quiet", "--workers", "0", str(folder))
         assert result.returncode == 0, result.stdout + result.stderr
 
     db = tmp_path / "together.db"

@@ -19,7 +19,7 @@ FILES = 300
     ("spare_pages", "batch_files"),
     [
         (5, importer.BATCH_FILES),  # full at once: the first chunk cannot be written
-        (400, 25),  # room for a few small chunks, then full
+        (400, 25),  # room for a few small committed chunks, then full
     ],
     ids=["full-at-once", "full-after-some-chunks"],
 )
@@ -34,10 +34,11 @@ def test_a_full_disk_is_one_error_line_and_loses_nothing(
     pages = int(archive.value("PRAGMA page_count"))
 
     monkeypatch.setattr(importer, "BATCH_FILES", batch_files)
+    monkeypatch.setattr(importer, "COMMIT_FILES", batch_files)  # commit every chunk
     monkeypatch.setattr(
         database, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + spare_pages}"]
     )
-    full = archive.run("import", "--workers", "1", str(records))
+    full = archive.run("import", "--workers", "0", str(records))
 
     # What is in the archive first; what the user was told is checked at the end, so
     # a bad message does not hide whether the data is right.
@@ -53,7 +54,7 @@ def test_a_full_disk_is_one_error_line_and_loses_nothing(
         assert imported > 1, "the limit left room for some chunks: they are kept"
 
     monkeypatch.setattr(database, "EXTRA_PRAGMAS", [])
-    again = archive.run("import", "--workers", "1", str(records))
+    again = archive.run("import", "--workers", "0", str(records))
     assert again.exit_code == 0, again.output
     assert ", 0 rejected" in again.output
     assert assert_files_fully_in(archive.path) == FILES + 1

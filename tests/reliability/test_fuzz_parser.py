@@ -227,7 +227,7 @@ def test_a_file_that_trips_the_yaml_loader_is_rejected_alone(archive, records, l
     write(records, "a.md", '---\nwebUrl: "https://example.com/a"\n---\n')
     bad = write(records, "b.md", f'---\nwebUrl: "https://example.com/b"\n{line}\n---\n')
     write(records, "c.md", '---\nwebUrl: "https://example.com/c"\n---\n')
-    result = archive.run("import", "--workers", "1", str(records))
+    result = archive.run("import", "--workers", "0", str(records))
     assert isinstance(result.exception, SystemExit), escaped(result)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
