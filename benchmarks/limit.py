@@ -22,6 +22,8 @@ from pathlib import Path
 
 import ryml
 
+from archive.importer import COMMIT_FILES, WRITER_CACHE_KIB
+
 CHUNK = 500
 _buffer = bytearray(1 << 16)
 
@@ -148,14 +150,15 @@ class _Writer:
             related_id = self._article(entry, source_id, True, None)
             self._row("related_link", (article_id, position, related_id))
 
-    def flush(self) -> None:
+    def flush(self, commit: bool = True) -> None:
         for table in ("source_file", "provider", "topic", "image", "article", "article_url",
                       "article_topic", "article_image", "related_link"):  # fmt: skip
             rows = self.rows.pop(table, [])
             if rows:
                 marks = ", ".join("?" * len(rows[0]))
                 self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)
-        self.db.commit()
+        if commit:
+            self.db.commit()
 
 
 def run_limit(folder: Path, db_path: Path, workers: int = 2) -> tuple[int, float]:
@@ -163,6 +166,9 @@ def run_limit(folder: Path, db_path: Path, workers: int = 2) -> tuple[int, float
     db = sqlite3.connect(db_path)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
+    # The same bulk-load settings archive's importer uses: a limit that could go
+    # faster with them would flatter the ratio.
+    db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
     writer = _Writer(db)
     count = 0
     start = time.perf_counter()
@@ -172,7 +178,8 @@ def run_limit(folder: Path, db_path: Path, workers: int = 2) -> tuple[int, float
             for path, text, data in parsed:
                 writer.add(path, text, data)
                 count += 1
-            writer.flush()
+            writer.flush(commit=count % COMMIT_FILES == 0)
+        writer.flush()
     seconds = time.perf_counter() - start
     db.close()
     return count, seconds
