@@ -9,18 +9,23 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Connection
 
-from . import database, queries
 from .errors import ArchiveError, RecordError
-from .output import FORMATS, OutputOptions, Rows, write
+from .filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
+from .location import DEFAULT_DB
+from .output import FORMATS, OutputOptions, Rows, keep_freed_memory, write
 from .sqlsafe import DEFAULT_TIMEOUT, ReadOnlyQuery
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from sqlalchemy import Connection
+
     from .importer import ImportSummary
 
-# The importer (rapidyaml, ural, multiprocessing) and export load inside their
-# commands, so that query commands and --help start quickly.
+# SQLAlchemy and the models (database, queries), the importer (rapidyaml, ural,
+# multiprocessing) and export load inside the commands that need them, so that
+# --help, `archive sql` and `archive export` start quickly.
 
 
 def _show_progress(quiet: bool) -> bool:
@@ -43,7 +48,7 @@ class _ArchiveGroup(click.Group):
     "--db",
     "db",
     envvar="ARCHIVE_DB",
-    default=database.DEFAULT_DB,
+    default=DEFAULT_DB,
     show_default=True,
     metavar="PATH",
     help="Archive database file (or a SQLAlchemy URL). Also $ARCHIVE_DB.",
@@ -91,6 +96,7 @@ def import_command(
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
     """
+    from . import database
     from .importer import STDIN, Importer, StrictAbort, find_record_files
 
     if paths.count(STDIN) > 1:
@@ -136,6 +142,8 @@ def _format_summary(s: ImportSummary) -> str:
 @click.pass_context
 def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> None:
     """Write every archived record back out as a record file, exactly as imported."""
+    from . import database
+
     archive = database.open_archive(_db(ctx), create=False)
     try:
         from .dump import dump
@@ -157,6 +165,8 @@ def db_group() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Upgrade the archive's schema (to the newest revision by default), after a backup."""
+    from . import database
+
     result = database.upgrade(_db(ctx), revision)
     if result.backup:
         click.echo(f"backed up {result.location} to {result.backup}", err=True)
@@ -168,6 +178,8 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Downgrade the archive's schema to REVISION (e.g. -1, or a revision id), after a backup."""
+    from . import database
+
     result = database.downgrade(_db(ctx), revision)
     if result.backup:
         click.echo(f"backed up {result.location} to {result.backup}", err=True)
@@ -178,6 +190,8 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Print the archive's schema revision and whether it is the newest."""
+    from . import database
+
     current = database.revision_of(_db(ctx))
     head = database.head_revision()
     click.echo(f"{current or 'none'}{' (head)' if current == head else f' (head is {head})'}")
@@ -186,6 +200,8 @@ def db_current(ctx: click.Context) -> None:
 @db_group.command("history")
 def db_history() -> None:
     """List the schema revisions, newest first."""
+    from . import database
+
     for revision, message in database.history():
         click.echo(f"{revision}  {message}")
 
@@ -230,7 +246,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--since/--until on published time, turned into queries.Filters."""
+    """--since/--until on published time, turned into Filters."""
 
     @click.option(
         "--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD)."
@@ -242,11 +258,11 @@ def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, since: str | None, until: str | None, **kwargs: Any) -> Any:
         topics = kwargs.pop("topic", ()) or ()
         providers = kwargs.pop("provider", ()) or ()
-        kwargs["filters"] = queries.Filters(
+        kwargs["filters"] = Filters(
             topics=(topics,) if isinstance(topics, str) else tuple(topics),
             providers=(providers,) if isinstance(providers, str) else tuple(providers),
-            since=queries.parse_date(since) if since else None,
-            until=queries.parse_date(until, end=True) if until else None,
+            since=parse_date(since) if since else None,
+            until=parse_date(until, end=True) if until else None,
         )
         return command(*args, **kwargs)
 
@@ -255,6 +271,8 @@ def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _reading(ctx: click.Context) -> Iterator[Connection]:
+    from . import database
+
     archive = database.open_archive(_db(ctx), create=False)
     try:
         with archive.connect() as conn:
@@ -263,9 +281,14 @@ def _reading(ctx: click.Context) -> Iterator[Connection]:
         archive.close()
 
 
-def _print(ctx: click.Context, make_rows: Callable[[Connection], Rows], out: OutputOptions) -> None:
+def _print(
+    ctx: click.Context, make_rows: Callable[[ModuleType, Connection], Rows], out: OutputOptions
+) -> None:
+    """Run a query (make_rows gets the queries module and a connection) and write it."""
+    from . import queries
+
     with _reading(ctx) as conn:
-        write(make_rows(conn), out)
+        write(make_rows(queries, conn), out)
 
 
 # --- query commands -------------------------------------------------------------------
@@ -283,10 +306,10 @@ def _print(ctx: click.Context, make_rows: Callable[[Connection], Rows], out: Out
 @output_options
 @click.pass_context
 def providers_command(
-    ctx: click.Context, filters: queries.Filters, include_related: bool, out: OutputOptions
+    ctx: click.Context, filters: Filters, include_related: bool, out: OutputOptions
 ) -> None:
     """Providers by number of articles: which providers cover a topic?"""
-    _print(ctx, lambda conn: queries.providers(conn, filters, include_related=include_related), out)
+    _print(ctx, lambda q, conn: q.providers(conn, filters, include_related=include_related), out)
 
 
 @cli.command("topics")
@@ -299,9 +322,9 @@ def providers_command(
 @date_filters
 @output_options
 @click.pass_context
-def topics_command(ctx: click.Context, filters: queries.Filters, out: OutputOptions) -> None:
+def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
     """Topics by number of articles."""
-    _print(ctx, lambda conn: queries.topics(conn, filters), out)
+    _print(ctx, lambda q, conn: q.topics(conn, filters), out)
 
 
 @cli.command("articles")
@@ -325,7 +348,7 @@ def topics_command(ctx: click.Context, filters: queries.Filters, out: OutputOpti
 @click.pass_context
 def articles_command(
     ctx: click.Context,
-    filters: queries.Filters,
+    filters: Filters,
     type_: str | None,
     min_quality: int | None,
     search: str | None,
@@ -335,7 +358,7 @@ def articles_command(
     """Articles, newest first, with provider and topics."""
     _print(
         ctx,
-        lambda conn: queries.articles(
+        lambda q, conn: q.articles(
             conn,
             filters,
             type_=type_,
@@ -354,30 +377,26 @@ def articles_command(
 @date_filters
 @output_options
 @click.pass_context
-def search_command(
-    ctx: click.Context, text: str, filters: queries.Filters, out: OutputOptions
-) -> None:
+def search_command(ctx: click.Context, text: str, filters: Filters, out: OutputOptions) -> None:
     """Full-text search in titles, excerpts and bodies, best matches first.
 
     TEXT uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*.
     Shows the best 100 matches unless --limit says otherwise.
     """
-    limit = queries.SEARCH_LIMIT if out.limit is None else out.limit
-    _print(ctx, lambda conn: queries.search(conn, text, filters, limit=limit), out)
+    limit = SEARCH_LIMIT if out.limit is None else out.limit
+    _print(ctx, lambda q, conn: q.search(conn, text, filters, limit=limit), out)
 
 
 @cli.command("timeline")
 @click.option("--topic", multiple=True, help="Only articles with this topic.")
 @click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
-@click.option("--by", type=click.Choice(queries.PERIODS), default="month", show_default=True)
+@click.option("--by", type=click.Choice(PERIODS), default="month", show_default=True)
 @date_filters
 @output_options
 @click.pass_context
-def timeline_command(
-    ctx: click.Context, filters: queries.Filters, by: str, out: OutputOptions
-) -> None:
+def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputOptions) -> None:
     """Articles per period (empty ones too) and their share of all articles then."""
-    _print(ctx, lambda conn: queries.timeline(conn, filters, by=by), out)
+    _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by), out)
 
 
 @cli.command("cooccur")
@@ -386,11 +405,11 @@ def timeline_command(
 @date_filters
 @output_options
 @click.pass_context
-def cooccur_command(ctx: click.Context, filters: queries.Filters, out: OutputOptions) -> None:
+def cooccur_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
     """Topics that appear together with --topic, with counts."""
     topic = filters.topics[0]
-    rest = queries.Filters((), filters.providers, filters.since, filters.until)
-    _print(ctx, lambda conn: queries.cooccur(conn, topic, rest), out)
+    rest = Filters((), filters.providers, filters.since, filters.until)
+    _print(ctx, lambda q, conn: q.cooccur(conn, topic, rest), out)
 
 
 @cli.command("related")
@@ -399,7 +418,7 @@ def cooccur_command(ctx: click.Context, filters: queries.Filters, out: OutputOpt
 @click.pass_context
 def related_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
     """The articles URL links to, and the articles that link to it."""
-    _print(ctx, lambda conn: queries.related(conn, url), out)
+    _print(ctx, lambda q, conn: q.related(conn, url), out)
 
 
 @cli.command("show")
@@ -408,7 +427,7 @@ def related_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
 @click.pass_context
 def show_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
     """One article in full: fields, provider, topics, images, related, source file."""
-    _print(ctx, lambda conn: queries.show(conn, url), out)
+    _print(ctx, lambda q, conn: q.show(conn, url), out)
 
 
 @cli.command("stats")
@@ -416,7 +435,7 @@ def show_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
 @click.pass_context
 def stats_command(ctx: click.Context, out: OutputOptions) -> None:
     """Rows per table, date range, database size and schema revision."""
-    _print(ctx, lambda conn: queries.stats(conn, _db(ctx)), out)
+    _print(ctx, lambda q, conn: q.stats(conn, _db(ctx)), out)
 
 
 @cli.command("sql")
@@ -442,7 +461,7 @@ def sql_command(
     out: OutputOptions,
 ) -> None:
     """Run your own read-only SQL (one statement), e.g. SELECT * FROM article_summary."""
-    database.open_archive(_db(ctx), create=False).close()  # schema check
+    keep_freed_memory()
     query = ReadOnlyQuery(_db(ctx), timeout=timeout)
     try:
         write(query.run(sql, dict(params)), out)
@@ -464,7 +483,7 @@ def export_command(
     ctx: click.Context, name: str | None, sql: str | None, timeout: float, out: OutputOptions
 ) -> None:
     """Export a table or view (NAME) or a query's rows; csv unless --format says otherwise."""
-    database.open_archive(_db(ctx), create=False).close()
+    keep_freed_memory()
     if out.format is None:
         out.format = "csv"
     from .export import export

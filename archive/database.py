@@ -7,7 +7,6 @@ existing one at an older revision is left alone until the user runs
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -18,31 +17,25 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from .errors import ArchiveError, SchemaOutOfDate
+from .errors import ArchiveError
+from .location import (  # noqa: F401 (part of this module's interface)
+    BUSY_TIMEOUT_MS,
+    DEFAULT_DB,
+    HEAD_REVISION,
+    check_revision,
+    is_url,
+    resolve_location,
+)
 
-DEFAULT_DB = "archive.db"
-# The newest migration in migrations/versions. Kept here so that commands need not
-# load Alembic and read every migration script to check the schema on each start;
-# tests/test_migrations.py checks it against Alembic's own head.
-HEAD_REVISION = "0004"
-BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 16_384  # SQLite page cache per connection
 # Extra PRAGMAs run on every new connection, after ours. Tests use it to simulate
 # a full disk (PRAGMA max_page_count); keep it empty otherwise.
 EXTRA_PRAGMAS: list[str] = []
 
 
-def resolve_location(db: str | None) -> str:
-    """`--db`, else `$ARCHIVE_DB`, else archive.db in the current directory."""
-    return db or os.environ.get("ARCHIVE_DB") or DEFAULT_DB
-
-
 def to_url(location: str) -> URL:
-    """A SQLAlchemy URL for a location; anything that is not `dialect://...` is a file path.
-
-    So `file:x?mode=rw` is a file of that odd name, never a SQLite URI with options.
-    """
-    if "://" in location.split("?", 1)[0] and not location.startswith("file:"):
+    """A SQLAlchemy URL for a location (see location.is_url)."""
+    if is_url(location):
         return make_url(location)
     return URL.create("sqlite+pysqlite", database=location)
 
@@ -182,22 +175,13 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
 
                 command.upgrade(alembic_config(connection), "head")
                 current = current_revision(connection)
-        head = head_revision()
-        if current is None and tables != {"alembic_version"}:
-            raise ArchiveError(
-                f"{location} is not an archive: it has tables but no schema revision"
-            )
-        if current != head:
+        if current != head_revision():
             engine.dispose()
-            known = _known_revisions()
-            if current in known or current is None:
-                raise SchemaOutOfDate(
-                    f"archive {location} is at schema revision {current}, this version of "
-                    f"archive needs {head}: run `archive db upgrade` (it backs up the file first)"
-                )
-            raise SchemaOutOfDate(
-                f"archive {location} has schema revision {current!r}, which this version of "
-                "archive does not know (was it written by a newer version?)"
+            check_revision(
+                location,
+                current,
+                _known_revisions,
+                empty_version_table=current is None and tables == {"alembic_version"},
             )
     except ArchiveError:
         raise

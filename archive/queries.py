@@ -7,12 +7,10 @@ library user can iterate the rows directly.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 
 from . import database, identity, models
 from .errors import ArchiveError, UsageError
+from .filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
 from .output import Rows
 
 _article = models.Article.__table__
@@ -44,49 +43,6 @@ _article_image = models.ArticleImage.__table__
 _image = models.Image.__table__
 _related = models.RelatedLink.__table__
 _source = models.SourceFile.__table__
-
-PERIODS = ("day", "week", "month", "year")
-
-
-@dataclass
-class Filters:
-    """Filters shared by the query commands. Dates bound published_at (UTC)."""
-
-    topics: Sequence[str] = ()
-    providers: Sequence[str] = ()
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None  # exclusive
-
-
-def parse_date(value: str, *, end: bool = False) -> dt.datetime:
-    """`2020`, `2020-08`, `2020-08-17` or a full ISO timestamp, as a UTC datetime.
-
-    With `end`, a partial date means the end of that year, month or day (the
-    first instant after it), so `--until 2020-08` includes all of August.
-    """
-    raw = value.strip()
-    try:
-        if len(raw) == 4 and raw.isdigit():
-            start = dt.datetime(int(raw), 1, 1)
-            stop = dt.datetime(int(raw) + 1, 1, 1)
-        elif len(raw) == 7 and raw[4] == "-":
-            year, month = int(raw[:4]), int(raw[5:])
-            start = dt.datetime(year, month, 1)
-            stop = start + dt.timedelta(days=calendar.monthrange(year, month)[1])
-        elif len(raw) == 10:
-            start = dt.datetime.fromisoformat(raw)
-            stop = start + dt.timedelta(days=1)
-        else:
-            start = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-            stop = start + dt.timedelta(microseconds=1)  # "on or before" that instant
-    except ValueError:
-        raise UsageError(
-            f"not a date: {value!r} (use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp)"
-        ) from None
-    stamp = stop if end else start
-    if stamp.tzinfo is None:
-        return stamp.replace(tzinfo=dt.timezone.utc)
-    return stamp.astimezone(dt.timezone.utc)
 
 
 def _provider_keys(values: Sequence[str]) -> list[str]:
@@ -358,9 +314,6 @@ def _search_error(exc: OperationalError) -> str:
     if any(hint in message for hint in ("fts5", "no such column", "syntax error", "unterminated")):
         return f"cannot search for that: {message} (put words with punctuation in double quotes)"
     return message
-
-
-SEARCH_LIMIT = 100
 
 
 def search(

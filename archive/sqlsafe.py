@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import database
 from .errors import ArchiveError
+from .location import BUSY_TIMEOUT_MS, HEAD_REVISION, check_revision, is_url
 from .output import Rows
 
 DEFAULT_TIMEOUT = 30.0
@@ -66,12 +66,17 @@ class ReadOnlyQuery:
     """A read-only connection to an archive file, for one user query at a time."""
 
     def __init__(self, location: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        url = database.to_url(location)
-        if url.get_backend_name() != "sqlite" or not url.database:
-            raise ArchiveError("archive sql works on SQLite archives only")
-        path = Path(url.database)
+        if is_url(location):
+            from .database import to_url  # SQLAlchemy loads only for a URL
+
+            url = to_url(location)
+            if url.get_backend_name() != "sqlite" or not url.database:
+                raise ArchiveError("archive sql works on SQLite archives only")
+            path = Path(url.database)
+        else:
+            path = Path(location)
         if not path.exists():
-            raise ArchiveError(f"no archive at {location}")
+            raise ArchiveError(f"no archive at {location} (import some records first)")
         self.timeout = timeout
         # as_uri() percent-encodes the path, so a file named like "x?mode=rw" stays a name.
         uri = path.resolve().as_uri() + "?mode=ro"
@@ -84,12 +89,32 @@ class ReadOnlyQuery:
                 uri, uri=True, isolation_level=None, check_same_thread=False
             )
             self.connection.execute("PRAGMA query_only = 1")
-            self.connection.execute(f"PRAGMA busy_timeout = {int(database.BUSY_TIMEOUT_MS)}")
+            self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+            revision = self._revision()
         except sqlite3.Error as exc:
+            if hasattr(self, "connection"):
+                self.close()
             raise ArchiveError(f"cannot open {location} read-only: {exc}") from None
+        if revision != HEAD_REVISION:
+            self.close()
+            from .database import _known_revisions  # Alembic loads only for an old archive
+
+            check_revision(
+                location, revision or None, _known_revisions, empty_version_table=revision == ""
+            )
         self.connection.set_authorizer(_authorize)
         self._deadline = 0.0
         self.connection.set_progress_handler(self._check_time, 10_000)
+
+    def _revision(self) -> str | None:
+        """The schema revision; "" for an empty version table, None for none."""
+        has_table = self.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if not has_table:
+            return None
+        row = self.connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else ""
 
     def _check_time(self) -> int:
         return 1 if time.monotonic() > self._deadline else 0

@@ -51,6 +51,11 @@ def test_old_schema_is_not_upgraded_behind_the_users_back(archive, seed_dir):
     assert archive.snapshot() == before
     assert archive.value("SELECT version_num FROM alembic_version") == "0001"
     assert archive.run("providers").exit_code == 3
+    # The read-only commands check the schema on their own, without SQLAlchemy.
+    for command in (["sql", "SELECT 1"], ["export", "article"]):
+        refused = archive.run(*command)
+        assert refused.exit_code == 3, refused.output
+        assert "run `archive db upgrade`" in refused.output
 
     up = archive.run("db", "upgrade")
     assert up.exit_code == 0, up.output
@@ -79,3 +84,17 @@ def test_unknown_revision_is_a_clear_error(archive, seed_dir):
     assert result.exit_code == 1
     assert result.output.startswith("error: downgrade to nonsense failed")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["sql", "SELECT 1"], ["export", "t"], ["providers"]])
+def test_a_database_that_is_not_an_archive_is_refused(tmp_path, command):
+    import sqlite3
+
+    from conftest import Archive
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    result = Archive(other).run(*command)
+    assert result.exit_code == 1, result.output
+    assert "is not an archive: it has tables but no schema revision" in result.output
