@@ -137,6 +137,37 @@ def test_providers_include_related_counts_the_linked_articles(seeded):
     assert rows(seeded, "providers", "--topic", "computer vision", "--include-related") == found
 
 
+def test_include_related_counts_each_article_once(archive, records):
+    def related(url: str, domain: str, when: str) -> str:
+        return (
+            f'{{webUrl: "{url}", publishedDateTime: {when},'
+            f" provider: {{name: {domain}, domain: {domain}}}}}"
+        )
+
+    # a and b both have the topic; b is also a related entry of a; c is linked from both.
+    c = related("https://c.example/c", "c.example", "2020-01-03T00:00:00Z")
+    b_entry = related("https://b.example/b", "b.example", "2020-01-02T00:00:00Z")
+    for name, domain, when, links in (
+        ("a", "a.example", "2020-01-01T00:00:00Z", f"[{b_entry}, {c}]"),
+        ("b", "b.example", "2020-01-02T00:00:00Z", f"[{c}]"),
+    ):
+        write(
+            records,
+            f"{name}.md",
+            f'---\nwebUrl: "https://{domain}/{name}"\npublishedDateTime: {when}\n'
+            f"provider: {{name: {domain}, domain: {domain}}}\ntopics: [T]\nrelated: {links}\n---\n",
+        )
+    assert archive.run("import", str(records)).exit_code == 0
+    found = rows(archive, "providers", "--topic", "T", "--include-related")
+    assert [(r["domain"], r["articles"]) for r in found] == [
+        ("a.example", 1),
+        ("b.example", 1),
+        ("c.example", 1),
+    ]
+    since = rows(archive, "providers", "--topic", "T", "--include-related", "--since", "2020-01-02")
+    assert [(r["domain"], r["articles"]) for r in since] == [("b.example", 1), ("c.example", 1)]
+
+
 def test_providers_on_sample_data_most_articles_first_then_name(sample):
     found = rows(sample, "providers")
     assert [(r["name"], r["domain"], r["articles"]) for r in found] == [
