@@ -9,12 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import models
 from .database import Archive
 from .errors import ArchiveError
-
-_article = models.Article.__table__
-_source = models.SourceFile.__table__
+from .models import tables
 
 
 def _file_name(path: str, sha256: str) -> str:
@@ -49,10 +46,12 @@ def dump(archive: Archive, folder: str, *, force: bool = False,
     written = 0
     used: set[str] = set()
     query = (
-        select(_article.c.id, _source.c.path, _source.c.sha256, _source.c.text)
-        .join(_source, _source.c.id == _article.c.source_file_id)
-        .where(_article.c.is_stub.is_(False))
-        .order_by(_article.c.id)
+        select(
+            tables.article.c.id, tables.source.c.path, tables.source.c.sha256, tables.source.c.text
+        )
+        .join(tables.source, tables.source.c.id == tables.article.c.source_file_id)
+        .where(tables.article.c.is_stub.is_(False))
+        .order_by(tables.article.c.id)
     )
     with archive.connect() as conn:
         for article_id, path, sha256, text in conn.execute(query).yield_per(500):

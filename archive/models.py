@@ -8,6 +8,7 @@ and the migrations disagree.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text
@@ -191,3 +192,18 @@ class RelatedLink(SQLModel, table=True):
     )
     position: int = Field(primary_key=True)
     related_article_id: int = _fk("article.id", nullable=False, index=True)
+
+
+# The Core tables behind the models, in one place: the bulk writer, the queries and
+# dump build their SQL from these.
+tables = SimpleNamespace(
+    article=Article.__table__,
+    article_url=ArticleUrl.__table__,
+    article_topic=ArticleTopic.__table__,
+    article_image=ArticleImage.__table__,
+    related=RelatedLink.__table__,
+    provider=Provider.__table__,
+    topic=Topic.__table__,
+    image=Image.__table__,
+    source=SourceFile.__table__,
+)

@@ -33,17 +33,8 @@ from sqlalchemy.exc import OperationalError
 from . import database, identity, models
 from .errors import ArchiveError, UsageError
 from .filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
+from .models import tables
 from .output import Rows
-
-_article = models.Article.__table__
-_provider = models.Provider.__table__
-_topic = models.Topic.__table__
-_article_topic = models.ArticleTopic.__table__
-_article_url = models.ArticleUrl.__table__
-_article_image = models.ArticleImage.__table__
-_image = models.Image.__table__
-_related = models.RelatedLink.__table__
-_source = models.SourceFile.__table__
 
 
 def _provider_keys(values: Sequence[str]) -> list[str]:
@@ -56,7 +47,7 @@ def _provider_keys(values: Sequence[str]) -> list[str]:
 
 def _topic_ids(topics: Sequence[str]) -> Select:
     keys = [identity.topic_key(t) for t in topics]
-    return select(_topic.c.id).where(_topic.c.key.in_(keys))
+    return select(tables.topic.c.id).where(tables.topic.c.key.in_(keys))
 
 
 def _topic_links(topics: Sequence[str], links: Any = None) -> tuple[Any, Any]:
@@ -67,22 +58,24 @@ def _topic_links(topics: Sequence[str], links: Any = None) -> tuple[Any, Any]:
     the whole provider-first index instead (100 ms instead of 0.5 ms for a rare topic
     at a million articles).
     """
-    links = _article_topic if links is None else links
+    links = tables.article_topic if links is None else links
     keys = [identity.topic_key(t) for t in topics]
-    return links.join(_topic, _topic.c.id == links.c.topic_id), _topic.c.key.in_(keys)
+    return links.join(tables.topic, tables.topic.c.id == links.c.topic_id), tables.topic.c.key.in_(
+        keys
+    )
 
 
 def _articles_with_topics(topics: Sequence[str]) -> Select:
     joined, condition = _topic_links(topics)
-    return select(_article_topic.c.article_id).select_from(joined).where(condition)
+    return select(tables.article_topic.c.article_id).select_from(joined).where(condition)
 
 
 def _date_conditions(filters: Filters) -> list[Any]:
     conditions = []
     if filters.since is not None:
-        conditions.append(_article.c.published_at >= filters.since)
+        conditions.append(tables.article.c.published_at >= filters.since)
     if filters.until is not None:
-        conditions.append(_article.c.published_at < filters.until)
+        conditions.append(tables.article.c.published_at < filters.until)
     return conditions
 
 
@@ -90,7 +83,11 @@ def _provider_condition(filters: Filters) -> list[Any]:
     if not filters.providers:
         return []
     keys = _provider_keys(filters.providers)
-    return [_article.c.provider_id.in_(select(_provider.c.id).where(_provider.c.key.in_(keys)))]
+    return [
+        tables.article.c.provider_id.in_(
+            select(tables.provider.c.id).where(tables.provider.c.key.in_(keys))
+        )
+    ]
 
 
 def _rows(conn: Connection, query: Any, columns: Sequence[str] | None = None) -> Rows:
@@ -103,7 +100,7 @@ def _rows(conn: Connection, query: Any, columns: Sequence[str] | None = None) ->
 
 def _link_conditions(filters: Filters, links: Any = None) -> list[Any]:
     """Filters on article_topic's copies of the article's provider and time."""
-    columns = (_article_topic if links is None else links).c
+    columns = (tables.article_topic if links is None else links).c
     conditions = []
     if filters.since is not None:
         conditions.append(columns.published_at >= filters.since)
@@ -111,7 +108,7 @@ def _link_conditions(filters: Filters, links: Any = None) -> list[Any]:
         conditions.append(columns.published_at < filters.until)
     if filters.providers:
         keys = _provider_keys(filters.providers)
-        providers = select(_provider.c.id).where(_provider.c.key.in_(keys))
+        providers = select(tables.provider.c.id).where(tables.provider.c.key.in_(keys))
         conditions.append(columns.provider_id.in_(providers))
     return conditions
 
@@ -120,15 +117,15 @@ def _by_provider(counts: Any) -> Select:
     """Provider rows for a subquery of (provider_id, articles, first, last)."""
     return (
         select(
-            _provider.c.name,
-            _provider.c.domain,
+            tables.provider.c.name,
+            tables.provider.c.domain,
             counts.c.articles,
             counts.c.first_published,
             counts.c.last_published,
             (counts.c.articles * 1.0 / func.sum(counts.c.articles).over()).label("share"),
         )
-        .select_from(counts.join(_provider, _provider.c.id == counts.c.provider_id))
-        .order_by(counts.c.articles.desc(), _provider.c.name)
+        .select_from(counts.join(tables.provider, tables.provider.c.id == counts.c.provider_id))
+        .order_by(counts.c.articles.desc(), tables.provider.c.name)
     )
 
 
@@ -140,7 +137,7 @@ def providers(conn: Connection, filters: Filters, *, include_related: bool = Fal
     """
     if filters.topics and not include_related:
         # The hot question: an index-only scan of the topic's links.
-        links = _article_topic.c
+        links = tables.article_topic.c
         count = func.count(distinct(links.article_id)) if len(filters.topics) > 1 else func.count()
         joined, topic_condition = _topic_links(filters.topics)
         counts = (
@@ -156,36 +153,38 @@ def providers(conn: Connection, filters: Filters, *, include_related: bool = Fal
             .subquery()
         )
         return _rows(conn, _by_provider(counts))
-    condition: Any = _article.c.is_stub.is_(false())
+    condition: Any = tables.article.c.is_stub.is_(false())
     if filters.topics:
         # Only own records have topics, so the topic's links are own articles.
         base: Any = _articles_with_topics(filters.topics)
-        condition = _article.c.id.in_(base)
+        condition = tables.article.c.id.in_(base)
     else:
-        base = select(_article.c.id).where(_article.c.is_stub.is_(false()))
-    source: Any = _article
+        base = select(tables.article.c.id).where(tables.article.c.is_stub.is_(false()))
+    source: Any = tables.article
     if include_related:
-        linked = select(_related.c.related_article_id).where(_related.c.article_id.in_(base))
+        linked = select(tables.related.c.related_article_id).where(
+            tables.related.c.article_id.in_(base)
+        )
         if filters.topics:
             # One list of ids, made distinct by GROUP BY (a sort) rather than by
             # UNION's B-tree, then joined to article in id order: 0.66 s instead of
             # 0.95 s for the most popular topic at a million articles.
             ids = union_all(base, linked).subquery()
             unique_ids = select(ids.c.article_id).group_by(ids.c.article_id).subquery()
-            source = _article.join(unique_ids, _article.c.id == unique_ids.c.article_id)
+            source = tables.article.join(unique_ids, tables.article.c.id == unique_ids.c.article_id)
             condition = true()
         else:
-            condition = or_(condition, _article.c.id.in_(linked))
+            condition = or_(condition, tables.article.c.id.in_(linked))
     counts = (
         select(
-            _article.c.provider_id,
+            tables.article.c.provider_id,
             func.count().label("articles"),
-            func.min(_article.c.published_at).label("first_published"),
-            func.max(_article.c.published_at).label("last_published"),
+            func.min(tables.article.c.published_at).label("first_published"),
+            func.max(tables.article.c.published_at).label("last_published"),
         )
         .select_from(source)
         .where(condition, *_date_conditions(filters), *_provider_condition(filters))
-        .group_by(_article.c.provider_id)
+        .group_by(tables.article.c.provider_id)
         .subquery()
     )
     return _rows(conn, _by_provider(counts))
@@ -193,7 +192,7 @@ def providers(conn: Connection, filters: Filters, *, include_related: bool = Fal
 
 def topics(conn: Connection, filters: Filters) -> Rows:
     """Topics by number of articles, optionally of some providers only."""
-    links = _article_topic.c
+    links = tables.article_topic.c
     counts = select(
         links.topic_id,
         func.count().label("articles"),
@@ -205,17 +204,22 @@ def topics(conn: Connection, filters: Filters) -> Rows:
         counts = counts.select_from(joined).where(topic_condition)
     counts = counts.group_by(links.topic_id).subquery()
     query = (
-        select(_topic.c.name, counts.c.articles, counts.c.first_published, counts.c.last_published)
-        .select_from(counts.join(_topic, _topic.c.id == counts.c.topic_id))
-        .order_by(counts.c.articles.desc(), _topic.c.name)
+        select(
+            tables.topic.c.name,
+            counts.c.articles,
+            counts.c.first_published,
+            counts.c.last_published,
+        )
+        .select_from(counts.join(tables.topic, tables.topic.c.id == counts.c.topic_id))
+        .order_by(counts.c.articles.desc(), tables.topic.c.name)
     )
     return _rows(conn, query)
 
 
 def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
     """Topics that appear on the same articles as `topic`, with counts."""
-    mine = _article_topic.alias("mine")
-    other = _article_topic.alias("other")
+    mine = tables.article_topic.alias("mine")
+    other = tables.article_topic.alias("other")
     joined, topic_condition = _topic_links([topic])
     with_topic = (
         select(func.count()).select_from(joined).where(topic_condition, *_link_conditions(filters))
@@ -237,12 +241,12 @@ def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
     )
     query = (
         select(
-            _topic.c.name,
+            tables.topic.c.name,
             counts.c.articles,
             (counts.c.articles * 1.0 / (total or 1)).label("share"),
         )
-        .select_from(counts.join(_topic, _topic.c.id == counts.c.topic_id))
-        .order_by(counts.c.articles.desc(), _topic.c.name)
+        .select_from(counts.join(tables.topic, tables.topic.c.id == counts.c.topic_id))
+        .order_by(counts.c.articles.desc(), tables.topic.c.name)
     )
     return _rows(conn, query)
 
@@ -253,11 +257,15 @@ def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
 def _topics_column() -> Any:
     """An article's topics, comma-separated, as a correlated subquery."""
     inner = (
-        select(_topic.c.name)
-        .select_from(_article_topic.join(_topic, _topic.c.id == _article_topic.c.topic_id))
-        .where(_article_topic.c.article_id == _article.c.id)
-        .order_by(_article_topic.c.position)
-        .correlate(_article)
+        select(tables.topic.c.name)
+        .select_from(
+            tables.article_topic.join(
+                tables.topic, tables.topic.c.id == tables.article_topic.c.topic_id
+            )
+        )
+        .where(tables.article_topic.c.article_id == tables.article.c.id)
+        .order_by(tables.article_topic.c.position)
+        .correlate(tables.article)
         .subquery()
     )
     return select(func.group_concat(inner.c.name, ", ")).scalar_subquery()
@@ -274,30 +282,34 @@ def articles(
 ) -> Rows:
     query = (
         select(
-            _article.c.published_at,
-            _article.c.title,
-            _provider.c.name.label("provider"),
-            _provider.c.domain,
+            tables.article.c.published_at,
+            tables.article.c.title,
+            tables.provider.c.name.label("provider"),
+            tables.provider.c.domain,
             _topics_column().label("topics"),
-            _article.c.type,
-            _article.c.quality,
-            _article.c.url,
-            _article.c.is_stub,
+            tables.article.c.type,
+            tables.article.c.quality,
+            tables.article.c.url,
+            tables.article.c.is_stub,
         )
-        .select_from(_article.outerjoin(_provider, _provider.c.id == _article.c.provider_id))
+        .select_from(
+            tables.article.outerjoin(
+                tables.provider, tables.provider.c.id == tables.article.c.provider_id
+            )
+        )
         .where(*_date_conditions(filters), *_provider_condition(filters))
-        .order_by(_article.c.published_at.desc(), _article.c.id)
+        .order_by(tables.article.c.published_at.desc(), tables.article.c.id)
     )
     if not include_stubs:
-        query = query.where(_article.c.is_stub.is_(false()))
+        query = query.where(tables.article.c.is_stub.is_(false()))
     if filters.topics:
-        query = query.where(_article.c.id.in_(_articles_with_topics(filters.topics)))
+        query = query.where(tables.article.c.id.in_(_articles_with_topics(filters.topics)))
     if type_:
-        query = query.where(func.lower(_article.c.type) == type_.lower())
+        query = query.where(func.lower(tables.article.c.type) == type_.lower())
     if min_quality is not None:
-        query = query.where(_article.c.quality >= min_quality)
+        query = query.where(tables.article.c.quality >= min_quality)
     if search:
-        query = query.where(_article.c.id.in_(_fts_ids(search)))
+        query = query.where(tables.article.c.id.in_(_fts_ids(search)))
     return _checked(conn, query)
 
 
@@ -380,7 +392,7 @@ def search(
                 " WHERE article_fts MATCH :query ORDER BY best.score, best.id"
             )
             .bindparams(**params)
-            .columns(published_at=_article.c.published_at.type)
+            .columns(published_at=tables.article.c.published_at.type)
         )
         found = _checked(conn, sql)
         return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
@@ -395,7 +407,7 @@ def search(
             + (" LIMIT :limit" if limit is not None else "")
         )
         .bindparams(**params)
-        .columns(published_at=_article.c.published_at.type)
+        .columns(published_at=tables.article.c.published_at.type)
     )
     found = _checked(conn, sql)
     # FTS5's auxiliary functions cannot run inside window functions: number here.
@@ -460,19 +472,19 @@ def timeline(conn: Connection, filters: Filters, *, by: str = "month") -> Rows:
     articles published in it (attention over time)."""
     if by not in PERIODS:
         raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
-    own = [_article.c.is_stub.is_(false()), *_date_conditions(filters)]
+    own = [tables.article.c.is_stub.is_(false()), *_date_conditions(filters)]
     if filters.topics:
         if len(filters.topics) > 1:  # an article with two of the topics counts once
-            conditions = [_article.c.id.in_(_articles_with_topics(filters.topics)), *own]
+            conditions = [tables.article.c.id.in_(_articles_with_topics(filters.topics)), *own]
             conditions += _provider_condition(filters)
-            selected = _day_counts(conn, _article, conditions)
+            selected = _day_counts(conn, tables.article, conditions)
         else:
             joined, topic_condition = _topic_links(filters.topics)
             conditions = [topic_condition, *_link_conditions(filters)]
-            selected = _day_counts(conn, _article_topic, conditions, joined)
+            selected = _day_counts(conn, tables.article_topic, conditions, joined)
     else:
-        selected = _day_counts(conn, _article, own + _provider_condition(filters))
-    everything = _day_counts(conn, _article, own)
+        selected = _day_counts(conn, tables.article, own + _provider_condition(filters))
+    everything = _day_counts(conn, tables.article, own)
     return Rows(
         ["period", "articles", "all_articles", "share"],
         _periods(selected, everything, by, filters),
@@ -512,7 +524,7 @@ def find_article(conn: Connection, url: str) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     article_id = conn.execute(
-        select(_article_url.c.article_id).where(_article_url.c.url_key == key)
+        select(tables.article_url.c.article_id).where(tables.article_url.c.url_key == key)
     ).scalar()
     if article_id is None:
         raise ArchiveError(f"no article with URL {url}")
@@ -522,30 +534,32 @@ def find_article(conn: Connection, url: str) -> int:
 def related(conn: Connection, url: str) -> Rows:
     """The articles `url` links to as related, then the articles that link to it."""
     article_id = find_article(conn, url)
-    other = _article.alias("other")
+    other = tables.article.alias("other")
 
     def side(direction: str, mine: Any, theirs: Any) -> Select:
         return (
             select(
                 literal(direction).label("direction"),
-                _related.c.position,
+                tables.related.c.position,
                 other.c.published_at,
                 other.c.title,
-                _provider.c.name.label("provider"),
-                _provider.c.domain,
+                tables.provider.c.name.label("provider"),
+                tables.provider.c.domain,
                 other.c.url,
                 other.c.is_stub,
             )
             .select_from(
-                _related.join(other, other.c.id == theirs).outerjoin(
-                    _provider, _provider.c.id == other.c.provider_id
+                tables.related.join(other, other.c.id == theirs).outerjoin(
+                    tables.provider, tables.provider.c.id == other.c.provider_id
                 )
             )
             .where(mine == article_id)
         )
 
-    links_to = side("links to", _related.c.article_id, _related.c.related_article_id)
-    linked_from = side("linked from", _related.c.related_article_id, _related.c.article_id)
+    links_to = side("links to", tables.related.c.article_id, tables.related.c.related_article_id)
+    linked_from = side(
+        "linked from", tables.related.c.related_article_id, tables.related.c.article_id
+    )
     query = union(links_to, linked_from).order_by(
         text("direction DESC"), text("position"), text("url")
     )
@@ -557,12 +571,16 @@ def show(conn: Connection, url: str) -> Rows:
     article_id = find_article(conn, url)
     row = conn.execute(
         select(
-            _article,
-            _provider.c.name.label("provider_name"),
-            _provider.c.domain.label("provider_domain"),
+            tables.article,
+            tables.provider.c.name.label("provider_name"),
+            tables.provider.c.domain.label("provider_domain"),
         )
-        .select_from(_article.outerjoin(_provider, _provider.c.id == _article.c.provider_id))
-        .where(_article.c.id == article_id)
+        .select_from(
+            tables.article.outerjoin(
+                tables.provider, tables.provider.c.id == tables.article.c.provider_id
+            )
+        )
+        .where(tables.article.c.id == article_id)
     ).one()
     fields: list[tuple[str, Any]] = [
         (name, row._mapping[name])
@@ -571,18 +589,18 @@ def show(conn: Connection, url: str) -> Rows:
     ]  # fmt: skip
     fields += [("provider", row.provider_name), ("provider_domain", row.provider_domain)]
     topic_names = conn.execute(
-        select(_topic.c.name)
-        .join(_article_topic, _article_topic.c.topic_id == _topic.c.id)
-        .where(_article_topic.c.article_id == article_id)
-        .order_by(_article_topic.c.position)
+        select(tables.topic.c.name)
+        .join(tables.article_topic, tables.article_topic.c.topic_id == tables.topic.c.id)
+        .where(tables.article_topic.c.article_id == article_id)
+        .order_by(tables.article_topic.c.position)
     ).scalars()
     fields.append(("topics", ", ".join(topic_names)))
     for position, image in enumerate(
         conn.execute(
-            select(_image.c.url, _image.c.width, _image.c.height)
-            .join(_article_image, _article_image.c.image_id == _image.c.id)
-            .where(_article_image.c.article_id == article_id)
-            .order_by(_article_image.c.position)
+            select(tables.image.c.url, tables.image.c.width, tables.image.c.height)
+            .join(tables.article_image, tables.article_image.c.image_id == tables.image.c.id)
+            .where(tables.article_image.c.article_id == article_id)
+            .order_by(tables.article_image.c.position)
         )
     ):
         size = f" ({image.width}x{image.height})" if image.width and image.height else ""
@@ -590,8 +608,8 @@ def show(conn: Connection, url: str) -> Rows:
     for link in related(conn, url).rows:
         fields.append((link[0].replace(" ", "_"), f"{link[6]} ({link[4] or 'unknown provider'})"))
     source = conn.execute(
-        select(_source.c.path, _source.c.imported_at, _source.c.sha256).where(
-            _source.c.id == row.source_file_id
+        select(tables.source.c.path, tables.source.c.imported_at, tables.source.c.sha256).where(
+            tables.source.c.id == row.source_file_id
         )
     ).first()
     if source is not None:
@@ -609,10 +627,10 @@ def show(conn: Connection, url: str) -> Rows:
 
 
 def stats(conn: Connection, location: str) -> Rows:
-    tables = ["article", "provider", "topic", "image", "article_topic", "article_image",
-              "related_link", "article_url", "source_file"]  # fmt: skip
+    names = ["article", "provider", "topic", "image", "article_topic", "article_image",
+             "related_link", "article_url", "source_file"]  # fmt: skip
     rows: list[tuple[str, Any]] = []
-    for table in tables:
+    for table in names:
         rows.append(
             (
                 f"rows in {table}",
@@ -623,10 +641,10 @@ def stats(conn: Connection, location: str) -> Rows:
         )
     counts = conn.execute(
         select(
-            func.sum(case((_article.c.is_stub.is_(true()), 0), else_=1)),
-            func.sum(case((_article.c.is_stub.is_(true()), 1), else_=0)),
-            func.min(_article.c.published_at),
-            func.max(_article.c.published_at),
+            func.sum(case((tables.article.c.is_stub.is_(true()), 0), else_=1)),
+            func.sum(case((tables.article.c.is_stub.is_(true()), 1), else_=0)),
+            func.min(tables.article.c.published_at),
+            func.max(tables.article.c.published_at),
         )
     ).one()
     rows += [

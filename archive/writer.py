@@ -22,18 +22,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from . import identity, models
+from . import identity
+from .models import tables
 from .records import Article, Image, Provider, Record
-
-_article = models.Article.__table__
-_article_url = models.ArticleUrl.__table__
-_article_topic = models.ArticleTopic.__table__
-_article_image = models.ArticleImage.__table__
-_related = models.RelatedLink.__table__
-_provider = models.Provider.__table__
-_topic = models.Topic.__table__
-_image = models.Image.__table__
-_source = models.SourceFile.__table__
 
 # Article columns a record states (the rest: id, body, extra, is_stub, source_file_id).
 FIELDS = (
@@ -156,7 +147,7 @@ class Catalog:
 
     def refresh(self, sql: _Sql) -> None:
         """Reload when another writer added rows since we last looked."""
-        seen = (sql.max_id(_provider), sql.max_id(_topic))
+        seen = (sql.max_id(tables.provider), sql.max_id(tables.topic))
         if seen == self._seen:
             return
         rows = sql.conn.exec_driver_sql("SELECT key, id, name, domain FROM provider").all()
@@ -208,11 +199,11 @@ class _Plan:
         self.sql = sql
         self.catalog = catalog
         self.ids = _Ids(
-            article=sql.max_id(_article),
-            image=sql.max_id(_image),
-            source=sql.max_id(_source),
-            provider=sql.max_id(_provider),
-            topic=sql.max_id(_topic),
+            article=sql.max_id(tables.article),
+            image=sql.max_id(tables.image),
+            source=sql.max_id(tables.source),
+            provider=sql.max_id(tables.provider),
+            topic=sql.max_id(tables.topic),
         )
         self.now = dt.datetime.now(dt.timezone.utc)
         self.sources: list[tuple] = []
@@ -432,10 +423,12 @@ class _Plan:
 
     def flush(self) -> None:
         sql = self.sql
-        sql.insert(_source, sql.columns(_source), self.sources)
-        sql.insert(_provider, ["id", "key", "name", "domain"], self.new_providers)
-        sql.update(_provider, ["name", "domain"], list(self.filled_providers.values()), fill=True)
-        sql.insert(_topic, ["id", "key", "name"], self.new_topics)
+        sql.insert(tables.source, sql.columns(tables.source), self.sources)
+        sql.insert(tables.provider, ["id", "key", "name", "domain"], self.new_providers)
+        sql.update(
+            tables.provider, ["name", "domain"], list(self.filled_providers.values()), fill=True
+        )
+        sql.insert(tables.topic, ["id", "key", "name"], self.new_topics)
 
         image_columns = ["width", "height", "is_cached", "extra"]
         new_images, filled_images = [], []
@@ -445,10 +438,10 @@ class _Plan:
                 new_images.append((state.id, url, *values))
             elif state.dirty:
                 filled_images.append((*values, state.id))
-        sql.insert(_image, ["id", "url", *image_columns], new_images)
-        sql.update(_image, image_columns, filled_images, fill=True)
+        sql.insert(tables.image, ["id", "url", *image_columns], new_images)
+        sql.update(tables.image, image_columns, filled_images, fill=True)
 
-        columns = sql.columns(_article)
+        columns = sql.columns(tables.article)
         new_rows, full_updates = [], []
         fills: dict[tuple[str, ...], list[list[Any]]] = {}
         for state in self.articles.values():
@@ -460,11 +453,11 @@ class _Plan:
                 # Only the filled columns, so filling a stub's heat does not re-index its text.
                 names = tuple(name for name in _FILLABLE if name in state.fill)
                 fills.setdefault(names, []).append([state.fill[n] for n in names] + [state.id])
-        sql.insert(_article, columns, new_rows)
+        sql.insert(tables.article, columns, new_rows)
         for names, rows in fills.items():
-            sql.update(_article, names, rows, fill=True)
-        sql.update(_article, columns[1:], full_updates)
-        sql.insert(_article_url, ["url_key", "article_id"], self.new_url_keys)
+            sql.update(tables.article, names, rows, fill=True)
+        sql.update(tables.article, columns[1:], full_updates)
+        sql.insert(tables.article_url, ["url_key", "article_id"], self.new_url_keys)
 
         if self.replaced:
             old_targets = sql.select_in(
@@ -472,16 +465,16 @@ class _Plan:
                 self.replaced,
             )
             self.orphan_candidates.update(target for (target,) in old_targets)
-            for table in (_article_topic, _article_image, _related):
+            for table in (tables.article_topic, tables.article_image, tables.related):
                 sql.delete_where_in(table, "article_id", sorted(self.replaced))
         for table, links, names in (
             (
-                _article_topic,
+                tables.article_topic,
                 self.topic_links,
                 ["article_id", "topic_id", "position", "provider_id", "published_at"],
             ),
-            (_article_image, self.image_links, ["article_id", "position", "image_id"]),
-            (_related, self.related_links, ["article_id", "position", "related_article_id"]),
+            (tables.article_image, self.image_links, ["article_id", "position", "image_id"]),
+            (tables.related, self.related_links, ["article_id", "position", "related_article_id"]),
         ):
             sql.insert(table, names, [row for rows in links.values() for row in rows])
         self._drop_orphan_stubs()
