@@ -83,6 +83,14 @@ def _db(ctx: click.Context) -> str:
     help="Parser processes beside the writer (default: one per core but the writer's,"
     " at least 1, at most 4; 0 parses in this process).",
 )
+@click.option(
+    "--commit-every",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="FILES",
+    help="Commit after this many files (default 1,000; also after 2 seconds). Smaller"
+    " lets readers and other imports see progress sooner; larger imports faster.",
+)
 @click.pass_context
 def import_command(
     ctx: click.Context,
@@ -91,6 +99,7 @@ def import_command(
     quiet: bool,
     max_file_size: float,
     workers: int | None,
+    commit_every: int | None,
 ) -> None:
     """Import record files and folders of them (- reads one record from stdin).
 
@@ -104,7 +113,11 @@ def import_command(
     archive = database.open_archive(_db(ctx))
     try:
         importer = Importer(
-            archive, strict=strict, workers=workers, max_file_bytes=int(max_file_size * 1024 * 1024)
+            archive,
+            strict=strict,
+            workers=workers,
+            max_file_bytes=int(max_file_size * 1024 * 1024),
+            commit_files=commit_every,
         )
         report_error: Callable[[RecordError], None] = lambda e: click.echo(  # noqa: E731
             f"rejected: {e}", err=True

@@ -239,8 +239,10 @@ class Importer:
         strict: bool = False,
         workers: int | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
+        commit_files: int | None = None,
     ) -> None:
         self.max_file_bytes = max_file_bytes
+        self.commit_files = commit_files or COMMIT_FILES
         self.archive = archive
         self.strict = strict
         self.workers = workers if workers is not None else default_workers()
@@ -301,7 +303,7 @@ class Importer:
         if self.strict:  # --strict keeps the whole run in one transaction
             return
         if (
-            len(self._uncommitted) >= COMMIT_FILES
+            len(self._uncommitted) >= self.commit_files
             or time.monotonic() - self._opened >= COMMIT_SECONDS
         ):
             self._commit(in_flight)

@@ -86,8 +86,17 @@ def test_a_reader_sees_one_consistent_snapshot_during_an_import(two_folders, tmp
     first, _ = two_folders
     db = tmp_path / "read.db"
     assert Archive(db).run("import", str(seed_dir)).exit_code == 0
+    # Commits after every chunk (250 files), so there is progress to see.
     proc = start_archive(
-        db, "import", "--quiet", "--workers", "2", str(first), log=tmp_path / "log"
+        db,
+        "import",
+        "--quiet",
+        "--workers",
+        "2",
+        "--commit-every",
+        "1",
+        str(first),
+        log=tmp_path / "log",
     )
     seen: set[int] = set()
     reads = 0
