@@ -31,6 +31,6 @@ def export(
                 )
             sql = f'SELECT * FROM "{name}"'
         assert sql is not None
-        return write(query.run(sql), options)
+        return write(query.run(sql), options, offload=True)
     finally:
         query.close()

@@ -23,6 +23,8 @@ from itertools import islice
 from typing import IO, Any, TextIO
 
 from .errors import ArchiveError, UsageError
+from .offload import available as offload_available
+from .offload import write_in_child
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl")
 TABLE_MAX_ROWS = 1000
@@ -123,8 +125,14 @@ def keep_freed_memory() -> None:
     mallopt(m_top_pad, 16 << 20)
 
 
-def write(result: Rows, options: OutputOptions, stdout: TextIO | None = None) -> int:
-    """Write `result` as `options` say; return the number of rows written."""
+def write(
+    result: Rows, options: OutputOptions, stdout: TextIO | None = None, *, offload: bool = False
+) -> int:
+    """Write `result` as `options` say; return the number of rows written.
+
+    With `offload`, a file is formatted and written by a second process while this
+    one reads the rows (see offload.py); for exports of plain SQLite values.
+    """
     stdout = stdout or sys.stdout
     fmt = options.resolved_format(stdout)
     if fmt not in FORMATS:
@@ -138,6 +146,8 @@ def write(result: Rows, options: OutputOptions, stdout: TextIO | None = None) ->
         if options.bom:
             stream.write("\ufeff")
         writer = _WRITERS[fmt]
+        if offload and stream is not stdout and fmt != "table" and offload_available():
+            return write_in_child(writer, result, rows, stream, options)
         return writer(result, rows, stream, options)
 
 

@@ -703,3 +703,46 @@ def test_delimited_output_is_what_the_csv_module_writes(rows, fmt, headers):
         )
     assert out.getvalue() == expected.getvalue()
     assert count == len(rows)
+
+
+# Exports to a file are formatted and written by a second process (offload.py).
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "jsonl"])
+@pytest.mark.parametrize(
+    "extra", [[], ["--bom", "--excel-safe"], ["--no-headers", "--limit", "3"]], ids=str
+)
+def test_an_offloaded_export_writes_what_stdout_gets(tricky, tmp_path, monkeypatch, fmt, extra):
+    from archive import offload
+
+    calls = []
+    real = offload.write_in_child
+    monkeypatch.setattr(output, "offload_available", lambda: True)
+    monkeypatch.setattr(offload, "ROWS_PER_MESSAGE", 2)  # several messages even here
+    monkeypatch.setattr(output, "write_in_child", lambda *args: calls.append(1) or real(*args))
+    target = tmp_path / f"out.{fmt}"
+    to_file = tricky.run("export", "article_summary", "--format", fmt, *extra, "-o", str(target))
+    assert to_file.exit_code == 0, to_file.output
+    assert calls, "the export to a file did not go through the second process"
+    to_stdout = tricky.run("export", "article_summary", "--format", fmt, *extra)
+    assert target.read_bytes() == to_stdout.stdout_bytes
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failure_in_the_writing_process_is_one_line_and_leaves_no_file(
+    seeded, tmp_path, monkeypatch
+):
+    def failing(result, rows, stream, options):
+        for index, _row in enumerate(rows):
+            if index == 3:
+                raise OSError(28, "No space left on device")
+        return 0
+
+    monkeypatch.setattr(output, "offload_available", lambda: True)
+    monkeypatch.setitem(output._WRITERS, "csv", failing)
+    target = tmp_path / "out.csv"
+    result = seeded.run("export", "article", "-o", str(target))
+    assert result.exit_code == 1
+    assert one_error_line(result) == (
+        f"error: could not write {target}: [Errno 28] No space left on device"
+    )
+    assert not target.exists()
+    assert leftovers(tmp_path) == []

@@ -97,3 +97,42 @@ def test_sigkill_at_random_points_never_leaves_a_file_half_in(corpus, clean, tmp
         assert rows(db, "SELECT url, title, is_stub FROM article ORDER BY url") == clean_articles
         assert counts(db) == clean_counts
         assert dump_files(db, tmp_path / f"dump-{number}") == clean_dump
+
+
+def test_a_killed_export_leaves_no_writing_process_behind(tmp_path, seed_dir):
+    """The process that writes an export's file ends when the exporting one dies."""
+    import os
+    import signal
+    import time
+
+    db = tmp_path / "export.db"
+    assert run_archive(db, "import", str(seed_dir)).returncode == 0
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+    proc = start_archive(
+        db, "export", "--query", endless, "--timeout", "60", "-o", str(tmp_path / "out.csv"),
+        log=tmp_path / "log",
+    )  # fmt: skip
+    try:
+        children: list[int] = []
+        deadline = time.monotonic() + 30
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as listing:
+                children = [int(pid) for pid in listing.read().split()]
+        assert children, "the export started no writing process"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_running(pid) for pid in children):
+            time.sleep(0.05)
+        assert not any(_running(pid) for pid in children), "the writing process outlived it"
+    finally:
+        kill_group(proc)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
