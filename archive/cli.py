@@ -88,7 +88,7 @@ def _db(ctx: click.Context) -> str:
     type=click.IntRange(min=1),
     default=None,
     metavar="FILES",
-    help="Commit after this many files (default 1,000; also after 2 seconds). Smaller"
+    help="Commit after this many files (default 5,000; also after 5 seconds). Smaller"
     " lets readers and other imports see progress sooner; larger imports faster.",
 )
 @click.pass_context

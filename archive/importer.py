@@ -46,8 +46,8 @@ PREFETCH = 2
 # chunk touched (URL keys and image URLs land all over their indexes), so fewer,
 # larger commits write far less. The time bound keeps the write lock short enough
 # for another import to interleave, and bounds what a crash can take back.
-COMMIT_FILES = 1000
-COMMIT_SECONDS = 2.0
+COMMIT_FILES = 5000
+COMMIT_SECONDS = 5.0
 # The writer's page cache while importing (KiB, SQLite's negative cache_size): the
 # indexes that grow with the archive stay in memory between commits.
 WRITER_CACHE_KIB = 65_536

@@ -56,6 +56,7 @@ def test_sigkill_at_random_points_never_leaves_a_file_half_in(corpus, clean, tmp
     rng = random.Random(SEED)
     databases = [tmp_path / "killed-0.db"]
     interrupted = 0
+    partial = False
     for attempt in range(KILLS):
         db = databases[-1]
         if has_schema(db) and len(imported_paths(db)) == FILES:
@@ -64,7 +65,10 @@ def test_sigkill_at_random_points_never_leaves_a_file_half_in(corpus, clean, tmp
             db = tmp_path / f"killed-{len(databases)}.db"
             databases.append(db)
         log = tmp_path / f"attempt-{attempt}.log"
-        proc = start_archive(db, "import", "--quiet", "--workers", "2", str(folder), log=log)
+        # A commit after every chunk, so that kills land between commits too.
+        proc = start_archive(
+            db, "import", "--quiet", "--workers", "2", "--commit-every", "1", str(folder), log=log
+        )
         delay = rng.uniform(0.3, 3.0)
         try:
             code = proc.wait(timeout=delay)
@@ -83,7 +87,9 @@ def test_sigkill_at_random_points_never_leaves_a_file_half_in(corpus, clean, tmp
         done = assert_files_fully_in(db)
         # Chunks are applied and committed in sorted path order: what is in is a prefix.
         assert imported_paths(db) == all_paths[:done], f"attempt {attempt} after {delay:.2f} s"
+        partial = partial or 0 < done < FILES
     assert interrupted >= 3, f"only {interrupted} kills hit a running import"
+    assert partial, "no kill landed after some commits and before the end"
 
     clean_articles = rows(clean, "SELECT url, title, is_stub FROM article ORDER BY url")
     clean_counts = counts(clean)
