@@ -119,13 +119,24 @@ class ReadOnlyQuery:
     def _check_time(self) -> int:
         return 1 if time.monotonic() > self._deadline else 0
 
+    def _failure(self, exc: BaseException) -> BaseException:
+        """The error to raise for a failed statement.
+
+        Ctrl-C while SQLite runs raises KeyboardInterrupt inside the progress
+        handler, which sqlite3 turns into "interrupted"; that is the user's
+        interruption, not the time limit, and is raised as such.
+        """
+        if str(exc) == "interrupted" and time.monotonic() <= self._deadline:
+            return KeyboardInterrupt()
+        return ArchiveError(self._explain(exc))
+
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run one statement; rows stream. Errors become one-line ArchiveErrors."""
         self._deadline = time.monotonic() + self.timeout
         try:
             cursor = self.connection.execute(sql, dict(params or {}))
         except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
-            raise ArchiveError(self._explain(exc)) from None
+            raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
         return Rows(columns, self._stream(cursor))
 
@@ -137,7 +148,7 @@ class ReadOnlyQuery:
                     return
                 yield from batch
         except sqlite3.Error as exc:
-            raise ArchiveError(self._explain(exc)) from None
+            raise self._failure(exc) from None
 
     def _explain(self, exc: BaseException) -> str:
         message = str(exc)

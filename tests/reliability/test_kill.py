@@ -142,3 +142,48 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
     except FileNotFoundError:
         return False
+
+
+ENDLESS_ROWS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+# Runs inside SQLite without returning a row: Ctrl-C can only land in its progress handler.
+LONG_COUNT = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000)"
+    " SELECT count(*) FROM c"
+)
+
+
+@pytest.mark.parametrize("query", [ENDLESS_ROWS, LONG_COUNT], ids=["rows", "no-rows"])
+@pytest.mark.parametrize("to_file", [True, False], ids=["to-file", "to-stdout"])
+def test_ctrl_c_stops_an_export_cleanly(tmp_path, seed_dir, to_file, query):
+    """Ctrl-C (SIGINT to the process group) ends a long export: one line, no file, no process."""
+    import os
+    import signal
+    import time
+
+    from reliability_checks import archive_command, clean_env
+
+    db = tmp_path / "export.db"
+    assert run_archive(db, "import", str(seed_dir)).returncode == 0
+    target = tmp_path / "out.csv"
+    args = ["export", "--query", query, "--timeout", "60"]
+    args += ["-o", str(target)] if to_file else []
+    proc = subprocess.Popen(
+        archive_command(db, *args),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
+        start_new_session=True,
+        # A shell's background jobs ignore SIGINT; a terminal's foreground job does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        time.sleep(1.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        kill_group(proc)
+    text = stderr.decode()
+    assert proc.returncode == 1, text
+    assert text.strip() == "Aborted!", text
+    assert not target.exists()
+    assert list(tmp_path.glob(".archive-*")) == []
