@@ -201,7 +201,10 @@ class _Parsers:
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             # Forked parsers share this process's memory until either side writes to
             # it; keeping the collector away from the objects that exist now keeps
-            # those pages shared (see gc.freeze).
+            # those pages shared (see gc.freeze). They stay frozen in this process
+            # too: unfreezing after the fork let its collector touch them again
+            # (peak PSS of a 10k import 217 -> 240 MB). Frozen objects are still
+            # freed when no longer referenced; only cycles among them are kept.
             gc.freeze()
             self.pool = context.Pool(self.workers, initializer=yamlfast.silence_stderr)
         return self.pool.apply_async(parse_many, (items, self.max_bytes))
