@@ -67,13 +67,15 @@ def write_in_child(
         try:
             status, value = ours.recv()
         except (EOFError, ConnectionResetError):
-            status, value = "error", f"the writing process ended unexpectedly ({child.exitcode})"
+            status, value = "error", "the writing process ended unexpectedly"
         finished = True
     finally:
         if not finished:  # reading the rows failed: the file is abandoned
             child.kill()
         child.join()
         ours.close()
+    if status == "error" and child.exitcode:
+        value = f"{value} (exit status {child.exitcode})"
     if status != "ok":
         raise ArchiveError(value)
     return value

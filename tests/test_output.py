@@ -746,3 +746,20 @@ def test_a_failure_in_the_writing_process_is_one_line_and_leaves_no_file(
     )
     assert not target.exists()
     assert leftovers(tmp_path) == []
+
+
+def test_a_writing_process_that_dies_is_one_line_and_leaves_no_file(seeded, tmp_path, monkeypatch):
+    def dying(result, rows, stream, options):
+        next(iter(rows))
+        os._exit(3)  # as if killed: no message back
+
+    monkeypatch.setattr(output, "offload_available", lambda: True)
+    monkeypatch.setitem(output._WRITERS, "csv", dying)
+    target = tmp_path / "out.csv"
+    result = seeded.run("export", "article", "-o", str(target))
+    assert result.exit_code == 1
+    assert one_error_line(result) == (
+        "error: the writing process ended unexpectedly (exit status 3)"
+    )
+    assert not target.exists()
+    assert leftovers(tmp_path) == []
