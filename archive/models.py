@@ -207,3 +207,8 @@ tables = SimpleNamespace(
     image=Image.__table__,
     source=SourceFile.__table__,
 )
+# Every table, in the order `archive stats` lists them (tests check none is missing).
+TABLE_NAMES = (
+    "article", "provider", "topic", "image", "article_topic", "article_image",
+    "related_link", "article_url", "source_file",
+)  # fmt: skip

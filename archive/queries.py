@@ -627,10 +627,8 @@ def show(conn: Connection, url: str) -> Rows:
 
 
 def stats(conn: Connection, location: str) -> Rows:
-    names = ["article", "provider", "topic", "image", "article_topic", "article_image",
-             "related_link", "article_url", "source_file"]  # fmt: skip
     rows: list[tuple[str, Any]] = []
-    for table in names:
+    for table in models.TABLE_NAMES:
         rows.append(
             (
                 f"rows in {table}",

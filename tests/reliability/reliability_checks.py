@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from archive import identity
+from archive.models import TABLE_NAMES
 from archive.records import Record, parse_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,17 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generate import generate  # noqa: E402, F401  (re-exported for the tests)
 
-TABLES = (
-    "article",
-    "provider",
-    "topic",
-    "image",
-    "article_topic",
-    "article_image",
-    "related_link",
-    "article_url",
-    "source_file",
-)
+TABLES = TABLE_NAMES
 
 
 def archive_command(db: Path, *args: str) -> list[str]:

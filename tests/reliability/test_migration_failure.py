@@ -15,6 +15,7 @@ from conftest import DATA
 from reliability_checks import assert_sound, escaped
 
 from archive import database
+from archive.models import TABLE_NAMES
 
 HEAD = database.head_revision()
 # What 0002 creates; none of it may survive a failed 0002.
@@ -31,10 +32,7 @@ CREATED_BY_0002 = {
 }
 
 
-CORE_TABLES = (
-    "article", "provider", "topic", "image", "article_topic", "article_image",
-    "related_link", "article_url", "source_file",
-)  # fmt: skip
+CORE_TABLES = TABLE_NAMES
 
 
 def columns(archive) -> dict[str, list[str]]:
