@@ -33,6 +33,7 @@ FIELDS = (
 )  # fmt: skip
 _FILLABLE = (*FIELDS, "provider_id", "extra")
 _IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
+_MULTIROW = 256  # most rows per multi-row INSERT, if the driver takes that many parameters
 
 
 @dataclass
@@ -54,6 +55,7 @@ class _Sql:
         self.mark = placeholder(conn)
         self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
         self._dialect = dialect
+        self.max_parameters = _max_parameters(dialect)
 
     def columns(self, table: Table) -> list[str]:
         return [c.name for c in table.columns]
@@ -88,6 +90,35 @@ class _Sql:
             )
             self.conn.exec_driver_sql(sql, self.convert(table, names, rows))
 
+    def insert_multirow(
+        self, table: Table, names: Sequence[str], rows: list[Sequence[Any]]
+    ) -> None:
+        """INSERT with many rows per statement, for tables whose inserts fire triggers.
+
+        A statement that fires a trigger pays a fixed cost each time it runs: on
+        SQLite, the search-index trigger on `article` made a one-row-per-statement
+        `executemany` three times slower than the same rows in 200-row statements
+        (54 against 20 µs per article). Statements hold a power of two of rows, so
+        a handful of statement texts serve every batch size from the driver's cache.
+        """
+        converted = self.convert(table, names, rows)
+        row_marks = f"({', '.join([self.mark] * len(names))})"
+        most = 1
+        while most * 2 <= min(_MULTIROW, self.max_parameters // len(names)):
+            most *= 2
+        start = 0
+        while start < len(converted):
+            size = most
+            while size > len(converted) - start:
+                size //= 2
+            part = converted[start : start + size]
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+                + ", ".join([row_marks] * size),
+                tuple(value for row in part for value in row),
+            )
+            start += size
+
     def update(
         self, table: Table, names: Sequence[str], rows: list[Sequence[Any]], *, fill: bool = False
     ) -> None:
@@ -114,6 +145,14 @@ class _Sql:
 
     def max_id(self, table: Table) -> int:
         return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
+
+
+def _max_parameters(dialect: Any) -> int:
+    """How many bound parameters one statement may carry."""
+    if dialect.name == "sqlite":
+        # SQLite before 3.32 was built with a limit of 999 by default.
+        return 32766 if dialect.dbapi.sqlite_version_info >= (3, 32, 0) else 999
+    return 32767  # psycopg allows 65,535; stay well inside it
 
 
 def placeholder(conn: Connection) -> str:
@@ -453,7 +492,7 @@ class _Plan:
                 # Only the filled columns, so filling a stub's heat does not re-index its text.
                 names = tuple(name for name in _FILLABLE if name in state.fill)
                 fills.setdefault(names, []).append([state.fill[n] for n in names] + [state.id])
-        sql.insert(tables.article, columns, new_rows)
+        sql.insert_multirow(tables.article, columns, new_rows)
         for names, rows in fills.items():
             sql.update(tables.article, names, rows, fill=True)
         sql.update(tables.article, columns[1:], full_updates)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -631,6 +632,49 @@ def test_search_sees_a_stub_completed_by_its_own_record(archive, records):
     imported(archive, records)
     assert rows(archive, "search", "stub") == []
     assert [r["title"] for r in rows(archive, "search", "story")] == ["Full story"]
+
+
+@pytest.mark.parametrize("max_parameters", [None, 999, 40])
+def test_every_article_of_a_large_batch_is_written_and_indexed(
+    archive, records, monkeypatch, max_parameters
+):
+    # 260 records with two related entries each: 750 new articles in the first
+    # 250-file chunk and 30 in the second, written in multi-row statements whose
+    # size also depends on how many parameters the driver takes (999: SQLite
+    # before 3.32; 40: two rows per statement).
+    from archive import writer
+
+    if max_parameters is not None:
+        monkeypatch.setattr(writer, "_max_parameters", lambda dialect: max_parameters)
+    for n in range(260):
+        related = "".join(
+            f'\n  - title: "kelpforest stub{n}x{k}"\n    webUrl: "https://example.org/s/{n}/{k}"'
+            for k in range(2)
+        )
+        write(
+            records,
+            f"{n:03d}.md",
+            record(f"https://example.org/a/{n}", title=f'"kelpforest own{n}"', related=related),
+        )
+    result = archive.run("import", "--workers", "0", str(records))
+    assert result.exit_code == 0, result.output
+    titles = dict(archive.rows("SELECT id, title FROM article"))
+    assert len(titles) == 780
+    assert set(titles.values()) == {f"kelpforest own{n}" for n in range(260)} | {
+        f"kelpforest stub{n}x{k}" for n in range(260) for k in range(2)
+    }
+    matched = archive.rows("SELECT rowid FROM article_fts WHERE article_fts MATCH 'kelpforest'")
+    assert sorted(rowid for (rowid,) in matched) == sorted(titles)
+    found = rows(archive, "search", "stub259x1")
+    assert [r["title"] for r in found] == ["kelpforest stub259x1"]
+    # The index holds exactly the article table's text, nothing more or less.
+    connection = sqlite3.connect(archive.path)
+    try:
+        connection.execute(
+            "INSERT INTO article_fts(article_fts, rank) VALUES ('integrity-check', 1)"
+        )
+    finally:
+        connection.close()
 
 
 # --- timeline --------------------------------------------------------------------------
