@@ -25,6 +25,7 @@ import ryml
 from archive.importer import COMMIT_FILES, WRITER_CACHE_KIB
 
 CHUNK = 500
+MULTIROW = 256
 _buffer = bytearray(1 << 16)
 
 
@@ -154,9 +155,20 @@ class _Writer:
         for table in ("source_file", "provider", "topic", "image", "article", "article_url",
                       "article_topic", "article_image", "related_link"):  # fmt: skip
             rows = self.rows.pop(table, [])
-            if rows:
-                marks = ", ".join("?" * len(rows[0]))
-                self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)
+            if not rows:
+                continue
+            marks = f"({', '.join('?' * len(rows[0]))})"
+            if table == "article":
+                # Many rows per statement, as archive's writer does: each run of a
+                # statement that fires the search-index trigger has a fixed cost.
+                for start in range(0, len(rows), MULTIROW):
+                    part = rows[start : start + MULTIROW]
+                    self.db.execute(
+                        f"INSERT OR IGNORE INTO article VALUES {', '.join([marks] * len(part))}",
+                        [value for row in part for value in row],
+                    )
+            else:
+                self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES {marks}", rows)
         if commit:
             self.db.commit()
 
