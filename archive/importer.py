@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from . import database, yamlfast
+from . import bulkload, database, yamlfast
 from .database import Archive
 from .errors import ArchiveError, BusyError, RecordError, UsageError
 from .records import MAX_FILE_BYTES, Record, content_hash, parse_record
@@ -273,6 +273,12 @@ class Importer:
             self._transaction: Any = None
             self._uncommitted: list[tuple[str, str]] = []
             self._opened = 0.0
+            with reader.begin():
+                self._defer_indexes = bulkload.archive_is_empty(reader)
+                interrupted = bulkload.missing(reader)
+            if interrupted:  # an earlier first import was killed before building them
+                self._build_indexes(conn)
+            self._indexes_dropped = False
             try:
                 pending: deque[_Chunk] = deque()
                 in_flight = _InFlight()
@@ -293,6 +299,8 @@ class Importer:
             finally:
                 self._transaction = None
                 parsers.close(wait=finished)
+                if self._indexes_dropped:
+                    self._build_indexes(conn, quietly=not finished)
             self._after_import(conn, summary)
         return summary
 
@@ -302,6 +310,9 @@ class Importer:
         if self._transaction is None:
             self._transaction = _busy_aware(conn.begin)
             self._opened = time.monotonic()
+            if self._defer_indexes and not self._indexes_dropped:
+                bulkload.drop(conn)
+                self._indexes_dropped = True
         self._write(conn, chunk, in_flight, summary)
         if self.strict:  # --strict keeps the whole run in one transaction
             return
@@ -310,6 +321,28 @@ class Importer:
             or time.monotonic() - self._opened >= COMMIT_SECONDS
         ):
             self._commit(in_flight)
+
+    def _build_indexes(self, conn: Connection, *, quietly: bool = False) -> None:
+        """Build the query indexes a first import deferred (see bulkload)."""
+        try:
+            transaction = _busy_aware(conn.begin)
+            try:
+                bulkload.build(conn)
+                _busy_aware(transaction.commit)
+            except BaseException:
+                _quietly_roll_back(transaction)
+                raise
+        except SQLAlchemyError as exc:
+            # After a failed import (a full disk, say) this may fail too: the first
+            # error is the one to report, and the next import builds them.
+            if not quietly:
+                raise ArchiveError(
+                    f"could not build the query indexes: {_db_reason(exc)}; the records"
+                    " are kept, and the next import builds them"
+                ) from None
+        except BaseException:
+            if not quietly:
+                raise
 
     def _commit(self, in_flight: _InFlight) -> None:
         _busy_aware(self._transaction.commit)

@@ -96,3 +96,19 @@ def test_reverting_a_file_applies_it_again_but_rivals_do_not_take_turns(archive,
     assert "2 seen, 0 new, 0 updated, 2 unchanged" in result.output
     assert archive.snapshot() == before
     assert archive.value("SELECT title FROM article") == "B"
+
+
+def test_a_first_import_ends_with_every_index_of_the_schema(tmp_path, archive, small_chunks):
+    # It builds some query indexes once at its end instead of row by row
+    # (archive/bulkload.py); the archive it leaves must not be missing any.
+    from conftest import Archive
+
+    schema = Archive(tmp_path / "schema.db")
+    assert schema.run("db", "upgrade").exit_code == 0
+    expected = schema.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+    result = archive.run("import", "--workers", "0", str(DATA))
+    assert result.exit_code == 0, result.output
+    assert (
+        archive.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        == expected
+    )

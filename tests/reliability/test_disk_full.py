@@ -70,3 +70,35 @@ def test_a_full_disk_is_one_error_line_and_loses_nothing(
     assert len(lines) == 1, full.stderr
     assert lines[0].startswith("error: "), lines[0]
     assert "full" in lines[0], lines[0]
+
+
+def index_names(archive) -> set[str]:
+    return {name for (name,) in archive.rows("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_first_import_cut_short_leaves_its_query_indexes_to_the_next_import(
+    archive, tmp_path, monkeypatch
+):
+    # A first import builds some query indexes at its end (archive/bulkload.py).
+    # Here the disk fills up before then: the next import must build them.
+    records = tmp_path / "generated"
+    generate(records, FILES)
+    assert archive.run("db", "upgrade").exit_code == 0
+    schema_indexes = index_names(archive)
+    pages = int(archive.value("PRAGMA page_count"))
+
+    monkeypatch.setattr(importer, "BATCH_FILES", 25)
+    monkeypatch.setattr(importer, "COMMIT_FILES", 25)
+    monkeypatch.setattr(database, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + 400}"])
+    full = archive.run("import", "--workers", "0", str(records))
+    assert full.exit_code == 1, full.output
+    assert "Traceback" not in full.output
+    assert_sound(archive.path)
+    assert 1 < assert_files_fully_in(archive.path) < FILES
+    assert index_names(archive) < schema_indexes, "the deferred indexes found no room"
+
+    monkeypatch.setattr(database, "EXTRA_PRAGMAS", [])
+    again = archive.run("import", "--workers", "0", str(records))
+    assert again.exit_code == 0, again.output
+    assert index_names(archive) == schema_indexes
+    assert assert_files_fully_in(archive.path) == FILES

@@ -1,0 +1,62 @@
+"""Query indexes that a first import builds once at its end instead of row by row.
+
+These indexes serve the query commands only; the importer never reads them. Kept
+up to date during an import, each new row lands at a scattered place in them, so
+every commit rewrites pages all over the index, and more of them as the archive
+grows. Built afterwards, they are one sorted pass: a 100,000-record import into
+an empty archive took 56.5 s plus 1.5 s to build them, against 73 s keeping them.
+
+Only an import into an archive without articles defers them (the first, large
+load of a collection). Incremental imports keep them up to date, because
+rebuilding them over a large archive would cost more than it saves. While a first
+import runs, and if it is killed or fails before its end, queries are correct
+but slower; an interrupted import's indexes are built by the next import.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Index, inspect
+from sqlalchemy.schema import CreateIndex, DropIndex
+
+from .models import tables
+
+DEFERRED = (
+    "ix_article_is_stub_provider_id_published_at",
+    "ix_article_is_stub_published_at",
+    "ix_article_topic_provider_id_topic_id_published_at",
+    "ix_article_topic_topic_id_provider_id_published_at_article_id",
+)
+
+
+def _deferred() -> list[Index]:
+    by_name = {
+        index.name: index
+        for table in (tables.article, tables.article_topic)
+        for index in table.indexes
+    }
+    return [by_name[name] for name in DEFERRED]
+
+
+def archive_is_empty(conn: Connection) -> bool:
+    return conn.exec_driver_sql("SELECT 1 FROM article LIMIT 1").first() is None
+
+
+def drop(conn: Connection) -> None:
+    """Drop the deferred indexes, in the caller's transaction."""
+    for index in _deferred():
+        conn.execute(DropIndex(index, if_exists=True))
+
+
+def missing(conn: Connection) -> list[str]:
+    present = {
+        index["name"]
+        for table in ("article", "article_topic")
+        for index in inspect(conn).get_indexes(table)
+    }
+    return [name for name in DEFERRED if name not in present]
+
+
+def build(conn: Connection) -> None:
+    """Create whichever deferred indexes are missing, in the caller's transaction."""
+    for index in _deferred():
+        conn.execute(CreateIndex(index, if_not_exists=True))
