@@ -22,6 +22,7 @@ from pathlib import Path
 
 import ryml
 
+from archive.bulkload import DEFERRED
 from archive.importer import COMMIT_FILES, WRITER_CACHE_KIB
 
 CHUNK = 500
@@ -184,6 +185,14 @@ def run_limit(folder: Path, db_path: Path, workers: int = 2) -> tuple[int, float
     writer = _Writer(db)
     count = 0
     start = time.perf_counter()
+    # Like archive's first import, build the query-only indexes once at the end.
+    deferred = [
+        sql
+        for name in DEFERRED
+        for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,))
+    ]
+    for name in DEFERRED:
+        db.execute(f"DROP INDEX {name}")
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_quiet) as pool:
         for parsed in pool.imap(_parse, _chunks(_files(folder))):
@@ -192,6 +201,9 @@ def run_limit(folder: Path, db_path: Path, workers: int = 2) -> tuple[int, float
                 count += 1
             writer.flush(commit=count % COMMIT_FILES == 0)
         writer.flush()
+    for sql in deferred:
+        db.execute(sql)
+    db.commit()
     seconds = time.perf_counter() - start
     db.close()
     return count, seconds
