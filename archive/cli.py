@@ -125,8 +125,16 @@ def import_command(
         if _show_progress(quiet) and STDIN not in paths:
             total = sum(1 for _ in find_record_files(paths))
             with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+
+                def show_stage(label: str) -> None:
+                    bar.label = label
+                    bar.render_progress()
+
                 summary = importer.run(
-                    paths, on_file=lambda _p: bar.update(1), on_error=report_error
+                    paths,
+                    on_file=lambda _p: bar.update(1),
+                    on_error=report_error,
+                    on_stage=show_stage,
                 )
         else:
             summary = importer.run(paths, on_error=report_error)

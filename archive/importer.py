@@ -257,10 +257,13 @@ class Importer:
         *,
         on_file: Callable[[str], None] | None = None,
         on_error: Callable[[RecordError], None] | None = None,
+        on_stage: Callable[[str], None] | None = None,
     ) -> ImportSummary:
         summary = ImportSummary()
         self._on_file = on_file or (lambda _path: None)
         self._on_error = on_error or (lambda _error: None)
+        # Steps after the last file that can take a while on a large archive.
+        self._on_stage = on_stage or (lambda _stage: None)
         parsers = _Parsers(self.workers, self.max_file_bytes)
         finished = False
         # Reads (which files are new) use their own connection; the writer holds the
@@ -324,6 +327,7 @@ class Importer:
 
     def _build_indexes(self, conn: Connection, *, quietly: bool = False) -> None:
         """Build the query indexes a first import deferred (see bulkload)."""
+        self._on_stage("Building indexes")
         try:
             transaction = _busy_aware(conn.begin)
             try:
@@ -462,6 +466,7 @@ class Importer:
     def _after_import(self, conn: Connection, summary: ImportSummary) -> None:
         """Refresh the query planner's statistics after imports that added a lot."""
         if summary.new + summary.updated >= 1000 and conn.dialect.name == "sqlite":
+            self._on_stage("Updating statistics")
             # SQLite-specific: cheap, and only re-analyzes tables whose size changed a lot.
             # Statistics are an optimization: if the archive is busy, skip them.
             try:

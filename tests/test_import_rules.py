@@ -422,3 +422,46 @@ def test_only_record_suffixes_are_read_from_folders(archive, records):
     write(records, ".hidden/b.md", record("https://example.com/b"))
     result = archive.run("import", str(records))
     assert "1 seen, 1 new" in result.output
+
+
+def on_a_terminal(db, *args: str) -> tuple[int, str]:
+    """Run archive with stderr on a pseudo-terminal, as a user at a shell sees it."""
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "ARCHIVE_DB"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archive", "--db", str(db), *args],
+        stderr=slave,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    return process.wait(timeout=60), output.decode("utf-8", "replace")
+
+
+def test_a_terminal_sees_progress_and_the_steps_after_the_last_file(archive, tmp_path):
+    code, shown = on_a_terminal(archive.path, "import", str(DATA))
+    assert code == 0, shown
+    assert "Importing" in shown and "100%" in shown
+    # A first import builds its query indexes at the end: the user is told.
+    assert "Building indexes" in shown
+    assert "files: 13 seen, 13 new" in shown
+    more = tmp_path / "more"
+    write(more, "a.md", record("https://example.com/terminal"))
+    code, shown = on_a_terminal(archive.path, "import", str(more))
+    assert code == 0, shown
+    assert "Importing" in shown
+    assert "Building indexes" not in shown  # not a first import: nothing deferred
