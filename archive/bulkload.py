@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Index, inspect
 from sqlalchemy.schema import CreateIndex, DropIndex
 
+from . import database
 from .models import tables
 
 DEFERRED = (
@@ -58,5 +59,17 @@ def missing(conn: Connection) -> list[str]:
 
 def build(conn: Connection) -> None:
     """Create whichever deferred indexes are missing, in the caller's transaction."""
-    for index in _deferred():
-        conn.execute(CreateIndex(index, if_not_exists=True))
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite-specific: CREATE INDEX sorts in memory up to the page cache's size,
+        # on top of the cache. With the importer's 64 MB cache, building them at
+        # 300,000 records took 121 MB more (and 5.4 s); with the default cache,
+        # 2 MB more (and 3.9 s: the sort spills to temporary files in larger runs).
+        saved = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{database.CACHE_KIB:d}")
+    try:
+        for index in _deferred():
+            conn.execute(CreateIndex(index, if_not_exists=True))
+    finally:
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(saved):d}")

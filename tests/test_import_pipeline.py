@@ -112,3 +112,23 @@ def test_a_first_import_ends_with_every_index_of_the_schema(tmp_path, archive, s
         archive.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
         == expected
     )
+
+
+def test_building_the_deferred_indexes_keeps_the_writers_page_cache(archive):
+    # bulkload.build sorts with a small page cache (memory); an import that builds
+    # missing indexes before it starts must then go on with its own, larger cache.
+    from archive import bulkload
+    from archive.database import open_archive
+
+    opened = open_archive(str(archive.path))
+    try:
+        with opened.writer(cache_kib=65536) as conn:
+            with conn.begin():
+                bulkload.drop(conn)
+                assert len(bulkload.missing(conn)) == len(bulkload.DEFERRED)
+            with conn.begin():
+                bulkload.build(conn)
+                assert bulkload.missing(conn) == []
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -65536
+    finally:
+        opened.close()
