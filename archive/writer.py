@@ -16,11 +16,13 @@ SQLite-specific except that explicit ids need the writer to hold the write lock.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, DateTime, Table
 
 from . import identity
 from .models import tables
@@ -32,6 +34,7 @@ FIELDS = (
     "published", "amp_url", "cdn_amp_url", "secured",
 )  # fmt: skip
 _FILLABLE = (*FIELDS, "provider_id", "extra")
+_article_fields = operator.attrgetter(*FIELDS)
 _IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
 _MULTIROW = 256  # most rows per multi-row INSERT, if the driver takes that many parameters
 
@@ -68,8 +71,12 @@ class _Sql:
         if processors is None:
             processors = []
             for index, name in enumerate(names):
-                process = table.c[name].type._cached_bind_processor(self._dialect)
+                column_type = table.c[name].type
+                process = column_type._cached_bind_processor(self._dialect)
                 if process is not None:
+                    # A TypeDecorator (SQLModel's UTC datetime) names its stored type in impl.
+                    if isinstance(getattr(column_type, "impl", column_type), DateTime):
+                        process = _memoized(process)
                     processors.append((index, process))
             self._processors[key] = processors
         if not processors:
@@ -115,7 +122,7 @@ class _Sql:
             self.conn.exec_driver_sql(
                 f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
                 + ", ".join([row_marks] * size),
-                tuple(value for row in part for value in row),
+                tuple(chain.from_iterable(part)),
             )
             start += size
 
@@ -145,6 +152,28 @@ class _Sql:
 
     def max_id(self, table: Table) -> int:
         return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
+
+
+def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A datetime bind processor that converts each value once per batch and type.
+
+    Timestamps repeat within a batch: every file's import time, and each article's
+    publication time again in its topic links. Converting one took 2-3% of the
+    writer's time. Equal aware datetimes are the same instant, which the
+    processor stores as the same value.
+    """
+    cache: dict[Any, Any] = {}
+
+    def process_once(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            if len(cache) >= 65536:
+                cache.clear()
+            result = cache[value] = process(value)
+            return result
+
+    return process_once
 
 
 def _max_parameters(dialect: Any) -> int:
@@ -344,7 +373,7 @@ class _Plan:
             self.orphan_candidates.add(target)
 
     def _row(self, article: Article, outcome: FileOutcome) -> dict[str, Any]:
-        row = {name: getattr(article, name) for name in FIELDS}
+        row = dict(zip(FIELDS, _article_fields(article), strict=True))
         row["provider_id"] = self._provider_id(article.provider, outcome)
         return row
 
@@ -481,13 +510,14 @@ class _Plan:
         sql.update(tables.image, image_columns, filled_images, fill=True)
 
         columns = sql.columns(tables.article)
+        values = operator.itemgetter(*columns)
         new_rows, full_updates = [], []
         fills: dict[tuple[str, ...], list[list[Any]]] = {}
         for state in self.articles.values():
             if state.new:
-                new_rows.append([state.row[name] for name in columns])
+                new_rows.append(values(state.row))
             elif state.row is not None:
-                full_updates.append([state.row[name] for name in columns[1:]] + [state.id])
+                full_updates.append((*values(state.row)[1:], state.id))
             elif state.fill:
                 # Only the filled columns, so filling a stub's heat does not re-index its text.
                 names = tuple(name for name in _FILLABLE if name in state.fill)
