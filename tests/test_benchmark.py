@@ -11,13 +11,14 @@ from conftest import ROOT
 def test_benchmark_runs_and_prints_its_table(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "60",
-         "--workdir", str(tmp_path), "--query-runs", "1"],
+         "--workdir", str(tmp_path), "--query-runs", "1", "--repeat", "2"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("metric"))
     table = {line[:50].strip(): line[50:].split() for line in lines[header + 1 :]}
+    assert len(table) == len(lines[header + 1 :]), "each metric once, also with --repeat"
     for metric in (
         "limit: rapidyaml x2 + raw sqlite3 import",
         "import",
