@@ -282,7 +282,9 @@ class Importer:
                 self._defer_indexes = bulkload.archive_is_empty(reader)
                 interrupted = bulkload.missing(reader)
             if interrupted:  # an earlier first import was killed before building them
+                self._on_stage("Building indexes")
                 self._build_indexes(conn)
+                self._on_stage("Importing")
             self._indexes_dropped = False
             try:
                 pending: deque[_Chunk] = deque()
@@ -309,6 +311,7 @@ class Importer:
                 self._transaction = None
                 parsers.close(wait=finished)
                 if self._indexes_dropped:
+                    self._on_stage("Building indexes")
                     self._build_indexes(conn, quietly=not finished)
             self._after_import(conn, summary)
         return summary
@@ -333,7 +336,6 @@ class Importer:
 
     def _build_indexes(self, conn: Connection, *, quietly: bool = False) -> None:
         """Build the query indexes a first import deferred (see bulkload)."""
-        self._on_stage("Building indexes")
         try:
             transaction = _busy_aware(conn.begin)
             try:

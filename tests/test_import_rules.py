@@ -465,3 +465,24 @@ def test_a_terminal_sees_progress_and_the_steps_after_the_last_file(archive, tmp
     assert code == 0, shown
     assert "Importing" in shown
     assert "Building indexes" not in shown  # not a first import: nothing deferred
+
+
+def test_a_terminal_is_told_when_an_import_first_builds_missing_indexes(archive, tmp_path):
+    import sqlite3
+
+    assert archive.run("import", str(DATA)).exit_code == 0
+    # As an interrupted first import leaves it: a deferred query index is missing.
+    connection = sqlite3.connect(archive.path)
+    connection.execute("DROP INDEX ix_article_topic_provider_id_topic_id_published_at")
+    connection.commit()
+    connection.close()
+    more = tmp_path / "more"
+    write(more, "a.md", record("https://example.com/after-an-interruption"))
+    code, shown = on_a_terminal(archive.path, "import", str(more))
+    assert code == 0, shown
+    steps = [part.strip() for part in shown.split("\r") if "%" in part]
+    assert any("Building indexes" in step for step in steps[:-1]), steps
+    assert "Importing" in steps[-1], steps  # the import's label again once they are built
+    assert archive.rows(
+        "SELECT name FROM sqlite_master WHERE name = 'ix_article_topic_provider_id_topic_id_published_at'"
+    ) == [("ix_article_topic_provider_id_topic_id_published_at",)]
