@@ -727,39 +727,34 @@ def test_an_offloaded_export_writes_what_stdout_gets(tricky, tmp_path, monkeypat
     assert leftovers(tmp_path) == []
 
 
-def test_a_failure_in_the_writing_process_is_one_line_and_leaves_no_file(
-    seeded, tmp_path, monkeypatch
+def _failing_writer(result, rows, stream, options):
+    for index, _row in enumerate(rows):
+        if index == 3:
+            raise OSError(28, "No space left on device")
+    return 0
+
+
+def _dying_writer(result, rows, stream, options):
+    next(iter(rows))
+    os._exit(3)  # as if killed: no message back
+
+
+@pytest.mark.parametrize(
+    ("writer", "message"),
+    [
+        (_failing_writer, "error: could not write {target}: [Errno 28] No space left on device"),
+        (_dying_writer, "error: the writing process ended unexpectedly (exit status 3)"),
+    ],
+    ids=["fails", "dies"],
+)
+def test_a_writing_process_that_fails_or_dies_is_one_line_and_leaves_no_file(
+    seeded, tmp_path, monkeypatch, writer, message
 ):
-    def failing(result, rows, stream, options):
-        for index, _row in enumerate(rows):
-            if index == 3:
-                raise OSError(28, "No space left on device")
-        return 0
-
     monkeypatch.setattr(output, "offload_available", lambda: True)
-    monkeypatch.setitem(output._WRITERS, "csv", failing)
+    monkeypatch.setitem(output._WRITERS, "csv", writer)
     target = tmp_path / "out.csv"
     result = seeded.run("export", "article", "-o", str(target))
     assert result.exit_code == 1
-    assert one_error_line(result) == (
-        f"error: could not write {target}: [Errno 28] No space left on device"
-    )
-    assert not target.exists()
-    assert leftovers(tmp_path) == []
-
-
-def test_a_writing_process_that_dies_is_one_line_and_leaves_no_file(seeded, tmp_path, monkeypatch):
-    def dying(result, rows, stream, options):
-        next(iter(rows))
-        os._exit(3)  # as if killed: no message back
-
-    monkeypatch.setattr(output, "offload_available", lambda: True)
-    monkeypatch.setitem(output._WRITERS, "csv", dying)
-    target = tmp_path / "out.csv"
-    result = seeded.run("export", "article", "-o", str(target))
-    assert result.exit_code == 1
-    assert one_error_line(result) == (
-        "error: the writing process ended unexpectedly (exit status 3)"
-    )
+    assert one_error_line(result) == message.format(target=target)
     assert not target.exists()
     assert leftovers(tmp_path) == []
