@@ -11,17 +11,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .errors import ArchiveError, RecordError
-from .filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
-from .location import DEFAULT_DB
-from .output import FORMATS, OutputOptions, Rows, keep_freed_memory, write
-from .sqlsafe import DEFAULT_TIMEOUT, ReadOnlyQuery
+from .output.formats import FORMATS, keep_freed_memory, write
+from .query.filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
+from .query.readonly_sql import DEFAULT_TIMEOUT, ReadOnlyQuery
+from .rows import OutputOptions, Rows
+from .store.location import DEFAULT_DB
 
 if TYPE_CHECKING:
     from types import ModuleType
 
     from sqlalchemy import Connection
 
-    from .importer import ImportSummary
+    from .ingest.importer import ImportSummary
 
 # SQLAlchemy and the models (database, queries), the importer (rapidyaml, ural,
 # multiprocessing) and export load inside the commands that need them, so that
@@ -105,8 +106,8 @@ def import_command(
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
     """
-    from . import database
-    from .importer import STDIN, Importer, StrictAbort, find_record_files
+    from .ingest.importer import STDIN, Importer, StrictAbort, find_record_files
+    from .store import database
 
     if paths.count(STDIN) > 1:
         raise click.UsageError("- (stdin) can be given only once")
@@ -163,11 +164,11 @@ def _format_summary(s: ImportSummary) -> str:
 @click.pass_context
 def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> None:
     """Write every archived record back out as a record file, exactly as imported."""
-    from . import database
+    from .store import database
 
     archive = database.open_archive(_db(ctx), create=False)
     try:
-        from .dump import dump
+        from .query.dump import dump
 
         written = dump(archive, folder, force=force)
     finally:
@@ -186,7 +187,7 @@ def db_group() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Upgrade the archive's schema (to the newest revision by default), after a backup."""
-    from . import database
+    from .store import database
 
     result = database.upgrade(_db(ctx), revision)
     if result.backup:
@@ -199,7 +200,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Downgrade the archive's schema to REVISION (e.g. -1, or a revision id), after a backup."""
-    from . import database
+    from .store import database
 
     result = database.downgrade(_db(ctx), revision)
     if result.backup:
@@ -211,17 +212,17 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Print the archive's schema revision and whether it is the newest."""
-    from . import database
+    from .store import database
+    from .store.schema_version import HEAD_REVISION as head
 
     current = database.revision_of(_db(ctx))
-    head = database.head_revision()
     click.echo(f"{current or 'none'}{' (head)' if current == head else f' (head is {head})'}")
 
 
 @db_group.command("history")
 def db_history() -> None:
     """List the schema revisions, newest first."""
-    from . import database
+    from .store import database
 
     for revision, message in database.history():
         click.echo(f"{revision}  {message}")
@@ -292,7 +293,7 @@ def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _reading(ctx: click.Context) -> Iterator[Connection]:
-    from . import database
+    from .store import database
 
     archive = database.open_archive(_db(ctx), create=False)
     try:
@@ -306,7 +307,7 @@ def _print(
     ctx: click.Context, make_rows: Callable[[ModuleType, Connection], Rows], out: OutputOptions
 ) -> None:
     """Run a query (make_rows gets the queries module and a connection) and write it."""
-    from . import queries
+    from .query import queries
 
     with _reading(ctx) as conn:
         write(make_rows(queries, conn), out)
@@ -507,7 +508,7 @@ def export_command(
     keep_freed_memory()
     if out.format is None:
         out.format = "csv"
-    from .export import export
+    from .query.export import export
 
     count = export(_db(ctx), name, sql, out, timeout=timeout)
     if out.output not in (None, "-"):

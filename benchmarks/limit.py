@@ -22,8 +22,8 @@ from pathlib import Path
 
 import ryml
 
-from archive.bulkload import DEFERRED
-from archive.importer import COMMIT_FILES, WRITER_CACHE_KIB
+from archive.ingest.importer import COMMIT_FILES, WRITER_CACHE_KIB
+from archive.store.deferred_indexes import DEFERRED
 
 CHUNK = 500
 MULTIROW = 256

@@ -141,7 +141,7 @@ def bench_import(workdir: Path, n: int, repeat: int = 1) -> Path:
 
 
 def _library_queries(n: int) -> list[tuple[str, Callable[[Any], Any]]]:
-    from archive import queries
+    from archive.query import queries
 
     popular, rare = "AI", "Topic 199"  # generate.py: Zipf ranks 1 and ~220
     popular_provider = "news0.example.com"
@@ -163,7 +163,7 @@ def _library_queries(n: int) -> list[tuple[str, Callable[[Any], Any]]]:
 
 def bench_queries(db: Path, n: int, runs: int) -> None:
     """Median time of each query in-process (the CLI adds its start-up, reported once)."""
-    from archive.database import open_archive
+    from archive.store.database import open_archive
 
     report(
         "CLI start-up: archive --version (median)", n, median_ms([*ARCHIVE, "--version"], 5), "ms"

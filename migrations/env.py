@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import Engine, engine_from_config, pool
 
-from archive import models
+from archive.store import models
 
 target_metadata = models.SQLModel.metadata
 config = context.config

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from archive.records import MAX_FILE_BYTES
+from archive.ingest.records import MAX_FILE_BYTES
 
 BAD_URL = "https://example.com/bad-record"
 # Slow machines get slack; a parser that expands an alias bomb or recurses through
@@ -408,3 +408,15 @@ def test_the_file_size_limit_is_configurable(archive, records):
     result = archive.run("import", str(records))
     assert result.exit_code == 0, result.output
     assert archive.count("article") == 2
+
+
+def test_a_field_name_with_a_line_break_keeps_the_message_on_one_line() -> None:
+    from archive.errors import RecordError
+    from archive.ingest.records import parse_record
+
+    text = b'---\nwebUrl: https://example.com/a\nimages:\n  - url: x\n    title: {"a\\rb": {0: 1}}\n---\n'
+    with pytest.raises(RecordError) as caught:
+        parse_record(text, "r.md")
+    assert str(caught.value) == (
+        "r.md:5: images[0].title['a\\rb']: field names must be text, got an integer 0"
+    )

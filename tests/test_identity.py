@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ural import normalize_url
 
 from archive.identity import plain_url_key, url_key
-from archive.records import parse_record
+from archive.ingest.records import parse_record
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import DATA, write
 from sqlalchemy.exc import IntegrityError
 
-from archive import importer, writer
+from archive.ingest import importer, writer
 
 
 def content(archive) -> dict[str, list[tuple]]:
@@ -100,7 +100,7 @@ def test_reverting_a_file_applies_it_again_but_rivals_do_not_take_turns(archive,
 
 def test_a_first_import_ends_with_every_index_of_the_schema(tmp_path, archive, small_chunks):
     # It builds some query indexes once at its end instead of row by row
-    # (archive/bulkload.py); the archive it leaves must not be missing any.
+    # (archive/deferred_indexes.py); the archive it leaves must not be missing any.
     from conftest import Archive
 
     schema = Archive(tmp_path / "schema.db")
@@ -115,20 +115,20 @@ def test_a_first_import_ends_with_every_index_of_the_schema(tmp_path, archive, s
 
 
 def test_building_the_deferred_indexes_keeps_the_writers_page_cache(archive):
-    # bulkload.build sorts with a small page cache (memory); an import that builds
+    # deferred_indexes.build sorts with a small page cache (memory); an import that builds
     # missing indexes before it starts must then go on with its own, larger cache.
-    from archive import bulkload
-    from archive.database import open_archive
+    from archive.store import deferred_indexes
+    from archive.store.database import open_archive
 
     opened = open_archive(str(archive.path))
     try:
         with opened.writer(cache_kib=65536) as conn:
             with conn.begin():
-                bulkload.drop(conn)
-                assert len(bulkload.missing(conn)) == len(bulkload.DEFERRED)
+                deferred_indexes.drop(conn)
+                assert len(deferred_indexes.missing(conn)) == len(deferred_indexes.DEFERRED)
             with conn.begin():
-                bulkload.build(conn)
-                assert bulkload.missing(conn) == []
+                deferred_indexes.build(conn)
+                assert deferred_indexes.missing(conn) == []
                 assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -65536
     finally:
         opened.close()

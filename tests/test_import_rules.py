@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA, write
 
-from archive import importer
 from archive.cli import cli
+from archive.ingest import importer
 
 
 def record(url: str, **fields: str) -> str:

@@ -12,7 +12,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests of this mo
     test_upgrade,
 )
 
-from archive.database import alembic_config as archive_alembic_config
+from archive.store.database import alembic_config as archive_alembic_config
 
 
 @pytest.fixture
@@ -26,7 +26,8 @@ def alembic_engine(tmp_path):
 
 
 def test_the_head_revision_archive_expects_is_alembics_head():
-    from archive.database import HEAD_REVISION, alembic_head_revision
+    from archive.store.database import alembic_head_revision
+    from archive.store.schema_version import HEAD_REVISION
 
     assert alembic_head_revision() == HEAD_REVISION
 

@@ -20,7 +20,8 @@ from conftest import DATA, one_error_line, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive import output
+from archive.output import formats as output
+from archive.rows import OutputOptions, Rows
 
 SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
 MINIMAL_URL = "https://www.bbc.co.uk/news/technology-example-54010005"
@@ -691,7 +692,7 @@ def test_delimited_output_is_what_the_csv_module_writes(rows, fmt, headers):
     columns = [f"c{i}" if i else "a,b" for i in range(width)]
     out = io.StringIO()
     count = output.write(
-        output.Rows(columns, rows), output.OutputOptions(format=fmt, headers=headers), out
+        Rows(columns, rows), OutputOptions(format=fmt, headers=headers), out
     )
     expected = io.StringIO()
     reference = csv.writer(expected, delimiter="," if fmt == "csv" else "\t", lineterminator="\r\n")
@@ -711,7 +712,7 @@ def test_delimited_output_is_what_the_csv_module_writes(rows, fmt, headers):
     "extra", [[], ["--bom", "--excel-safe"], ["--no-headers", "--limit", "3"]], ids=str
 )
 def test_an_offloaded_export_writes_what_stdout_gets(tricky, tmp_path, monkeypatch, fmt, extra):
-    from archive import offload
+    from archive.output import offload
 
     calls = []
     real = offload.write_in_child

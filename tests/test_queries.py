@@ -642,7 +642,7 @@ def test_every_article_of_a_large_batch_is_written_and_indexed(
     # 250-file chunk and 30 in the second, written in multi-row statements whose
     # size also depends on how many parameters the driver takes (999: SQLite
     # before 3.32; 40: two rows per statement).
-    from archive import writer
+    from archive.ingest import writer
 
     if max_parameters is not None:
         monkeypatch.setattr(writer, "_max_parameters", lambda dialect: max_parameters)
@@ -1043,7 +1043,7 @@ def test_show_a_stub_names_the_file_that_named_it(archive, seed_dir):
 
 def test_stats_match_the_tables_and_the_schema_revision(sample):
     found = {r["metric"]: r["value"] for r in rows(sample, "stats")}
-    from archive.models import TABLE_NAMES, SQLModel
+    from archive.store.models import TABLE_NAMES, SQLModel
 
     assert set(TABLE_NAMES) == set(SQLModel.metadata.tables), "stats must list every table"
     for table in TABLE_NAMES:

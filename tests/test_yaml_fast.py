@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive import yamldoc, yamlfast
 from archive.errors import RecordError
-from archive.records import split_front_matter
+from archive.ingest import yamldoc, yamlfast
+from archive.ingest.records import split_front_matter
 
 ROOT = Path(__file__).resolve().parent.parent
 

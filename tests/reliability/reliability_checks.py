@@ -18,8 +18,8 @@ from functools import cache
 from pathlib import Path
 
 from archive import identity
-from archive.models import TABLE_NAMES
-from archive.records import Record, parse_record
+from archive.ingest.records import Record, parse_record
+from archive.store.models import TABLE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -25,7 +25,7 @@ from reliability_checks import (
     start_archive,
 )
 
-from archive import database
+from archive.store import database
 
 FILES = 600
 

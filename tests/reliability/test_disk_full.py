@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from reliability_checks import assert_files_fully_in, assert_sound, escaped, generate
 
-from archive import database, importer
+from archive.ingest import importer
+from archive.store import database
 
 FILES = 300
 
@@ -79,7 +80,7 @@ def index_names(archive) -> set[str]:
 def test_a_first_import_cut_short_leaves_its_query_indexes_to_the_next_import(
     archive, tmp_path, monkeypatch
 ):
-    # A first import builds some query indexes at its end (archive/bulkload.py).
+    # A first import builds some query indexes at its end (archive/store/deferred_indexes.py).
     # Here the disk fills up before then: the next import must build them.
     records = tmp_path / "generated"
     generate(records, FILES)

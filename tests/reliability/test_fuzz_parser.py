@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from reliability_checks import escaped, time_limit
 
 from archive.errors import RecordError
-from archive.records import Record, parse_record
+from archive.ingest.records import Record, parse_record
 
 SOURCE = "fuzz/some record.md"
 MAX_SECONDS = 2.0
@@ -247,7 +247,7 @@ ATHERIS_HARNESS = textwrap.dedent(
 
     with atheris.instrument_imports():
         from archive.errors import RecordError
-        from archive.records import parse_record
+        from archive.ingest.records import parse_record
 
     def one(data):
         try:

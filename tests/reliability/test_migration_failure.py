@@ -14,10 +14,11 @@ import sqlite3
 from conftest import DATA
 from reliability_checks import assert_sound, escaped
 
-from archive import database
-from archive.models import TABLE_NAMES
+from archive.store import database
+from archive.store.models import TABLE_NAMES
+from archive.store.schema_version import HEAD_REVISION
 
-HEAD = database.head_revision()
+HEAD = HEAD_REVISION
 # What 0002 creates; none of it may survive a failed 0002.
 CREATED_BY_0002 = {
     ("index", "ix_article_id_provider_id_published_at_is_stub"),

@@ -16,13 +16,13 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import islice
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
-from .errors import ArchiveError, UsageError
+from ..errors import ArchiveError, UsageError
+from ..rows import OutputOptions, Rows
 from .offload import available as offload_available
 from .offload import write_in_child
 
@@ -30,34 +30,6 @@ FORMATS = ("table", "csv", "tsv", "json", "jsonl")
 TABLE_MAX_ROWS = 1000
 TABLE_MAX_WIDTH = 60
 EXCEL_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass
-class OutputOptions:
-    format: str | None = None  # None: table on a terminal, csv otherwise
-    output: str | None = None
-    limit: int | None = None
-    headers: bool = True
-    bom: bool = False
-    excel_safe: bool = False
-    force: bool = False
-
-    def resolved_format(self, stream: IO[str]) -> str:
-        if self.format:
-            return self.format
-        if self.output is None and stream.isatty():
-            return "table"
-        return "csv"
-
-
-@dataclass
-class Rows:
-    """Column names and a stream of rows (tuples), as a query gives them."""
-
-    columns: Sequence[str]
-    rows: Iterable[Sequence[Any]]
-    # A column to draw as a bar on a terminal table (timeline), and its scale.
-    bar_column: str | None = None
 
 
 def _timestamp(value: dt.datetime) -> str:

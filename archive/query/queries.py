@@ -30,11 +30,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
-from . import database, identity, models
-from .errors import ArchiveError, UsageError
+from .. import identity
+from ..errors import ArchiveError, UsageError
+from ..rows import Rows
+from ..store import database, models
+from ..store.models import tables
 from .filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
-from .models import tables
-from .output import Rows
 
 
 def _provider_keys(values: Sequence[str]) -> list[str]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .errors import ArchiveError, UsageError
-from .output import OutputOptions, write
-from .sqlsafe import ReadOnlyQuery
+from ..errors import ArchiveError, UsageError
+from ..output.formats import write
+from ..rows import OutputOptions
+from .readonly_sql import ReadOnlyQuery
 
 
 def exportable_names(query: ReadOnlyQuery) -> list[str]:

@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Table
 
-from . import identity
-from .models import tables
+from .. import identity
+from ..store.models import tables
 from .records import Article, Image, Provider, Record
 
 # Article columns a record states (the rest: id, body, extra, is_stub, source_file_id).

@@ -1,7 +1,7 @@
 """What a user can ask the query commands for: filters, dates, periods.
 
 Apart from queries.py so that the command line can build them without loading
-SQLAlchemy; queries.py re-exports them.
+SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import UsageError
+from ..errors import UsageError
 
 SEARCH_LIMIT = 100
 PERIODS = ("day", "week", "month", "year")

@@ -18,9 +18,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ArchiveError
-from .location import BUSY_TIMEOUT_MS, HEAD_REVISION, check_revision, is_url
-from .output import Rows
+from ..errors import ArchiveError
+from ..rows import Rows
+from ..store.location import BUSY_TIMEOUT_MS, is_url
+from ..store.schema_version import HEAD_REVISION, check_revision
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -67,7 +68,7 @@ class ReadOnlyQuery:
 
     def __init__(self, location: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         if is_url(location):
-            from .database import to_url  # SQLAlchemy loads only for a URL
+            from ..store.database import to_url  # SQLAlchemy loads only for a URL
 
             url = to_url(location)
             if url.get_backend_name() != "sqlite" or not url.database:
@@ -97,7 +98,7 @@ class ReadOnlyQuery:
             raise ArchiveError(f"cannot open {location} read-only: {exc}") from None
         if revision != HEAD_REVISION:
             self.close()
-            from .database import _known_revisions  # Alembic loads only for an old archive
+            from ..store.database import _known_revisions  # Alembic loads only for an old archive
 
             check_revision(
                 location, revision or None, _known_revisions, empty_version_table=revision == ""

@@ -32,9 +32,11 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from . import bulkload, database, yamlfast
-from .database import Archive
-from .errors import ArchiveError, BusyError, RecordError, UsageError
+from ..errors import ArchiveError, BusyError, RecordError, UsageError
+from ..store import deferred_indexes
+from ..store.database import Archive
+from ..store.location import BUSY_TIMEOUT_MS
+from . import yamlfast
 from .records import MAX_FILE_BYTES, Record, content_hash, parse_record
 from .writer import Catalog, FileOutcome, select_in, write_batch
 
@@ -279,8 +281,8 @@ class Importer:
             self._uncommitted: list[tuple[str, str]] = []
             self._opened = 0.0
             with reader.begin():
-                self._defer_indexes = bulkload.archive_is_empty(reader)
-                interrupted = bulkload.missing(reader)
+                self._defer_indexes = deferred_indexes.archive_is_empty(reader)
+                interrupted = deferred_indexes.missing(reader)
             if interrupted:  # an earlier first import was killed before building them
                 self._on_stage("Building indexes")
                 self._build_indexes(conn)
@@ -323,7 +325,7 @@ class Importer:
             self._transaction = _busy_aware(conn.begin)
             self._opened = time.monotonic()
             if self._defer_indexes and not self._indexes_dropped:
-                bulkload.drop(conn)
+                deferred_indexes.drop(conn)
                 self._indexes_dropped = True
         self._write(conn, chunk, in_flight, summary)
         if self.strict:  # --strict keeps the whole run in one transaction
@@ -335,11 +337,11 @@ class Importer:
             self._commit(in_flight)
 
     def _build_indexes(self, conn: Connection, *, quietly: bool = False) -> None:
-        """Build the query indexes a first import deferred (see bulkload)."""
+        """Build the query indexes a first import deferred (see deferred_indexes)."""
         try:
             transaction = _busy_aware(conn.begin)
             try:
-                bulkload.build(conn)
+                deferred_indexes.build(conn)
                 _busy_aware(transaction.commit)
             except BaseException:
                 _quietly_roll_back(transaction)
@@ -531,7 +533,7 @@ def _busy_aware(step: Callable[[], Any]) -> Any:
         if "locked" in str(exc.orig) or "busy" in str(exc.orig):
             raise BusyError(
                 "the archive is busy: another process kept it locked for "
-                f"{database.BUSY_TIMEOUT_MS / 1000:g} s; files already imported are kept, run the import again"
+                f"{BUSY_TIMEOUT_MS / 1000:g} s; files already imported are kept, run the import again"
             ) from None
         raise
 

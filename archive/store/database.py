@@ -17,15 +17,9 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from .errors import ArchiveError
-from .location import (  # noqa: F401 (part of this module's interface)
-    BUSY_TIMEOUT_MS,
-    DEFAULT_DB,
-    HEAD_REVISION,
-    check_revision,
-    is_url,
-    resolve_location,
-)
+from ..errors import ArchiveError
+from .location import BUSY_TIMEOUT_MS, is_url, resolve_location
+from .schema_version import HEAD_REVISION, check_revision
 
 # SQLite page cache per connection: its default. Larger caches made the queries
 # that build big temporary B-trees slower (0.66 -> 0.85 s at a million articles);
@@ -92,10 +86,6 @@ def alembic_config(connection: Connection | None = None, location: str | None = 
     if connection is not None:
         config.attributes["connection"] = connection
     return config
-
-
-def head_revision() -> str:
-    return HEAD_REVISION
 
 
 def alembic_head_revision() -> str | None:
@@ -178,7 +168,7 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
 
                 command.upgrade(alembic_config(connection), "head")
                 current = current_revision(connection)
-        if current != head_revision():
+        if current != HEAD_REVISION:
             engine.dispose()
             check_revision(
                 location,

@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import identity, yamldoc
-from .errors import RecordError
+from .. import identity
+from ..errors import RecordError
+from . import yamldoc
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -212,13 +213,18 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 
-def _dotted(path: Path) -> str:
+def _dotted(path: FieldPath) -> str:
     out = ""
     for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif not step.isprintable():  # a key with a line break must not break the message
+            out += f"[{step!r}]"
+        else:
+            out += f".{step}" if out else step
     return out
 
 
@@ -229,13 +235,13 @@ class _Checker:
         self.root = root
         self.offset = offset
 
-    def fail(self, path: Path, reason: str) -> RecordError:
+    def fail(self, path: FieldPath, reason: str) -> RecordError:
         line = yamldoc.locate(self.root, path)
         return RecordError(
             reason, field=_dotted(path), line=None if line is None else line + self.offset
         )
 
-    def text(self, value: Any, path: Path) -> str | None:
+    def text(self, value: Any, path: FieldPath) -> str | None:
         if value is None or isinstance(value, str):
             return value
         hint = (
@@ -245,7 +251,7 @@ class _Checker:
         )
         raise self.fail(path, f"expected text, got {_kind(value)} {value!r}{hint}")
 
-    def integer(self, value: Any, path: Path) -> int | None:
+    def integer(self, value: Any, path: FieldPath) -> int | None:
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
@@ -254,12 +260,12 @@ class _Checker:
             return value
         raise self.fail(path, f"expected a whole number, got {_kind(value)} {value!r}")
 
-    def boolean(self, value: Any, path: Path) -> bool | None:
+    def boolean(self, value: Any, path: FieldPath) -> bool | None:
         if value is None or isinstance(value, bool):
             return value
         raise self.fail(path, f"expected true or false, got {_kind(value)} {value!r}")
 
-    def timestamp(self, value: Any, path: Path) -> dt.datetime | None:
+    def timestamp(self, value: Any, path: FieldPath) -> dt.datetime | None:
         if value is None:
             return None
         if isinstance(value, dt.datetime):
@@ -281,19 +287,19 @@ class _Checker:
         except OverflowError:
             raise self.fail(path, f"timestamp out of range: {value!r}") from None
 
-    def mapping(self, value: Any, path: Path) -> Mapping[str, Any] | None:
+    def mapping(self, value: Any, path: FieldPath) -> Mapping[str, Any] | None:
         if value is None or isinstance(value, dict):
             return value
         raise self.fail(path, f"expected a mapping of fields, got {_kind(value)}")
 
-    def sequence(self, value: Any, path: Path) -> list[Any]:
+    def sequence(self, value: Any, path: FieldPath) -> list[Any]:
         if value is None:
             return []
         if isinstance(value, list):
             return value
         raise self.fail(path, f"expected a list, got {_kind(value)} {value!r}")
 
-    def url(self, value: Any, path: Path, required: bool = False) -> str | None:
+    def url(self, value: Any, path: FieldPath, required: bool = False) -> str | None:
         url = self.text(value, path)
         if url is None or not url.strip():
             if required:
@@ -303,7 +309,7 @@ class _Checker:
             raise self.fail(path, f"not an http(s) URL: {url!r}")
         return url
 
-    def article(self, data: Mapping[str, Any], path: Path) -> Article:
+    def article(self, data: Mapping[str, Any], path: FieldPath) -> Article:
         url = self.url(data.get("webUrl"), (*path, "webUrl"), required=True)
         assert url is not None
         amp_url = self.url(data.get("ampWebUrl"), (*path, "ampWebUrl"))
@@ -343,7 +349,7 @@ class _Checker:
             images=self.images(data.get("images"), (*path, "images")),
         )
 
-    def provider(self, value: Any, path: Path) -> Provider | None:
+    def provider(self, value: Any, path: FieldPath) -> Provider | None:
         data = self.mapping(value, path)
         if not data:
             return None
@@ -355,7 +361,7 @@ class _Checker:
             return None
         return Provider(key=identity.provider_key(name, domain), name=name, domain=domain)
 
-    def images(self, value: Any, path: Path) -> list[Image]:
+    def images(self, value: Any, path: FieldPath) -> list[Image]:
         images = []
         for i, item in enumerate(self.sequence(value, path)):
             item_path = (*path, i)
@@ -390,7 +396,7 @@ class _Checker:
     def related(self, value: Any) -> list[Article]:
         related = []
         for i, item in enumerate(self.sequence(value, ("related",))):
-            path: Path = ("related", i)
+            path: FieldPath = ("related", i)
             data = self.mapping(item, path)
             if data is None:
                 raise self.fail(path, "empty related entry")
@@ -400,7 +406,7 @@ class _Checker:
             related.append(entry)
         return related
 
-    def jsonable(self, value: Any, path: Path) -> Any:
+    def jsonable(self, value: Any, path: FieldPath) -> Any:
         """Unknown fields as JSON-ready values (timestamps become ISO strings)."""
         if isinstance(value, dict):
             out = {}

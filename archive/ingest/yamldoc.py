@@ -16,8 +16,8 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from ..errors import RecordError
 from . import yamlfast
-from .errors import RecordError
 
 try:  # libyaml is ~8x faster; the pure-Python loader gives identical results.
     from yaml._yaml import CParser

@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import ArchiveError
+from ..errors import ArchiveError
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from .output import OutputOptions, Rows
+    from ..rows import OutputOptions, Rows
 
 ROWS_PER_MESSAGE = 1000
 Writer = Callable[["Rows", Iterator[Sequence[Any]], TextIO, "OutputOptions"], int]
@@ -45,7 +45,7 @@ def write_in_child(
     """Run `writer` on `rows` in a forked process writing to `stream`; return its count."""
     import multiprocessing
 
-    from .output import Rows
+    from ..rows import Rows
 
     stream.flush()  # the child takes over the file from here on
     context = multiprocessing.get_context("fork")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .database import Archive
-from .errors import ArchiveError
-from .models import tables
+from ..errors import ArchiveError
+from ..store.database import Archive
+from ..store.models import tables
 
 
 def _file_name(path: str, sha256: str) -> str:

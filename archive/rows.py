@@ -1,0 +1,39 @@
+"""The types every layer passes along: rows a query gives, and how to write them.
+
+Kept apart from the formatting code so that queries, the read-only SQL runner and
+the second writing process can share them without importing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+
+@dataclass
+class OutputOptions:
+    format: str | None = None  # None: table on a terminal, csv otherwise
+    output: str | None = None
+    limit: int | None = None
+    headers: bool = True
+    bom: bool = False
+    excel_safe: bool = False
+    force: bool = False
+
+    def resolved_format(self, stream: IO[str]) -> str:
+        if self.format:
+            return self.format
+        if self.output is None and stream.isatty():
+            return "table"
+        return "csv"
+
+
+@dataclass
+class Rows:
+    """Column names and a stream of rows (tuples), as a query gives them."""
+
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    # A column to draw as a bar on a terminal table (timeline), and its scale.
+    bar_column: str | None = None

@@ -1,0 +1,171 @@
+"""The package's shape: layers that import only downwards, no cycles, a fast start.
+
+Imports are read from the source (every `import`, also those inside functions),
+so a lazy import that points the wrong way fails here too.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "archive"
+
+# Lower layers first. A module may import its own layer and the layers before it.
+LAYERS = [
+    {"archive.errors", "archive.rows", "archive.identity"},
+    {"archive.output"},
+    {"archive.store"},
+    {"archive.ingest", "archive.query"},
+    {"archive.cli", "archive.__main__"},
+]
+
+
+def _module_name(path: Path, package: Path = PACKAGE) -> str:
+    parts = path.relative_to(package.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, root: Path = PACKAGE) -> set[str]:
+    """The archive modules `path` imports, resolved to module names."""
+    name = _module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("archive")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if not target.startswith("archive"):
+                continue
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if _exists(candidate, root) else target)
+    return found
+
+
+def _exists(module: str, root: Path) -> bool:
+    relative = Path(*module.split(".")[1:])
+    return (root / relative).with_suffix(".py").exists() or (root / relative).is_dir()
+
+
+def _graph() -> dict[str, set[str]]:
+    return {
+        _module_name(path): _imports(path)
+        for path in PACKAGE.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+
+
+def _layer(module: str) -> int:
+    for index, layer in enumerate(LAYERS):
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in layer):
+            return index
+    raise AssertionError(f"{module} belongs to no layer: add it to LAYERS")
+
+
+def test_every_module_belongs_to_a_layer_and_imports_only_downwards() -> None:
+    wrong = [
+        f"{module} -> {target}"
+        for module, targets in _graph().items()
+        if module != "archive"
+        for target in targets
+        if target != "archive" and _layer(target) > _layer(module)
+    ]
+    assert wrong == []
+
+
+def test_ingest_and_query_do_not_import_each_other() -> None:
+    def side(module: str) -> str:
+        return module.split(".")[1] if module.count(".") else ""
+
+    crossing = [
+        f"{module} -> {target}"
+        for module, targets in _graph().items()
+        for target in targets
+        if {side(module), side(target)} == {"ingest", "query"}
+    ]
+    assert crossing == []
+
+
+def test_there_is_no_import_cycle() -> None:
+    graph = _graph()
+    state: dict[str, str] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == "open":
+                cycle = trail[trail.index(target) :] if target in trail else trail
+                raise AssertionError(" -> ".join([*cycle, target]))
+            if target not in state:
+                visit(target, [*trail, target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_the_layer_check_sees_a_wrong_import(tmp_path: Path) -> None:
+    """The checks above read imports right: a lazy import of the CLI in store is caught."""
+    root = tmp_path / "archive"
+    (root / "store").mkdir(parents=True)
+    (root / "cli.py").write_text("")
+    module = root / "store" / "location.py"
+    module.write_text("def later():\n    from ..cli import cli\n")
+    assert _imports(module, root) == {"archive.cli"}
+    assert _layer("archive.cli") > _layer(_module_name(module, root))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], ["sql", "--help"], ["export", "--help"]],
+    ids=lambda args: " ".join(args),
+)
+def test_fast_commands_do_not_load_sqlalchemy(args: list[str]) -> None:
+    """`archive --version`, `archive sql` and `archive export` start without SQLAlchemy
+    (about 0.4 s of imports): the CLI loads it only inside the commands that need it."""
+    code = (
+        "import sys\n"
+        "from archive.cli import cli\n"
+        f"try:\n    cli({args!r}, prog_name='archive')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_archive_sql_runs_a_query_without_sqlalchemy(tmp_path: Path) -> None:
+    from conftest import DATA
+
+    db = tmp_path / "a.db"
+    subprocess.run(
+        [sys.executable, "-m", "archive", "--db", str(db), "import", "-q", str(DATA)], check=True
+    )
+    code = (
+        "import sys\n"
+        "from archive.cli import cli\n"
+        f"try:\n    cli(['--db', {str(db)!r}, 'sql', 'SELECT count(*) AS n FROM article', '--format', 'csv'], prog_name='archive')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "n"
+    assert int(lines[1]) > 0
+    assert lines[-1] == "[]"
