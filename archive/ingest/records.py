@@ -12,33 +12,29 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from .. import identity
 from ..errors import RecordError
+from ..record_format import (
+    ARTICLE_COLUMNS,
+    ARTICLE_FIELDS,
+    ARTICLE_KEYS,
+    IDENTITY_FIELDS,
+    IMAGE_FIELDS,
+    IMAGE_KEYS,
+    IMAGES_KEY,
+    PROVIDER_FIELDS,
+    PROVIDER_KEY,
+    RECORD_KEYS,
+    RELATED_KEY,
+    TOPICS_KEY,
+    Kind,
+)
 from . import yamldoc
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-
-# The keys we map to columns. Anything else is kept: in `extra` and in the raw text.
-ARTICLE_KEYS = {
-    "webUrl": "url",
-    "ampWebUrl": "amp_url",
-    "cdnAmpWebUrl": "cdn_amp_url",
-    "title": "title",
-    "excerpt": "excerpt",
-    "category": "category",
-    "type": "type",
-    "publishedDateTime": "published_at",
-    "quality": "quality",
-    "heat": "heat",
-    "published": "published",
-    "secured": "secured",
-    "provider": "provider",
-    "images": "images",
-}
-RECORD_ONLY_KEYS = {"topics", "related"}
 
 
 class _Compact:
@@ -66,26 +62,23 @@ class Image(_Compact):
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Article(_Compact):
-    """The article fields a record (or one of its related entries) states."""
-
-    url: str
-    url_keys: list[str]
-    amp_url: str | None = None
-    cdn_amp_url: str | None = None
-    title: str | None = None
-    excerpt: str | None = None
-    category: str | None = None
-    type: str | None = None
-    published_at: dt.datetime | None = None
-    quality: int | None = None
-    heat: int | None = None
-    published: bool | None = None
-    secured: str | None = None
-    provider: Provider | None = None
-    images: list[Image] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+# The article fields a record (or one of its related entries) states: one attribute
+# per column of record_format.ARTICLE_FIELDS (url, title, published_at, ...), plus
+# the URL keys that identify the article, its provider, images and unmapped keys.
+Article = make_dataclass(
+    "Article",
+    [
+        ("url", str),
+        ("url_keys", list[str]),
+        *((column, Any, field(default=None)) for column in ARTICLE_COLUMNS if column != "url"),
+        ("provider", "Provider | None", field(default=None)),
+        ("images", list[Image], field(default_factory=list)),
+        ("extra", dict[str, Any], field(default_factory=dict)),
+    ],
+    bases=(_Compact,),
+    slots=True,
+)
+Article.__module__ = __name__  # so that pickle finds it here (make_dataclass's module= is 3.12+)
 
 
 @dataclass(slots=True)
@@ -186,9 +179,9 @@ def _validate(value: Any, root: Any, offset: int) -> tuple[Article, list[str], l
         )
     checker = _Checker(root, offset)
     article = checker.article(value, ())
-    topics = checker.topics(value.get("topics"))
-    related = checker.related(value.get("related"))
-    extra = {k: v for k, v in value.items() if k not in ARTICLE_KEYS and k not in RECORD_ONLY_KEYS}
+    topics = checker.topics(value.get(TOPICS_KEY))
+    related = checker.related(value.get(RELATED_KEY))
+    extra = {k: v for k, v in value.items() if k not in RECORD_KEYS}
     article.extra = checker.jsonable(extra, ())
     return article, topics, related
 
@@ -299,64 +292,60 @@ class _Checker:
             return value
         raise self.fail(path, f"expected a list, got {_kind(value)} {value!r}")
 
-    def url(self, value: Any, path: FieldPath, required: bool = False) -> str | None:
+    def url(self, value: Any, path: FieldPath) -> str | None:
         url = self.text(value, path)
         if url is None or not url.strip():
-            if required:
-                raise self.fail(path, "is required")
             return None
         if not url.strip().lower().startswith(("http://", "https://")):
             raise self.fail(path, f"not an http(s) URL: {url!r}")
         return url
 
+    def check(self, kind: Kind, value: Any, path: FieldPath) -> Any:
+        """A field's value, checked as its kind in record_format says."""
+        checks: dict[str, Callable[[Any, FieldPath], Any]] = {
+            "text": self.text,
+            "url": self.url,
+            "timestamp": self.timestamp,
+            "integer": self.integer,
+            "boolean": self.boolean,
+        }
+        return checks[kind](value, path)
+
     def article(self, data: Mapping[str, Any], path: FieldPath) -> Article:
-        url = self.url(data.get("webUrl"), (*path, "webUrl"), required=True)
-        assert url is not None
-        amp_url = self.url(data.get("ampWebUrl"), (*path, "ampWebUrl"))
-        cdn_amp_url = self.url(data.get("cdnAmpWebUrl"), (*path, "cdnAmpWebUrl"))
+        values = {
+            f.column: self.check(f.kind, data.get(f.key), (*path, f.key)) for f in ARTICLE_FIELDS
+        }
+        if values["url"] is None:
+            raise self.fail((*path, "webUrl"), "is required")
         keys: list[str] = []
-        for key_path, candidate in (
-            ("webUrl", url),
-            ("ampWebUrl", amp_url),
-            ("cdnAmpWebUrl", cdn_amp_url),
-        ):
+        for f in IDENTITY_FIELDS:
+            candidate = values[f.column]
             if candidate is None:
                 continue
             try:
                 key = identity.url_key(candidate)
             except ValueError as exc:
-                raise self.fail((*path, key_path), str(exc)) from None
+                raise self.fail((*path, f.key), str(exc)) from None
             if key not in keys:
                 keys.append(key)
-        text_field: Callable[[str], str | None] = lambda k: self.text(data.get(k), (*path, k))  # noqa: E731
         return Article(
-            url=url,
             url_keys=keys,
-            amp_url=amp_url,
-            cdn_amp_url=cdn_amp_url,
-            title=text_field("title"),
-            excerpt=text_field("excerpt"),
-            category=text_field("category"),
-            type=text_field("type"),
-            published_at=self.timestamp(
-                data.get("publishedDateTime"), (*path, "publishedDateTime")
-            ),
-            quality=self.integer(data.get("quality"), (*path, "quality")),
-            heat=self.integer(data.get("heat"), (*path, "heat")),
-            published=self.boolean(data.get("published"), (*path, "published")),
-            secured=text_field("secured"),
-            provider=self.provider(data.get("provider"), (*path, "provider")),
-            images=self.images(data.get("images"), (*path, "images")),
+            provider=self.provider(data.get(PROVIDER_KEY), (*path, PROVIDER_KEY)),
+            images=self.images(data.get(IMAGES_KEY), (*path, IMAGES_KEY)),
+            **values,
         )
 
     def provider(self, value: Any, path: FieldPath) -> Provider | None:
         data = self.mapping(value, path)
         if not data:
             return None
-        name = self.text(data.get("name"), (*path, "name"))
-        domain = self.text(data.get("domain"), (*path, "domain"))
-        name = name.strip() if name and name.strip() else None
-        domain = domain.strip() if domain and domain.strip() else None
+        values = {
+            f.column: self.check(f.kind, data.get(f.key), (*path, f.key)) for f in PROVIDER_FIELDS
+        }
+        name, domain = (
+            value.strip() if value and value.strip() else None
+            for value in (values["name"], values["domain"])
+        )
         if name is None and domain is None:
             return None
         return Provider(key=identity.provider_key(name, domain), name=name, domain=domain)
@@ -368,35 +357,28 @@ class _Checker:
             data = self.mapping(item, item_path)
             if data is None:
                 raise self.fail(item_path, "empty image entry")
-            url = self.text(data.get("url"), (*item_path, "url"))
-            if not url or not url.strip():
-                raise self.fail((*item_path, "url"), "is required for every image")
-            extra = {
-                k: v for k, v in data.items() if k not in ("url", "width", "height", "isCached")
+            values = {
+                f.column: self.check(f.kind, data.get(f.key), (*item_path, f.key))
+                for f in IMAGE_FIELDS
             }
-            images.append(
-                Image(
-                    url=url,
-                    width=self.integer(data.get("width"), (*item_path, "width")),
-                    height=self.integer(data.get("height"), (*item_path, "height")),
-                    is_cached=self.boolean(data.get("isCached"), (*item_path, "isCached")),
-                    extra=self.jsonable(extra, item_path),
-                )
-            )
+            if not values["url"] or not values["url"].strip():
+                raise self.fail((*item_path, "url"), "is required for every image")
+            extra = {k: v for k, v in data.items() if k not in IMAGE_KEYS}
+            images.append(Image(**values, extra=self.jsonable(extra, item_path)))
         return images
 
     def topics(self, value: Any) -> list[str]:
         topics = []
-        for i, item in enumerate(self.sequence(value, ("topics",))):
-            name = self.text(item, ("topics", i))
+        for i, item in enumerate(self.sequence(value, (TOPICS_KEY,))):
+            name = self.text(item, (TOPICS_KEY, i))
             if name is not None and name.strip():
                 topics.append(name.strip())
         return topics
 
     def related(self, value: Any) -> list[Article]:
         related = []
-        for i, item in enumerate(self.sequence(value, ("related",))):
-            path: FieldPath = ("related", i)
+        for i, item in enumerate(self.sequence(value, (RELATED_KEY,))):
+            path: FieldPath = (RELATED_KEY, i)
             data = self.mapping(item, path)
             if data is None:
                 raise self.fail(path, "empty related entry")

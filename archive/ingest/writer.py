@@ -5,8 +5,8 @@ key, images by URL) are read with one query each; the records are then applied i
 order to a plan in memory (ids handed out from the tables' current maximum, which
 is safe because a writer holds SQLite's write lock for the whole transaction), and
 the plan is written with one `executemany` per table. That is what makes import
-fast; the rules (own record wins, first related entry wins, fill what is empty) live
-in `_Plan` and read like the per-record logic they implement.
+fast. The rules (own record wins, first related entry wins, fill what is empty)
+are decided in ingest/merge.py; `_Plan` applies its answers to rows.
 
 The statements are plain SQL in the driver's parameter style, built from the
 SQLModel tables, with the columns' own SQLAlchemy bind processors; nothing here is
@@ -24,17 +24,17 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Table
 
-from .. import identity
+from ..record_format import ARTICLE_COLUMNS
 from ..store.models import tables
+from . import merge
+from .merge import RelatedEffect
 from .records import Article, Image, Provider, Record
 
-# Article columns a record states (the rest: id, body, extra, is_stub, source_file_id).
-FIELDS = (
-    "url", "title", "excerpt", "category", "type", "published_at", "quality", "heat",
-    "published", "amp_url", "cdn_amp_url", "secured",
-)  # fmt: skip
-_FILLABLE = (*FIELDS, "provider_id", "extra")
-_article_fields = operator.attrgetter(*FIELDS)
+# Article columns that what a record says about an article fills (the rest: id,
+# body, is_stub, source_file_id, which say where the row came from).
+_FILLABLE = (*ARTICLE_COLUMNS, "provider_id", "extra")
+_IMAGE_COLUMNS = ("width", "height", "is_cached", "extra")
+_article_fields = operator.attrgetter(*ARTICLE_COLUMNS)
 _IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
 _MULTIROW = 256  # most rows per multi-row INSERT, if the driver takes that many parameters
 
@@ -243,12 +243,18 @@ class _Ids:
 
 @dataclass
 class _ArticleState:
+    """An article the batch touches, and what it will write to its row."""
+
     id: int
     is_stub: bool
     new: bool  # inserted by this batch
-    row: dict[str, Any] | None = None  # full row, for new articles and replaced ones
-    fill: dict[str, Any] = field(default_factory=dict)  # COALESCE update of an old stub
-    empty: frozenset[str] = frozenset()  # an old stub's columns that are still NULL
+    # The row's columns as far as the batch knows them: the whole row for an article
+    # the batch inserts or whose own record it applies (`whole`); for a stub already
+    # in the archive only its empty columns, as the others cannot change.
+    row: dict[str, Any] = field(default_factory=dict)
+    whole: bool = False
+    # An archived stub's columns that related entries in this batch filled.
+    filled: set[str] = field(default_factory=set)
     has_images: bool | None = None
 
 
@@ -329,9 +335,9 @@ class _Plan:
         for article_id, *values in self.sql.select_in(
             f"SELECT id, {', '.join(_FILLABLE)} FROM article WHERE id IN ({{marks}})", stubs
         ):
-            self.articles[article_id].empty = frozenset(
-                name for name, value in zip(_FILLABLE, values, strict=True) if value is None
-            )
+            self.articles[article_id].row = {
+                name: None for name, value in zip(_FILLABLE, values, strict=True) if value is None
+            }
 
     # --- applying records ---------------------------------------------------------
 
@@ -351,10 +357,11 @@ class _Plan:
         if state is None:
             state = self._new_article(row, outcome)
         else:
+            # The own record is the authority: its row replaces what the batch had.
             self._forget_links(state.id)
             if not state.new:
                 self.replaced.add(state.id)
-            state.row, state.is_stub, state.fill = row, False, {}
+            state.row, state.whole, state.is_stub, state.filled = row, True, False, set()
         row["id"] = state.id
         self._claim(state.id, own.url_keys)
         self.topic_links[state.id] = self._topic_rows(state.id, row, record.topics, outcome)
@@ -373,7 +380,7 @@ class _Plan:
             self.orphan_candidates.add(target)
 
     def _row(self, article: Article, outcome: FileOutcome) -> dict[str, Any]:
-        row = dict(zip(FIELDS, _article_fields(article), strict=True))
+        row = dict(zip(ARTICLE_COLUMNS, _article_fields(article), strict=True))
         row["provider_id"] = self._provider_id(article.provider, outcome)
         return row
 
@@ -385,7 +392,9 @@ class _Plan:
         return None
 
     def _new_article(self, row: dict[str, Any], outcome: FileOutcome) -> _ArticleState:
-        state = _ArticleState(self.ids.next("article"), is_stub=row["is_stub"], new=True, row=row)
+        state = _ArticleState(
+            self.ids.next("article"), is_stub=row["is_stub"], new=True, row=row, whole=True
+        )
         row["id"] = state.id
         self.articles[state.id] = state
         outcome.articles += 1
@@ -399,7 +408,8 @@ class _Plan:
 
     def _related(self, entry: Article, source_id: int, outcome: FileOutcome) -> int:
         state = self._find(entry.url_keys)
-        if state is None:
+        effect = merge.related_effect(None if state is None else state.is_stub)
+        if effect is RelatedEffect.CREATE_STUB:
             row = self._row(entry, outcome)
             row.update(body=None, extra=entry.extra or None, is_stub=True, source_file_id=source_id)
             state = self._new_article(row, outcome)
@@ -407,21 +417,16 @@ class _Plan:
             self._claim(state.id, entry.url_keys)
             self.image_links[state.id] = self._image_rows(state.id, entry.images, outcome)
             return state.id
-        if state.is_stub:
-            # Later related entries only fill in what earlier ones left empty.
+        assert state is not None
+        if effect is RelatedEffect.FILL_STUB:
             offered = self._row(entry, outcome)
             offered["extra"] = entry.extra or None
-            if state.row is not None:
-                target = state.row
-                empty = [name for name in _FILLABLE if target[name] is None]
-            else:
-                target = state.fill
-                empty = [name for name in state.empty if name not in target]
-            for name in empty:
-                if offered[name] is not None:
-                    target[name] = offered[name]
+            filled = merge.fill_empty(state.row, offered)
+            state.row.update(filled)
+            if not state.whole:
+                state.filled.update(filled)
             self._claim(state.id, entry.url_keys)
-            if not state.has_images and entry.images:
+            if merge.takes_images(bool(state.has_images), entry.images):
                 state.has_images = True
                 self.image_links[state.id] = self._image_rows(state.id, entry.images, outcome)
         return state.id
@@ -437,30 +442,25 @@ class _Plan:
             outcome.providers += 1
             return provider_id
         provider_id, name, domain = known
-        # Keep the first display name and domain; fill them in when first seen without.
-        if (name is None and provider.name) or (domain is None and provider.domain):
-            known[1] = name or provider.name
-            known[2] = domain or provider.domain
-            self.filled_providers[provider_id] = (known[1], known[2], provider_id)
+        display = merge.provider_display((name, domain), (provider.name, provider.domain))
+        if display is not None:
+            known[1], known[2] = display
+            self.filled_providers[provider_id] = (*display, provider_id)
         return provider_id
 
     def _topic_rows(
         self, article_id: int, row: dict[str, Any], names: list[str], outcome: FileOutcome
     ) -> list[tuple]:
         rows: list[tuple] = []
-        seen = set()
         provider_id, published_at = row["provider_id"], row["published_at"]
-        for name in names:
-            key = identity.topic_key(name)
+        for position, (key, name) in enumerate(merge.unique_topics(names)):
             topic_id = self.catalog.topics.get(key)
             if topic_id is None:
                 topic_id = self.ids.next("topic")
                 self.catalog.topics[key] = topic_id
                 self.new_topics.append((topic_id, key, name))
                 outcome.topics += 1
-            if topic_id not in seen:
-                seen.add(topic_id)
-                rows.append((article_id, topic_id, len(rows), provider_id, published_at))
+            rows.append((article_id, topic_id, position, provider_id, published_at))
         return rows
 
     def _image_rows(
@@ -480,10 +480,10 @@ class _Plan:
                 self.images[image.url] = state
                 outcome.images += 1
             else:
-                for name, value in offered.items():
-                    if value is not None and state.values[name] is None:
-                        state.values[name] = value
-                        state.dirty = True
+                filled = merge.fill_empty(state.values, offered)
+                if filled:
+                    state.values.update(filled)
+                    state.dirty = True
             rows.append((article_id, position, state.id))
         return rows
 
@@ -498,7 +498,7 @@ class _Plan:
         )
         sql.insert(tables.topic, ["id", "key", "name"], self.new_topics)
 
-        image_columns = ["width", "height", "is_cached", "extra"]
+        image_columns = list(_IMAGE_COLUMNS)
         new_images, filled_images = [], []
         for url, state in self.images.items():
             values = [state.values[name] for name in image_columns]
@@ -516,12 +516,12 @@ class _Plan:
         for state in self.articles.values():
             if state.new:
                 new_rows.append(values(state.row))
-            elif state.row is not None:
+            elif state.whole:
                 full_updates.append((*values(state.row)[1:], state.id))
-            elif state.fill:
+            elif state.filled:
                 # Only the filled columns, so filling a stub's heat does not re-index its text.
-                names = tuple(name for name in _FILLABLE if name in state.fill)
-                fills.setdefault(names, []).append([state.fill[n] for n in names] + [state.id])
+                names = tuple(name for name in _FILLABLE if name in state.filled)
+                fills.setdefault(names, []).append([state.row[n] for n in names] + [state.id])
         sql.insert_multirow(tables.article, columns, new_rows)
         for names, rows in fills.items():
             sql.update(tables.article, names, rows, fill=True)

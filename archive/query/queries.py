@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import identity
 from ..errors import ArchiveError, UsageError
+from ..record_format import ARTICLE_FIELDS
 from ..rows import Rows
 from ..store import database, models
 from ..store.models import tables
@@ -585,9 +586,8 @@ def show(conn: Connection, url: str) -> Rows:
     ).one()
     fields: list[tuple[str, Any]] = [
         (name, row._mapping[name])
-        for name in ("id", "url", "title", "excerpt", "category", "type", "published_at", "quality",
-                     "heat", "published", "amp_url", "cdn_amp_url", "is_stub")
-    ]  # fmt: skip
+        for name in ("id", *(f.column for f in ARTICLE_FIELDS if not f.blob), "is_stub")
+    ]
     fields += [("provider", row.provider_name), ("provider_domain", row.provider_domain)]
     topic_names = conn.execute(
         select(tables.topic.c.name)
@@ -620,7 +620,8 @@ def show(conn: Connection, url: str) -> Rows:
             ("imported_at", source.imported_at),
             ("sha256", source.sha256),
         ]
-    fields += [("secured", row.secured), ("extra", row.extra), ("body", row.body)]
+    fields += [(f.column, row._mapping[f.column]) for f in ARTICLE_FIELDS if f.blob]
+    fields += [("extra", row.extra), ("body", row.body)]
     return Rows(["field", "value"], iter(fields))
 
 

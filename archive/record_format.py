@@ -1,0 +1,90 @@
+"""The record format, described once: which YAML key lands in which column, as what.
+
+Everything that needs to know the fields of a record reads them from here: the
+parser checks and converts each key by its `kind` (ingest/records.py), the writer
+builds its rows and fill rules from the columns (ingest/writer.py), `archive show`
+lists them (query/queries.py), and a record's keys that are not described here
+are kept as JSON in `extra`. The models (store/models.py) hold the columns, and
+tests/test_record_format.py checks that the two agree, that the views show these
+fields and that the README names every key.
+
+Adding a field to the format: a `Field` here, a column in the model, a migration,
+and a test that imports a record with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["text", "url", "timestamp", "integer", "boolean"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a record (or of a related entry) that has a column of its own."""
+
+    key: str  # as written in the record's YAML
+    column: str  # in the table the entry becomes a row of
+    kind: Kind  # how the value is checked: never silently converted
+    # Its normalized URL identifies the article (a row in article_url), so that
+    # another record naming the same address updates the same article.
+    identity: bool = False
+    # A column of the article_summary view (the one-row-per-article view users query).
+    summary: bool = True
+    # A long opaque value: `archive show` lists it last, after the readable fields.
+    blob: bool = False
+
+
+# An article's own fields, in the order `archive show` lists them (blobs last). A related entry
+# states the same fields about the article it names. The first identity field
+# present is the article's `url`; `webUrl` comes first because it is the address
+# readers know the article by.
+ARTICLE_FIELDS: tuple[Field, ...] = (
+    Field("webUrl", "url", "url", identity=True),
+    Field("title", "title", "text"),
+    Field("excerpt", "excerpt", "text"),
+    Field("category", "category", "text"),
+    Field("type", "type", "text"),
+    Field("publishedDateTime", "published_at", "timestamp"),
+    Field("quality", "quality", "integer"),
+    Field("heat", "heat", "integer"),
+    Field("published", "published", "boolean"),
+    Field("ampWebUrl", "amp_url", "url", identity=True, summary=False),
+    Field("cdnAmpWebUrl", "cdn_amp_url", "url", identity=True, summary=False),
+    # Stored verbatim and never decoded: an opaque blob of the source site's.
+    Field("secured", "secured", "text", summary=False, blob=True),
+)
+
+# Keys of an article that become rows of their own tables rather than columns.
+PROVIDER_KEY = "provider"
+IMAGES_KEY = "images"
+# Keys only an article's own record gives (a related entry's are kept in its extra).
+TOPICS_KEY = "topics"
+RELATED_KEY = "related"
+
+PROVIDER_FIELDS: tuple[Field, ...] = (
+    Field("name", "name", "text"),
+    Field("domain", "domain", "text"),
+)
+
+IMAGE_FIELDS: tuple[Field, ...] = (
+    Field("url", "url", "text"),  # exact: image URLs are not normalized
+    Field("width", "width", "integer"),
+    Field("height", "height", "integer"),
+    Field("isCached", "is_cached", "boolean"),
+)
+
+# Keys with a column or a table of their own; every other key of an article or a
+# related entry goes, as JSON, to that row's `extra`.
+ARTICLE_KEYS = frozenset({f.key for f in ARTICLE_FIELDS} | {PROVIDER_KEY, IMAGES_KEY})
+RECORD_KEYS = ARTICLE_KEYS | {TOPICS_KEY, RELATED_KEY}
+IMAGE_KEYS = frozenset(f.key for f in IMAGE_FIELDS)
+
+# The article columns a record states, and the identity fields among them.
+ARTICLE_COLUMNS: tuple[str, ...] = tuple(f.column for f in ARTICLE_FIELDS)
+IDENTITY_FIELDS: tuple[Field, ...] = tuple(f for f in ARTICLE_FIELDS if f.identity)
+
+# Article columns that are bookkeeping rather than something a record's key says.
+# `body` is the text after the front matter; `provider_id` comes from `provider`.
+ARTICLE_BOOKKEEPING = ("id", "body", "provider_id", "extra", "is_stub", "source_file_id")
