@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection
 
-    from .ingest.importer import ImportSummary
+    from .ingest.summary import ImportSummary
 
 # SQLAlchemy and the models (database, queries), the importer (rapidyaml, ural,
 # multiprocessing) and export load inside the commands that need them, so that
@@ -106,7 +106,8 @@ def import_command(
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
     """
-    from .ingest.importer import STDIN, Importer, StrictAbort, find_record_files
+    from .ingest.files import STDIN, find_record_files
+    from .ingest.importer import Importer, StrictAbort
     from .store import database
 
     if paths.count(STDIN) > 1:

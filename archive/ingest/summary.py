@@ -1,0 +1,44 @@
+"""What one import did, counted as it goes: the summary the CLI prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import RecordError
+from .writer import FileOutcome
+
+# The summary keeps the first messages only: a million bad files must not cost memory.
+MAX_KEPT_ERRORS = 1000
+
+
+@dataclass
+class ImportSummary:
+    files_seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    articles_added: int = 0
+    providers_added: int = 0
+    topics_added: int = 0
+    images_added: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rejected else 0
+
+    def add(self, outcome: FileOutcome, updated: bool) -> None:
+        if updated:
+            self.updated += 1
+        else:
+            self.new += 1
+        self.articles_added += outcome.articles
+        self.providers_added += outcome.providers
+        self.topics_added += outcome.topics
+        self.images_added += outcome.images
+
+    def reject(self, error: RecordError) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors.append(str(error))

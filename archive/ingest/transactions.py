@@ -1,0 +1,103 @@
+"""The importer's transactions: when to commit, and database errors as clear ones.
+
+A transaction spans several chunks of files: every commit rewrites the index
+pages the chunks touched (URL keys and image URLs land all over their indexes),
+so fewer, larger commits write far less. A time bound keeps the write lock short
+enough for another import to interleave, and bounds what a crash can take back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from ..errors import BusyError
+from ..store.location import BUSY_TIMEOUT_MS
+
+
+class CommitPolicy:
+    """Opens a write transaction when a chunk needs one, and commits it every
+    `max_files` files or `max_seconds`, whichever comes first."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        max_files: int,
+        max_seconds: float,
+        on_commit: Callable[[list[tuple[str, str]]], None],
+    ) -> None:
+        self.conn = conn
+        self.max_files = max_files
+        self.max_seconds = max_seconds
+        # Told which (path, sha256) became visible to other connections.
+        self.on_commit = on_commit
+        self.transaction: Any = None
+        self.opened = 0.0
+        self.uncommitted: list[tuple[str, str]] = []
+
+    @property
+    def open(self) -> bool:
+        return self.transaction is not None
+
+    def begin(self) -> bool:
+        """Open a transaction unless one is open; True if this opened it."""
+        if self.transaction is not None:
+            return False
+        self.transaction = busy_aware(self.conn.begin)
+        self.opened = time.monotonic()
+        return True
+
+    def written(self, path: str, digest: str) -> None:
+        self.uncommitted.append((path, digest))
+
+    def due(self) -> bool:
+        return (
+            len(self.uncommitted) >= self.max_files
+            or time.monotonic() - self.opened >= self.max_seconds
+        )
+
+    def commit(self) -> None:
+        busy_aware(self.transaction.commit)
+        self.transaction = None
+        committed, self.uncommitted = self.uncommitted, []
+        self.on_commit(committed)
+
+    def abandon(self) -> None:
+        """Roll back what is not committed (after an error or an interruption)."""
+        if self.transaction is not None:
+            quietly_roll_back(self.transaction)
+        self.transaction = None
+
+
+def quietly_roll_back(transaction: Any) -> None:
+    """Roll back, even when SQLite already did (a full disk rolls back the whole
+    transaction, and with it every savepoint): the error that caused it matters."""
+    if not transaction.is_active:
+        return
+    with contextlib.suppress(SQLAlchemyError):
+        transaction.rollback()
+
+
+def busy_aware(step: Callable[[], Any]) -> Any:
+    """Run a BEGIN or COMMIT; a write lock that stays taken becomes a clear error."""
+    try:
+        return step()
+    except OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            raise BusyError(
+                "the archive is busy: another process kept it locked for "
+                f"{BUSY_TIMEOUT_MS / 1000:g} s; files already imported are kept, run the import again"
+            ) from None
+        raise
+
+
+def db_reason(exc: SQLAlchemyError) -> str:
+    """The database's own message, on one line."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text else type(exc).__name__
