@@ -3,11 +3,18 @@
 Users write SQL against these names, so they are a public interface (README: Schema).
 Changing one needs a migration; `tests/test_migrations.py` fails while the models
 and the migrations disagree.
+
+What a table or column means is written here too, as `info["description"]` on the
+SQLAlchemy Table or Column (and in VIEWS for the views), so that every reader of the
+schema (the README's schema table, a Datasette metadata file) takes it from one
+place. `info` is Python-only: unlike `comment`, it never reaches the DDL, so a
+description can change without a migration.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,12 +35,23 @@ SQLModel.metadata.naming_convention = {
 _JSON = JSON(none_as_null=True)
 
 
+def _described(description: str) -> dict[str, Any]:
+    """Keyword arguments for a Table (`__table_args__`) or Column that describe it."""
+    return {"info": {"description": description}}
+
+
 def _fk(
-    target: str, *, nullable: bool = True, index: bool = False, ondelete: str | None = None
+    target: str,
+    *,
+    nullable: bool = True,
+    index: bool = False,
+    ondelete: str | None = None,
+    description: str | None = None,
 ) -> Any:
     return Field(
         default=None,
         sa_column_args=[ForeignKey(target, ondelete=ondelete)],
+        sa_column_kwargs=_described(description) if description else {},
         nullable=nullable,
         index=index,
         sa_type=Integer,
@@ -49,35 +67,61 @@ class SourceFile(SQLModel, table=True):
         # wide rows, which hold each file's text.
         Index("ix_source_file_sha256", "sha256"),
         Index("ix_source_file_path_id_sha256", "path", "id", "sha256"),
+        _described("One row per imported file content. Rejected files are reported, not stored."),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    path: str = Field(sa_type=Text)
-    sha256: str
-    size: int
-    imported_at: dt.datetime
-    status: str  # "imported" or "rejected"
-    error: str | None = Field(default=None, sa_type=Text)
-    # The file's exact text: the archive is lossless because it keeps what came in;
-    # every other table is derived from these texts.
-    text: str | None = Field(default=None, sa_type=Text)
+    path: str = Field(sa_type=Text, sa_column_kwargs=_described("the path it was imported from"))
+    sha256: str = Field(sa_column_kwargs=_described("SHA-256 of the file's bytes, in hex"))
+    size: int = Field(sa_column_kwargs=_described("in bytes"))
+    imported_at: dt.datetime = Field(sa_column_kwargs=_described("UTC"))
+    status: str = Field(sa_column_kwargs=_described("`new`, or `updated` (a path imported before)"))
+    error: str | None = Field(
+        default=None,
+        sa_type=Text,
+        sa_column_kwargs=_described("always NULL (rejected files are not stored)"),
+    )
+    # The archive is lossless because it keeps what came in; every other table is
+    # derived from these texts.
+    text: str | None = Field(
+        default=None,
+        sa_type=Text,
+        sa_column_kwargs=_described("the file's exact text, which `archive dump` writes back"),
+    )
 
 
 class Provider(SQLModel, table=True):
     __tablename__ = "provider"
+    __table_args__ = _described("One row per provider (publisher).")
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)  # identity.provider_key: domain without www., or name:<name>
-    name: str | None = None
-    domain: str | None = None
+    # identity.provider_key
+    key: str = Field(
+        unique=True,
+        sa_column_kwargs=_described(
+            "the provider's identity: its domain, lowercased, without a leading `www.`;"
+            " for a provider without a domain, `name:` and its case-folded name"
+        ),
+    )
+    name: str | None = Field(default=None, sa_column_kwargs=_described("the first name seen"))
+    domain: str | None = Field(
+        default=None, sa_column_kwargs=_described("the first domain seen, as written")
+    )
 
 
 class Topic(SQLModel, table=True):
     __tablename__ = "topic"
+    __table_args__ = _described("One row per topic.")
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)  # identity.topic_key: trimmed and case-folded
-    name: str
+    # identity.topic_key
+    key: str = Field(
+        unique=True,
+        sa_column_kwargs=_described(
+            "the topic's identity: its name trimmed, inner spaces collapsed, case-folded"
+        ),
+    )
+    name: str = Field(sa_column_kwargs=_described("the first spelling seen"))
 
 
 class Article(SQLModel, table=True):
@@ -98,37 +142,64 @@ class Article(SQLModel, table=True):
             "published_at",
             "is_stub",
         ),
+        _described(
+            "One row per article, from its own record or, for a stub, from related entries."
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    url: str = Field(sa_type=Text)  # as written in the record
+    url: str = Field(
+        sa_type=Text,
+        sa_column_kwargs=_described("as written (`article_url` has the normalized forms)"),
+    )
     title: str | None = Field(default=None, sa_type=Text)
     excerpt: str | None = Field(default=None, sa_type=Text)
     body: str | None = Field(default=None, sa_type=Text)
     category: str | None = None
     type: str | None = None
-    published_at: dt.datetime | None = None  # UTC
+    published_at: dt.datetime | None = Field(
+        default=None, sa_column_kwargs=_described("UTC (`YYYY-MM-DD HH:MM:SS.ffffff` in SQLite)")
+    )
     quality: int | None = None
     heat: int | None = None
     published: bool | None = None
     amp_url: str | None = Field(default=None, sa_type=Text)
     cdn_amp_url: str | None = Field(default=None, sa_type=Text)
     provider_id: int | None = _fk("provider.id")
-    secured: str | None = Field(default=None, sa_type=Text)
-    # Top-level keys we do not map to a column, as JSON. Nothing is dropped.
-    extra: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
-    # True while the article is known only from other records' related entries.
-    is_stub: bool = Field(default=False)
-    # The article's own record file; for a stub, the file whose related entry first named it.
-    source_file_id: int | None = _fk("source_file.id", index=True)
+    secured: str | None = Field(
+        default=None, sa_type=Text, sa_column_kwargs=_described("stored verbatim, never decoded")
+    )
+    # Nothing is dropped: keys without a column of their own are kept here.
+    extra: dict[str, Any] | None = Field(
+        default=None,
+        sa_type=_JSON,
+        sa_column_kwargs=_described("JSON of the record's top-level keys that have no column"),
+    )
+    is_stub: bool = Field(
+        default=False,
+        sa_column_kwargs=_described(
+            "1 while the article is known only from other records' related entries"
+        ),
+    )
+    source_file_id: int | None = _fk(
+        "source_file.id",
+        index=True,
+        description="the article's own record file, or for a stub the file that first named it",
+    )
 
 
 class ArticleUrl(SQLModel, table=True):
     """Every URL key that identifies an article: its webUrl, ampWebUrl and cdnAmpWebUrl."""
 
     __tablename__ = "article_url"
+    __table_args__ = _described(
+        "Every normalized URL (web, amp, cdn-amp) that identifies an article."
+    )
 
-    url_key: str = Field(primary_key=True, sa_type=Text)  # identity.url_key
+    # identity.url_key
+    url_key: str = Field(
+        primary_key=True, sa_type=Text, sa_column_kwargs=_described("the normalized URL")
+    )
     article_id: int = _fk("article.id", nullable=False, index=True, ondelete="CASCADE")
 
 
@@ -148,6 +219,9 @@ class ArticleTopic(SQLModel, table=True):
             "topic_id", "provider_id", "published_at", "article_id",
         ),
         Index("ix_article_topic_provider_id_topic_id_published_at", "provider_id", "topic_id", "published_at"),
+        _described(
+            "An article's topics, in record order; a topic listed twice in one record is linked once."
+        ),
     )  # fmt: skip
 
     article_id: int = Field(
@@ -156,42 +230,76 @@ class ArticleTopic(SQLModel, table=True):
     topic_id: int = Field(
         sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True)
     )
-    position: int
+    position: int = Field(sa_column_kwargs=_described("the topic's place in the record, from 0"))
     # Copies of article.provider_id and article.published_at (no foreign key: adding
     # one would make SQLite rebuild the table under the views that read it).
-    provider_id: int | None = None
-    published_at: dt.datetime | None = None
+    provider_id: int | None = Field(
+        default=None, sa_column_kwargs=_described("a copy of the article's `provider_id`")
+    )
+    published_at: dt.datetime | None = Field(
+        default=None, sa_column_kwargs=_described("a copy of the article's `published_at`")
+    )
 
 
 class Image(SQLModel, table=True):
     __tablename__ = "image"
+    __table_args__ = _described("One row per image URL.")
 
     id: int | None = Field(default=None, primary_key=True)
-    url: str = Field(unique=True, sa_type=Text)  # exact match: image URLs are not normalized
-    width: int | None = None
-    height: int | None = None
+    url: str = Field(
+        unique=True,
+        sa_type=Text,
+        sa_column_kwargs=_described(
+            "the image's identity, exactly as written (image URLs are not normalized)"
+        ),
+    )
+    width: int | None = Field(
+        default=None, sa_column_kwargs=_described("the first seen, filled in later when missing")
+    )
+    height: int | None = Field(
+        default=None, sa_column_kwargs=_described("the first seen, filled in later when missing")
+    )
     is_cached: bool | None = None
-    extra: dict[str, Any] | None = Field(default=None, sa_type=_JSON)  # e.g. title, attribution
+    extra: dict[str, Any] | None = Field(
+        default=None,
+        sa_type=_JSON,
+        sa_column_kwargs=_described("JSON of the image's other keys (e.g. `title`, `attribution`)"),
+    )
 
 
 class ArticleImage(SQLModel, table=True):
     __tablename__ = "article_image"
+    __table_args__ = _described("An article's images, in record order.")
 
     article_id: int = Field(
         sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
     )
-    position: int = Field(primary_key=True)
+    position: int = Field(
+        primary_key=True, sa_column_kwargs=_described("the image's place in the record, from 0")
+    )
     image_id: int = _fk("image.id", nullable=False, index=True)
 
 
 class RelatedLink(SQLModel, table=True):
     __tablename__ = "related_link"
+    __table_args__ = _described(
+        "An article's related entries, in record order; the same article may be linked twice."
+    )
 
     article_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=Column(
+            Integer,
+            ForeignKey("article.id", ondelete="CASCADE"),
+            primary_key=True,
+            **_described("the article whose record lists the entry"),
+        )
     )
-    position: int = Field(primary_key=True)
-    related_article_id: int = _fk("article.id", nullable=False, index=True)
+    position: int = Field(
+        primary_key=True, sa_column_kwargs=_described("the entry's place in the record, from 0")
+    )
+    related_article_id: int = _fk(
+        "article.id", nullable=False, index=True, description="the article the entry names"
+    )
 
 
 # The Core tables behind the models, in one place: the bulk writer, the queries and
@@ -212,3 +320,31 @@ TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
     "related_link", "article_url", "source_file",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class View:
+    """A view's description, and its columns' where the name alone does not say enough."""
+
+    description: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+# The views are SQL in migrations/versions/0002, not models, so their descriptions
+# live here beside the tables'. tests/test_docs.py checks these names and columns
+# against a database the migrations built.
+VIEWS = {
+    "article_summary": View(
+        "One row per article, with its provider and topics.",
+        {"topics": "the article's topic names, comma-separated, in record order"},
+    ),
+    "topic_article": View("One row per article and topic."),
+    "provider_summary": View(
+        "One row per provider, with its articles that have own records (stubs not counted)."
+    ),
+    "related_summary": View(
+        "One row per related link, with the URLs of both articles and the related one's"
+        " title and provider.",
+        {"position": "the entry's place in the record, from 0"},
+    ),
+}
