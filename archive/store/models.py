@@ -35,6 +35,11 @@ SQLModel.metadata.naming_convention = {
 _JSON = JSON(none_as_null=True)
 
 
+# Marks an index that only the query commands read, never the importer: a first
+# import builds these once at its end instead of row by row (store/deferred_indexes.py).
+QUERY_ONLY = {"query_only": True}
+
+
 def _described(description: str) -> dict[str, Any]:
     """Keyword arguments for a Table (`__table_args__`) or Column that describe it."""
     return {"info": {"description": description}}
@@ -130,9 +135,13 @@ class Article(SQLModel, table=True):
         # Articles with own records (is_stub = 0) by provider and by time: the
         # queries without a topic read these indexes instead of the wide rows.
         Index(
-            "ix_article_is_stub_provider_id_published_at", "is_stub", "provider_id", "published_at"
+            "ix_article_is_stub_provider_id_published_at",
+            "is_stub",
+            "provider_id",
+            "published_at",
+            info=QUERY_ONLY,
         ),
-        Index("ix_article_is_stub_published_at", "is_stub", "published_at"),
+        Index("ix_article_is_stub_published_at", "is_stub", "published_at", info=QUERY_ONLY),
         # Covering index for lookups by id (related articles of a topic's articles):
         # they need only these columns, not the rows with bodies and secured blobs.
         Index(
@@ -216,9 +225,12 @@ class ArticleTopic(SQLModel, table=True):
     __table_args__ = (
         Index(
             "ix_article_topic_topic_id_provider_id_published_at_article_id",
-            "topic_id", "provider_id", "published_at", "article_id",
+            "topic_id", "provider_id", "published_at", "article_id", info=QUERY_ONLY,
         ),
-        Index("ix_article_topic_provider_id_topic_id_published_at", "provider_id", "topic_id", "published_at"),
+        Index(
+            "ix_article_topic_provider_id_topic_id_published_at",
+            "provider_id", "topic_id", "published_at", info=QUERY_ONLY,
+        ),
         _described(
             "An article's topics, in record order; a topic listed twice in one record is linked once."
         ),
