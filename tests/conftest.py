@@ -72,6 +72,26 @@ def seed_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def imported(archive: Archive, *paths: Path | str) -> Archive:
+    """`archive import PATHS` through the CLI, for a test that needs the rows, not the import."""
+    result = archive.run("import", *map(str, paths))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return archive
+
+
+@pytest.fixture
+def seeded(archive: Archive, seed_dir: Path) -> Archive:
+    """An archive holding the seed record alone (1 article, 4 related stubs)."""
+    return imported(archive, seed_dir)
+
+
+@pytest.fixture
+def sample(archive: Archive) -> Archive:
+    """An archive holding the sample records of data/."""
+    return imported(archive, DATA)
+
+
 def one_error_line(result: Result, exit_code: int = 1) -> str:
     """The single `error:` line a failing command prints (and nothing else)."""
     assert result.exit_code == exit_code, result.output
@@ -83,6 +103,13 @@ def one_error_line(result: Result, exit_code: int = 1) -> str:
     assert len(lines) == 1, result.output
     assert lines[0].startswith("error: "), result.output
     return lines[0]
+
+
+def record(url: str, body: str = "", **fields: str) -> str:
+    """A small record file; `fields` are YAML lines (already formatted values)."""
+    lines = ["---", f'webUrl: "{url}"']
+    lines += [f"{key}: {value}" for key, value in fields.items()]
+    return "\n".join([*lines, "---", body])
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import write
+from conftest import imported, record, write
 
 from archive.ingest.records import MAX_FILE_BYTES
 
@@ -237,8 +237,7 @@ def assert_kept(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -
 
 def import_beside_good(archive, seed_dir, records, bad_name: str, bad: bytes, good_url: str):
     """Seed the archive, then import a folder of one bad and one good file."""
-    seeded = archive.run("import", str(seed_dir))
-    assert seeded.exit_code == 0, seeded.output
+    imported(archive, seed_dir)
     before = archive.snapshot()
     bad_path = write(records, bad_name, bad)
     write(records, "good.md", good_record(good_url))
@@ -301,7 +300,7 @@ def test_bad_file_is_rejected_and_the_rest_imported(
 
 
 def test_strict_stops_at_a_bad_file_and_writes_nothing(archive, seed_dir, records):
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     before = archive.snapshot()
     write(records, "a_good.md", good_record("https://example.com/strict-a", "First good"))
     bad = write(records, "b_bad.md", fm(f"webUrl: {BAD_URL}", "title: Bad", "quality: high"))
@@ -320,7 +319,7 @@ def test_strict_stops_at_a_bad_file_and_writes_nothing(archive, seed_dir, record
 
 def test_strict_then_fixed_imports_everything(archive, seed_dir, records):
     """Nothing from the aborted --strict run lingers to block or skip the retry."""
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     write(records, "a_good.md", good_record("https://example.com/strict-a", "First good"))
     bad = write(records, "b_bad.md", fm(f"webUrl: {BAD_URL}", "quality: high"))
     assert archive.run("import", "--strict", str(records)).exit_code == 1
@@ -376,7 +375,7 @@ EDGE_CASES = {
 
 @pytest.mark.parametrize(("name", "content", "title", "body"), EDGE_CASES.values(), ids=EDGE_CASES)
 def test_accepted_edge_formats_import(archive, seed_dir, records, name, content, title, body):
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     before = archive.snapshot()
     path = write(records, name, content)
 
@@ -397,8 +396,8 @@ def test_accepted_edge_formats_import(archive, seed_dir, records, name, content,
 
 def test_the_file_size_limit_is_configurable(archive, records):
     body = "x" * 3000
-    write(records, "big.md", f'---\nwebUrl: "https://example.com/big"\n---\n{body}\n')
-    write(records, "small.md", '---\nwebUrl: "https://example.com/small"\n---\n')
+    write(records, "big.md", record("https://example.com/big", body + "\n"))
+    write(records, "small.md", record("https://example.com/small"))
     limit_mb = 2000 / (1024 * 1024)  # 2,000 bytes
     result = archive.run("import", "--max-file-size", f"{limit_mb:.9f}", str(records))
     assert result.exit_code == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DATA, write
+from conftest import DATA, record, write
 from sqlalchemy.exc import IntegrityError
 
 from archive.ingest import importer, writer
@@ -43,8 +43,8 @@ def test_parallel_chunks_build_the_same_archive_as_one_process(
 
 def test_rejections_and_copies_are_counted_in_order_across_chunks(archive, records, small_chunks):
     for name in ("a.md", "b.md", "c.md", "e.md", "g.md"):
-        write(records, name, f'---\nwebUrl: "https://example.com/{name}"\n---\n')
-    write(records, "d.md", "---\nwebUrl: https://example.com/d\nquality: high\n---\n")
+        write(records, name, record(f"https://example.com/{name}"))
+    write(records, "d.md", record("https://example.com/d", quality="high"))
     shutil.copy(records / "a.md", records / "f.md")  # a copy, in a later chunk
     result = archive.run("import", "--workers", "2", str(records))
     assert result.exit_code == 1
@@ -55,7 +55,7 @@ def test_rejections_and_copies_are_counted_in_order_across_chunks(archive, recor
 
 def test_a_chunk_that_fails_to_write_is_retried_file_by_file(archive, records, monkeypatch):
     for name in ("a.md", "b.md", "c.md"):
-        write(records, name, f'---\nwebUrl: "https://example.com/{name}"\n---\n')
+        write(records, name, record(f"https://example.com/{name}"))
     add = writer._Plan.add
 
     def failing_add(self, record, path_known):
@@ -78,18 +78,18 @@ def test_a_chunk_that_fails_to_write_is_retried_file_by_file(archive, records, m
 
 
 def test_reverting_a_file_applies_it_again_but_rivals_do_not_take_turns(archive, records):
-    path = write(records, "a.md", '---\nwebUrl: "https://example.com/x"\ntitle: "X"\n---\n')
+    path = write(records, "a.md", record("https://example.com/x", title='"X"'))
     archive.run("import", str(records))
-    write(records, "a.md", '---\nwebUrl: "https://example.com/x"\ntitle: "Y"\n---\n')
+    write(records, "a.md", record("https://example.com/x", title='"Y"'))
     archive.run("import", str(records))
-    write(records, "a.md", '---\nwebUrl: "https://example.com/x"\ntitle: "X"\n---\n')
+    write(records, "a.md", record("https://example.com/x", title='"X"'))
     result = archive.run("import", str(path))
     assert "1 updated" in result.output
     assert archive.value("SELECT title FROM article") == "X"
 
     # Two files about the same article: the later one wins, and re-importing
     # changes nothing (the earlier one is not applied again).
-    write(records, "b.md", '---\nwebUrl: "https://example.com/x"\ntitle: "B"\n---\n')
+    write(records, "b.md", record("https://example.com/x", title='"B"'))
     archive.run("import", str(records))
     before = archive.snapshot()
     result = archive.run("import", str(records))

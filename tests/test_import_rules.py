@@ -6,17 +6,10 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, write
+from conftest import DATA, imported, record, write
 
 from archive.cli import cli
 from archive.ingest import importer
-
-
-def record(url: str, **fields: str) -> str:
-    """A small record file; `fields` are YAML lines (already formatted values)."""
-    lines = ["---", f'webUrl: "{url}"']
-    lines += [f"{key}: {value}" for key, value in fields.items()]
-    return "\n".join([*lines, "---", ""])
 
 
 def article(archive, url: str) -> dict:
@@ -36,8 +29,7 @@ def article(archive, url: str) -> dict:
 
 
 def test_sample_data_merges_what_is_the_same(archive):
-    result = archive.run("import", str(DATA))
-    assert result.exit_code == 0, result.output
+    imported(archive, DATA)
     # The Newsweek article, written differently (http, no www, utm_*, fragment) in
     # example 02, completes the seed's related stub instead of making a new row.
     newsweek = archive.rows(
@@ -470,7 +462,7 @@ def test_a_terminal_sees_progress_and_the_steps_after_the_last_file(archive, tmp
 def test_a_terminal_is_told_when_an_import_first_builds_missing_indexes(archive, tmp_path):
     import sqlite3
 
-    assert archive.run("import", str(DATA)).exit_code == 0
+    imported(archive, DATA)
     # As an interrupted first import leaves it: a deferred query index is missing.
     connection = sqlite3.connect(archive.path)
     connection.execute("DROP INDEX ix_article_topic_provider_id_topic_id_published_at")

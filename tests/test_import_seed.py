@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import SEED
+from conftest import SEED, imported
 
 
 def test_seed_imports_into_the_expected_rows(archive, seed_dir):
@@ -22,7 +22,7 @@ def test_seed_imports_into_the_expected_rows(archive, seed_dir):
 
 
 def test_seed_fields_land_in_columns(archive, seed_dir):
-    archive.run("import", str(seed_dir))
+    imported(archive, seed_dir)
     row = archive.rows(
         "SELECT a.title, a.category, a.type, a.quality, a.heat, a.published, a.published_at,"
         " a.amp_url IS NOT NULL, a.cdn_amp_url IS NOT NULL, p.name, p.domain, a.secured"
@@ -43,7 +43,7 @@ def test_seed_fields_land_in_columns(archive, seed_dir):
 
 
 def test_related_links_keep_order_and_point_at_stubs_with_their_providers(archive, seed_dir):
-    archive.run("import", str(seed_dir))
+    imported(archive, seed_dir)
     linked = archive.rows(
         "SELECT r.position, p.name, a.quality, a.is_stub FROM related_link r"
         " JOIN article a ON a.id = r.related_article_id JOIN provider p ON p.id = a.provider_id"
@@ -62,7 +62,7 @@ def test_related_links_keep_order_and_point_at_stubs_with_their_providers(archiv
 
 
 def test_reimport_changes_nothing(archive, seed_dir):
-    archive.run("import", str(seed_dir))
+    imported(archive, seed_dir)
     before = archive.snapshot()
     result = archive.run("import", str(seed_dir))
     assert result.exit_code == 0
@@ -71,7 +71,7 @@ def test_reimport_changes_nothing(archive, seed_dir):
 
 
 def test_every_article_traces_to_its_file(archive, seed_dir):
-    archive.run("import", str(seed_dir))
+    imported(archive, seed_dir)
     paths = archive.rows(
         "SELECT DISTINCT s.path FROM article a JOIN source_file s ON s.id = a.source_file_id"
     )

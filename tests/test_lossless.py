@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import Result
-from conftest import DATA, SEED, Archive, write
+from conftest import DATA, SEED, Archive, imported, write
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -683,7 +683,7 @@ def check_tables(archive: Archive, batch: GenBatch) -> None:
 
 
 def test_dump_refuses_to_overwrite_an_existing_file_without_force(archive, seed_dir, tmp_path):
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     out = tmp_path / "out"
     existing = write(out, SEED.name, b"someone else's file\n")
 
@@ -702,7 +702,7 @@ def test_dump_refuses_to_overwrite_an_existing_file_without_force(archive, seed_
 
 
 def test_dump_into_a_folder_it_already_filled_needs_force(archive, seed_dir, tmp_path):
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     out = tmp_path / "out"
     assert archive.run("dump", str(out)).exit_code == 0
     again = archive.run("dump", str(out))

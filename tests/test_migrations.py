@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy
+from conftest import imported
 from pytest_alembic import Config
 from pytest_alembic.tests import (  # noqa: F401  (collected as tests of this module)
     test_model_definitions_match_ddl,
@@ -33,7 +34,7 @@ def test_the_head_revision_archive_expects_is_alembics_head():
 
 
 def test_new_database_is_created_at_head(archive, seed_dir):
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     current = archive.run("db", "current")
     history = archive.run("db", "history")
     head = history.output.split()[0]
@@ -41,7 +42,7 @@ def test_new_database_is_created_at_head(archive, seed_dir):
 
 
 def test_old_schema_is_not_upgraded_behind_the_users_back(archive, seed_dir):
-    archive.run("import", str(seed_dir))
+    imported(archive, seed_dir)
     down = archive.run("db", "downgrade", "0001")
     assert down.exit_code == 0, down.output
     assert "backed up" in down.output
@@ -71,7 +72,7 @@ def test_old_schema_is_not_upgraded_behind_the_users_back(archive, seed_dir):
 
 
 def test_downgrade_to_base_and_back_keeps_working(archive, seed_dir):
-    archive.run("import", str(seed_dir))
+    imported(archive, seed_dir)
     assert archive.run("db", "downgrade", "base").exit_code == 0
     assert archive.run("import", str(seed_dir)).exit_code == 3
     assert archive.run("db", "upgrade").exit_code == 0
@@ -80,7 +81,7 @@ def test_downgrade_to_base_and_back_keeps_working(archive, seed_dir):
 
 
 def test_unknown_revision_is_a_clear_error(archive, seed_dir):
-    archive.run("import", str(seed_dir))
+    imported(archive, seed_dir)
     result = archive.run("db", "downgrade", "nonsense")
     assert result.exit_code == 1
     assert result.output.startswith("error: downgrade to nonsense failed")

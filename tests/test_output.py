@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATA, one_error_line, write
+from conftest import imported, one_error_line, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,23 +86,10 @@ def leftovers(folder: Path) -> list[str]:
 
 
 @pytest.fixture
-def seeded(archive, seed_dir):
-    ok(archive.run("import", str(seed_dir)))
-    return archive
-
-
-@pytest.fixture
-def sample(archive):
-    ok(archive.run("import", str(DATA)))
-    return archive
-
-
-@pytest.fixture
 def tricky(archive, records, seed_dir):
     write(records, "tricky_1.md", TRICKY_1)
     write(records, "tricky_2.md", TRICKY_2)
-    ok(archive.run("import", str(seed_dir), str(records)))
-    return archive
+    return imported(archive, seed_dir, records)
 
 
 # --- json and jsonl --------------------------------------------------------------------

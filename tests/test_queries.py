@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, one_error_line, write
+from conftest import SEED, imported, one_error_line, record, write
 
 # --- helpers ---------------------------------------------------------------------------
 
@@ -45,19 +44,6 @@ AP_URL = "https://apnews.com/article/example-portland-facial-recognition-ban-0f3
 LEMONDE_URL = "https://www.lemonde.fr/pixels/article/2020/08/18/example-reconnaissance-faciale-la-cnil-reclame-un-debat_6049201_4408996.html"
 
 
-def record(url: str, body: str = "", **fields: str) -> str:
-    """A small record file; `fields` are YAML lines (already formatted values)."""
-    lines = ["---", f'webUrl: "{url}"']
-    lines += [f"{key}: {value}" for key, value in fields.items()]
-    return "\n".join([*lines, "---", body])
-
-
-def imported(archive, *paths: Path | str):
-    result = archive.run("import", *map(str, paths))
-    assert result.exit_code == 0, result.output
-    return archive
-
-
 def rows(archive, *args: str) -> list[dict]:
     """Run a query command with --format json and return its rows."""
     result = archive.run(*args, "--format", "json")
@@ -68,16 +54,6 @@ def rows(archive, *args: str) -> list[dict]:
 
 def column(archive, name: str, *args: str) -> list:
     return [row[name] for row in rows(archive, *args)]
-
-
-@pytest.fixture
-def seeded(archive, seed_dir):
-    return imported(archive, seed_dir)
-
-
-@pytest.fixture
-def sample(archive):
-    return imported(archive, DATA)
 
 
 def provider(name, domain, articles, first, last, share):

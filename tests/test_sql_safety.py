@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, Archive, one_error_line, write
+from conftest import SEED, Archive, one_error_line, record, write
 
 SEED_NAME = SEED.name
 SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
@@ -131,20 +131,6 @@ def ok_json(archive: Archive, *args: str) -> list[dict]:
 
 def values(rows: list[dict]) -> list[tuple]:
     return [tuple(row.values()) for row in rows]
-
-
-@pytest.fixture
-def seeded(archive, seed_dir):
-    result = archive.run("import", str(seed_dir))
-    assert result.exit_code == 0, result.output
-    return archive
-
-
-@pytest.fixture
-def sample(archive):
-    result = archive.run("import", str(DATA))
-    assert result.exit_code == 0, result.output
-    return archive
 
 
 # --- writes are refused ----------------------------------------------------------------
@@ -293,7 +279,7 @@ def test_runaway_query_is_interrupted_and_the_next_one_works(seeded, records, co
     assert state(seeded) == before
     # The next query on the same database works, and so does a write.
     assert ok_json(seeded, "sql", "SELECT count(*) AS n FROM article") == [{"n": 5}]
-    write(records, "new.md", '---\nwebUrl: "https://example.org/after-timeout"\n---\n')
+    write(records, "new.md", record("https://example.org/after-timeout"))
     result = seeded.run("import", str(records))
     assert result.exit_code == 0, result.output
     assert seeded.count("article") == 6

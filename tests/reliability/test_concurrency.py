@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Archive
+from conftest import Archive, imported
 from reliability_checks import (
     assert_files_fully_in,
     assert_sound,
@@ -85,7 +85,7 @@ def test_two_imports_at_once_both_complete(two_folders, tmp_path):
 def test_a_reader_sees_one_consistent_snapshot_during_an_import(two_folders, tmp_path, seed_dir):
     first, _ = two_folders
     db = tmp_path / "read.db"
-    assert Archive(db).run("import", str(seed_dir)).exit_code == 0
+    imported(Archive(db), seed_dir)
     # Commits after every chunk (250 files), so there is progress to see.
     proc = start_archive(
         db,
@@ -130,7 +130,7 @@ def test_a_reader_sees_one_consistent_snapshot_during_an_import(two_folders, tmp
 def test_a_held_write_lock_is_exit_4_with_one_line(archive, seed_dir, tmp_path, monkeypatch):
     records = tmp_path / "more"
     generate(records, 20)
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     before = archive.snapshot()
     # create_archive_engine reads it when the CLI opens the archive (sqlite3 timeout
     # and PRAGMA busy_timeout): patched before the CLI runs.

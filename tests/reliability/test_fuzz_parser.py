@@ -15,7 +15,7 @@ import time
 
 import pytest
 import yaml
-from conftest import write
+from conftest import record, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_checks import escaped, time_limit
@@ -224,9 +224,9 @@ def test_python_tags_are_refused_and_never_run(tmp_path):
 )
 def test_a_file_that_trips_the_yaml_loader_is_rejected_alone(archive, records, line):
     """What the fuzzer finds, end to end: one bad file is one rejection, not a crash."""
-    write(records, "a.md", '---\nwebUrl: "https://example.com/a"\n---\n')
+    write(records, "a.md", record("https://example.com/a"))
     bad = write(records, "b.md", f'---\nwebUrl: "https://example.com/b"\n{line}\n---\n')
-    write(records, "c.md", '---\nwebUrl: "https://example.com/c"\n---\n')
+    write(records, "c.md", record("https://example.com/c"))
     result = archive.run("import", "--workers", "0", str(records))
     assert isinstance(result.exception, SystemExit), escaped(result)
     assert result.exit_code == 1, result.output

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from conftest import DATA
+from conftest import DATA, imported
 from reliability_checks import assert_sound, escaped
 
 from archive.store import database
@@ -76,7 +76,7 @@ def fts_finds_every_article(archive) -> None:
 
 
 def test_a_failed_upgrade_changes_nothing_and_can_be_rerun(archive, seed_dir):
-    assert archive.run("import", str(seed_dir)).exit_code == 0
+    imported(archive, seed_dir)
     result = archive.run("db", "downgrade", "0001")
     assert result.exit_code == 0, result.output
     assert "schema at 0001" in result.output
@@ -135,8 +135,7 @@ def test_a_failed_upgrade_changes_nothing_and_can_be_rerun(archive, seed_dir):
 
 
 def test_data_survives_every_migration_both_ways(archive):
-    result = archive.run("import", str(DATA))
-    assert result.exit_code == 0, result.output
+    imported(archive, DATA)
     before = archive.snapshot()
     columns_before = columns(archive)
     full_before = {t: projection(archive, t, columns_before[t]) for t in CORE_TABLES}
