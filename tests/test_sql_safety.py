@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import sqlite3
 import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from conftest import SEED, Archive, one_error_line, record, write
+
+from archive.query import readonly_sql
 
 SEED_NAME = SEED.name
 SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
@@ -205,6 +212,138 @@ def test_reads_leave_no_files_behind(seeded, tmp_path):
     ):
         seeded.run(*command)
         assert files_in(tmp_path) == before, command
+
+
+# --- each lock holds alone -------------------------------------------------------------
+# readonly_sql's locks back each other up, so removing one fails none of the tests
+# above. Here a test switches all but one off (on archive sql's own connection, run
+# through the CLI) and shows that one still refuses the write.
+
+WRITES = [
+    "INSERT INTO topic(key, name) VALUES ('x', 'x')",
+    "UPDATE article SET title = 'x'",
+    "DELETE FROM article",
+    "CREATE TABLE t(x)",
+    "DROP TABLE related_link",
+]
+READ_ONLY = "not allowed: archive sql is read-only"  # SQLite: attempt to write a readonly database
+ALL_LOCKS = {"read-only file", "query_only", "authorizer"}
+QUERY_ONLY_ON = re.compile(r"\s*PRAGMA\s+query_only\s*=\s*(1|on|true|yes)\s*;?\s*", re.I)
+
+
+@dataclass
+class Locks:
+    """What archive sql's connection is opened without (see the `locks` fixture)."""
+
+    off: set[str] = field(default_factory=set)
+    # Functions registered on the connection, as an extension of another build would.
+    functions: dict[str, tuple[int, Callable[..., object]]] = field(default_factory=dict)
+
+
+@pytest.fixture
+def locks(monkeypatch) -> Locks:
+    """Lets a test open archive sql's connection without some of its locks:
+    "read-only file" (mode=ro becomes mode=rw), "query_only" (PRAGMA query_only = 1
+    is not run) and "authorizer" (set_authorizer installs none)."""
+    switches = Locks()
+
+    class Connection(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if "query_only" in switches.off and QUERY_ONLY_ON.fullmatch(sql):
+                sql = "PRAGMA query_only = 0"
+            return super().execute(sql, *args)
+
+        def set_authorizer(self, authorizer: Callable[..., int] | None) -> None:
+            super().set_authorizer(None if "authorizer" in switches.off else authorizer)
+
+    def connect(database: str, *args: object, **kwargs: object) -> sqlite3.Connection:
+        if "read-only file" in switches.off:
+            database = database.replace("mode=ro", "mode=rw")
+        connection = sqlite3.connect(database, *args, factory=Connection, **kwargs)
+        for name, (arity, function) in switches.functions.items():
+            connection.create_function(name, arity, function)
+        return connection
+
+    # Only readonly_sql's view of the sqlite3 module changes: the test's own
+    # connections (and the import) are the real thing.
+    module = types.ModuleType("sqlite3")
+    module.__dict__.update(vars(sqlite3))
+    module.connect = connect
+    monkeypatch.setattr(readonly_sql, "sqlite3", module)
+    return switches
+
+
+@pytest.mark.parametrize("statement", WRITES)
+def test_with_every_lock_off_the_write_goes_through(seeded, locks, statement):
+    """The control: the switches really open the archive up, so a refusal below is the
+    one lock left on, not a lock the fixture failed to switch off."""
+    locks.off = set(ALL_LOCKS)
+    before = seeded.snapshot()
+    assert ok_json(seeded, "sql", "PRAGMA query_only") == [{"query_only": 0}]
+    result = seeded.run("sql", statement)
+    assert result.exit_code == 0, result.output
+    assert seeded.snapshot() != before
+
+
+@pytest.mark.parametrize(
+    ("lock", "reason"),
+    [
+        ("read-only file", READ_ONLY),
+        ("query_only", READ_ONLY),
+        ("authorizer", f"{READ_ONLY} (not authorized)"),
+    ],
+)
+@pytest.mark.parametrize("statement", WRITES)
+def test_each_lock_alone_refuses_a_write(seeded, locks, lock, reason, statement):
+    locks.off = ALL_LOCKS - {lock}
+    before = state(seeded)
+    snapshot = seeded.snapshot()
+    assert one_error_line(seeded.run("sql", statement)) == f"error: {reason}"
+    assert state(seeded) == before
+    assert seeded.snapshot() == snapshot
+
+
+def test_load_extension_is_off_without_the_authorizer(seeded, locks):
+    """SQLite leaves extension loading off unless the program turns it on, which archive
+    never does: with every lock of archive's off, load_extension() is still refused."""
+    locks.off = set(ALL_LOCKS)
+    assert one_error_line(seeded.run("sql", "SELECT load_extension('x')")) == (
+        f"error: {READ_ONLY} (not authorized)"
+    )
+
+
+def _readfile(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _writefile(path: str, data: str) -> int:
+    return Path(path).write_text(data)
+
+
+@pytest.mark.parametrize(
+    ("statement", "name"),
+    [
+        ("SELECT writefile('{tmp}/written.txt', 'x')", "writefile"),
+        ("SELECT length(readfile('{tmp}/test.db')) AS n", "readfile"),
+    ],
+)
+def test_file_functions_another_build_has_are_refused_by_the_authorizer(
+    seeded, locks, tmp_path, statement, name
+):
+    """This SQLite has no readfile() or writefile() (the sqlite3 shell's fileio
+    extension): registered here as working functions, the authorizer refuses them by
+    name, whatever else is switched off."""
+    locks.functions = {"readfile": (1, _readfile), "writefile": (2, _writefile)}
+    sql = statement.format(tmp=tmp_path)
+    locks.off = ALL_LOCKS - {"authorizer"}
+    before = state(seeded)
+    assert one_error_line(seeded.run("sql", sql)) == f"error: {function(name)}"
+    assert state(seeded) == before
+    assert not (tmp_path / "written.txt").exists()
+    # Without the authorizer the same statement runs: the refusal above was its.
+    locks.off = set(ALL_LOCKS)
+    assert seeded.run("sql", sql).exit_code == 0
+    assert (tmp_path / "written.txt").exists() == (name == "writefile")
 
 
 # --- reads work ------------------------------------------------------------------------

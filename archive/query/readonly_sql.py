@@ -1,12 +1,16 @@
 """Run a user's own SQL against the archive without letting it change anything.
 
-SQLite-specific, on purpose: the guarantee rests on two independent locks.
+SQLite-specific, on purpose: the guarantee rests on locks that back each other up,
+each of which refuses a write on its own (tests/test_sql_safety.py switches all
+but one off to show it):
 1. The file is opened read-only (`mode=ro` URI), so SQLite itself refuses writes.
 2. A deny-by-default authorizer allows only reading: SELECT, reads of columns,
    recursive CTEs, ordinary functions and a list of informational PRAGMAs. It
    refuses ATTACH, PRAGMA assignments (so `query_only` cannot be switched off),
    load_extension, transactions, VACUUM and every kind of write.
-`PRAGMA query_only` alone is not enough since the user could switch it off.
+3. `PRAGMA query_only`. Alone it would not be enough, since a statement could
+   switch it off; the authorizer refuses that statement.
+Extension loading also stays off, as SQLite starts it: nothing here turns it on.
 A progress handler interrupts queries that run past the time limit.
 """
 
