@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -34,8 +33,7 @@ def _write_atomically(destination: Path, text: str) -> None:
         raise
 
 
-def dump(archive: Archive, folder: str, *, force: bool = False,
-         on_file: Callable[[str], None] | None = None) -> int:  # fmt: skip
+def dump(archive: Archive, folder: str, *, force: bool = False) -> int:
     """Write each article's own record file into `folder`; return how many were written.
 
     The bytes are the imported file's bytes. Two records whose files had the same
@@ -68,6 +66,4 @@ def dump(archive: Archive, folder: str, *, force: bool = False,
                 raise ArchiveError(f"{destination} already exists (use --force to overwrite)")
             _write_atomically(destination, text)
             written += 1
-            if on_file:
-                on_file(str(destination))
     return written

@@ -47,11 +47,6 @@ def _provider_keys(values: Sequence[str]) -> list[str]:
     return keys
 
 
-def _topic_ids(topics: Sequence[str]) -> Select:
-    keys = [identity.topic_key(t) for t in topics]
-    return select(tables.topic.c.id).where(tables.topic.c.key.in_(keys))
-
-
 def _topic_links(topics: Sequence[str], links: Any = None) -> tuple[Any, Any]:
     """FROM and WHERE for the links of some topics, written as a join from `topic`.
 
@@ -92,9 +87,9 @@ def _provider_condition(filters: Filters) -> list[Any]:
     ]
 
 
-def _rows(conn: Connection, query: Any, columns: Sequence[str] | None = None) -> Rows:
+def _rows(conn: Connection, query: Any) -> Rows:
     result = conn.execution_options(yield_per=1000).execute(query)
-    return Rows(columns or list(result.keys()), (tuple(row) for row in result))
+    return Rows(list(result.keys()), (tuple(row) for row in result))
 
 
 # --- providers, topics, co-occurrence --------------------------------------------
