@@ -73,7 +73,7 @@ def topic_key(name: str) -> str:
 # query, fragment, percent escapes, dot segments or punycode. For those, ural's
 # normalize_url reduces to a few steps, done here with ural's own patterns in the
 # order ural applies them, about ten times faster. Anything else returns None and
-# goes through ural itself; tests/test_url_keys.py checks that both always agree.
+# goes through ural itself; tests/test_identity.py checks that both always agree.
 _PLAIN_URL = re.compile(
     r"(?i:https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
     r"((?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*)/?"

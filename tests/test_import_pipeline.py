@@ -100,7 +100,7 @@ def test_reverting_a_file_applies_it_again_but_rivals_do_not_take_turns(archive,
 
 def test_a_first_import_ends_with_every_index_of_the_schema(tmp_path, archive, small_chunks):
     # It builds some query indexes once at its end instead of row by row
-    # (archive/deferred_indexes.py); the archive it leaves must not be missing any.
+    # (archive/store/deferred_indexes.py); the archive it leaves must not be missing any.
     from conftest import Archive
 
     schema = Archive(tmp_path / "schema.db")
