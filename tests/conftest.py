@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from archive.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SEED = DATA / "000_9a9da6683cea1af2.txt"
+# How long a test may run before hang_guard calls it hung. Not a speed requirement:
+# it only turns a hang into a failure, so it is far beyond any slow or loaded machine.
+HANG_SECONDS = 300
+
+# No test may depend on the machine's speed: hypothesis' default 200 ms deadline per
+# example fails examples that are merely slow on a loaded machine.
+settings.register_profile("archive", deadline=None)
+settings.load_profile("archive")
 
 
 class Archive:
@@ -103,6 +115,25 @@ def one_error_line(result: Result, exit_code: int = 1) -> str:
     assert len(lines) == 1, result.output
     assert lines[0].startswith("error: "), result.output
     return lines[0]
+
+
+@contextmanager
+def hang_guard(seconds: float = HANG_SECONDS) -> Iterator[None]:
+    """Fail (instead of hanging) when the block runs longer than `seconds`."""
+
+    class Hung(BaseException):  # BaseException: no `except Exception` swallows it
+        pass
+
+    def alarm(_signum: int, _frame: object) -> None:
+        raise Hung(f"still running after {seconds} s: hung")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def record(url: str, body: str = "", **fields: str) -> str:

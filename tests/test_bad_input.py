@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import re
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import imported, record, write
+from conftest import hang_guard, imported, record, write
 
 from archive.ingest.records import MAX_FILE_BYTES
 
 BAD_URL = "https://example.com/bad-record"
-# Slow machines get slack; a parser that expands an alias bomb or recurses through
-# 100,000 levels takes minutes (or dies), not seconds.
-MAX_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -241,10 +237,13 @@ def import_beside_good(archive, seed_dir, records, bad_name: str, bad: bytes, go
     before = archive.snapshot()
     bad_path = write(records, bad_name, bad)
     write(records, "good.md", good_record(good_url))
-    started = time.monotonic()
-    result = archive.run("import", str(records))
-    elapsed = time.monotonic() - started
-    return before, bad_path, result, elapsed
+    # The work a hostile file costs is bounded by the limit whose rejection the test
+    # checks (aliases, depth, size): it is refused before being expanded, recursed
+    # through or read whole. A clock would fail loaded machines too; it only guards
+    # against a hang.
+    with hang_guard():
+        result = archive.run("import", str(records))
+    return before, bad_path, result
 
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
@@ -255,7 +254,7 @@ def test_bad_file_is_rejected_and_the_rest_imported(
     monkeypatch.chdir(tmp_path)  # where a `!!python` tag that ran would write PWNED
     content = case.content() if callable(case.content) else case.content
     good_url = "https://example.com/good-record-beside-a-bad-one"
-    before, bad_path, result, elapsed = import_beside_good(
+    before, bad_path, result = import_beside_good(
         archive, seed_dir, records, case.name, content, good_url
     )
     output = result.output
@@ -263,7 +262,6 @@ def test_bad_file_is_rejected_and_the_rest_imported(
     # 1. Exit status and summary.
     assert result.exit_code == 1, output
     assert "2 seen, 1 new, 0 updated, 0 unchanged, 1 rejected" in output, output
-    assert elapsed < MAX_SECONDS, f"took {elapsed:.1f}s"
 
     # 2. One error line naming the file, the line, the field and the reason, on stderr.
     assert "rejected: " in result.stderr, output

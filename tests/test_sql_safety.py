@@ -11,14 +11,13 @@ import hashlib
 import json
 import re
 import sqlite3
-import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import SEED, Archive, one_error_line, record, write
+from conftest import SEED, Archive, hang_guard, one_error_line, record, write
 
 from archive.query import readonly_sql
 
@@ -427,13 +426,13 @@ RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELEC
 def test_runaway_query_is_interrupted_and_the_next_one_works(seeded, records, command):
     before = state(seeded)
     args = ["sql", RUNAWAY] if command == "sql" else ["export", "--query", RUNAWAY]
-    started = time.monotonic()
-    result = seeded.run(*args, "--timeout", "0.5")
-    elapsed = time.monotonic() - started
+    # The query never ends on its own, so the message alone shows the time limit
+    # stopped it; the guard only turns a limit that never fires into a failure.
+    with hang_guard():
+        result = seeded.run(*args, "--timeout", "0.5")
     assert (
         one_error_line(result) == "error: query interrupted: it ran longer than 0.5 s (--timeout)"
     )
-    assert elapsed < 5, elapsed
     assert state(seeded) == before
     # The next query on the same database works, and so does a write.
     assert ok_json(seeded, "sql", "SELECT count(*) AS n FROM article") == [{"n": 5}]

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import traceback
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 
@@ -173,22 +173,3 @@ def dump_files(db: Path, folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
     }
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Fail (instead of hanging) when the block runs longer than `seconds`."""
-
-    class TookTooLong(BaseException):  # BaseException: no `except Exception` swallows it
-        pass
-
-    def alarm(_signum: int, _frame: object) -> None:
-        raise TookTooLong(f"took longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Archive, imported
+from conftest import Archive, hang_guard, imported
 from reliability_checks import (
     assert_files_fully_in,
     assert_sound,
@@ -139,9 +139,10 @@ def test_a_held_write_lock_is_exit_4_with_one_line(archive, seed_dir, tmp_path, 
     holder = sqlite3.connect(archive.path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
-        started = time.monotonic()
-        result = archive.run("import", str(records))
-        elapsed = time.monotonic() - started
+        # The lock is held throughout, so the outcome does not depend on timing; the
+        # short busy timeout only keeps the test short, and the guard catches a hang.
+        with hang_guard():
+            result = archive.run("import", str(records))
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -152,7 +153,6 @@ def test_a_held_write_lock_is_exit_4_with_one_line(archive, seed_dir, tmp_path, 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: the archive is busy"), lines[0]
-    assert elapsed < 15, f"waited {elapsed:.1f} s for a 0.5 s busy timeout"
     assert archive.snapshot() == before
 
     result = archive.run("import", str(records))

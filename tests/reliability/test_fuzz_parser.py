@@ -1,8 +1,12 @@
 """Fuzz the record parser: whatever the bytes, RecordError (one line, naming the file) or a Record.
 
-No other exception may escape parse_record, and no input may take it more than 2 s:
-every file of an import goes through it, and one bad file must cost one rejection,
-never a crash, a multi-line message or a stall.
+No other exception may escape parse_record, and no input may hang it: every file
+of an import goes through it, and one bad file must cost one rejection, never a
+crash, a multi-line message or a stall. What bounds the parser's work on hostile
+input (the depth, alias, expansion and size limits) is tested by the rejection
+each limit gives, in tests/test_bad_input.py; here a hang guard only stops a
+hang from stalling the run, since a time limit per input would fail on a loaded
+machine as well as on a slow parser.
 """
 
 from __future__ import annotations
@@ -11,20 +15,18 @@ import datetime as dt
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 import yaml
-from conftest import record, write
+from conftest import HANG_SECONDS, hang_guard, record, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_checks import escaped, time_limit
+from reliability_checks import escaped
 
 from archive.errors import RecordError
 from archive.ingest.records import Record, parse_record
 
 SOURCE = "fuzz/some record.md"
-MAX_SECONDS = 2.0
 SETTINGS = settings(
     max_examples=300,
     deadline=None,
@@ -33,10 +35,9 @@ SETTINGS = settings(
 
 
 def check(data: bytes) -> None:
-    """parse_record returns a Record or raises a well-formed RecordError, in under 2 s."""
-    started = time.perf_counter()
+    """parse_record returns a Record or raises a well-formed RecordError."""
     try:
-        with time_limit(10 * MAX_SECONDS):  # a hang fails here instead of stalling the run
+        with hang_guard():
             result = parse_record(data, source=SOURCE)
     except RecordError as error:
         message = str(error)
@@ -45,8 +46,6 @@ def check(data: bytes) -> None:
     else:
         assert isinstance(result, Record)
         assert result.source == SOURCE
-    elapsed = time.perf_counter() - started
-    assert elapsed < MAX_SECONDS, f"took {elapsed:.2f} s on {data[:200]!r}"
 
 
 @SETTINGS
@@ -266,11 +265,18 @@ def test_atheris_coverage_guided_fuzz(tmp_path):
     """A short coverage-guided run of the parser with atheris (a test dependency)."""
     harness = tmp_path / "harness.py"
     harness.write_text(ATHERIS_HARNESS, encoding="utf-8")
+    # libFuzzer's -timeout is per input and, like hang_guard, only catches a hang.
     result = subprocess.run(
-        [sys.executable, str(harness), "-atheris_runs=5000", "-timeout=2", "-rss_limit_mb=2048"],
+        [
+            sys.executable,
+            str(harness),
+            "-atheris_runs=5000",
+            f"-timeout={HANG_SECONDS}",
+            "-rss_limit_mb=2048",
+        ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_SECONDS,
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-5000:]
