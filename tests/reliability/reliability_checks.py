@@ -12,10 +12,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import traceback
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
+
+from conftest import HANG_SECONDS
 
 from archive import identity
 from archive.ingest.records import Record, parse_record
@@ -173,3 +176,37 @@ def dump_files(db: Path, folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
     }
+
+
+def committed_files(db: Path) -> int:
+    """How many files an import running on `db` has committed, as a reader sees it.
+
+    Read-only, so looking cannot change what is looked at. 0 while there is nothing
+    to read yet (no file, no schema, or the schema being created).
+    """
+    try:
+        connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.OperationalError:
+        return 0
+    try:
+        return connection.execute("SELECT count(*) FROM source_file").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        connection.close()
+
+
+def wait_for_commits(proc: subprocess.Popen, db: Path, files: int) -> int:
+    """Wait until the import `proc` has committed `files` files, or has ended; return
+    how many it had committed then.
+
+    What ends the wait is the import's progress, never a time: the clock only turns
+    an import that stopped making progress into a failure, after HANG_SECONDS.
+    """
+    deadline = time.monotonic() + HANG_SECONDS
+    while (seen := committed_files(db)) < files and proc.poll() is None:
+        if time.monotonic() > deadline:
+            kill_group(proc)
+            raise AssertionError(f"{seen} files committed after {HANG_SECONDS} s, never {files}")
+        time.sleep(0.005)  # between looks only
+    return seen
