@@ -8,11 +8,10 @@ for longer than the busy timeout is exit status 4 with one line, not a traceback
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
-from conftest import Archive, hang_guard, imported
+from conftest import HANG_SECONDS, Archive, hang_guard, imported
 from reliability_checks import (
     assert_files_fully_in,
     assert_sound,
@@ -23,6 +22,7 @@ from reliability_checks import (
     rows,
     run_archive,
     start_archive,
+    wait_for_commits,
 )
 
 from archive.store import database
@@ -82,47 +82,53 @@ def test_two_imports_at_once_both_complete(two_folders, tmp_path):
     assert rows(db, "SELECT count(*) FROM article WHERE is_stub = 0") == [(2 * FILES,)]
 
 
+def snapshot(reader: sqlite3.Connection) -> tuple[int, int, int]:
+    """Articles, own (non-stub) articles and files, as the reader's transaction sees them."""
+    return (
+        reader.execute("SELECT count(*) FROM article").fetchone()[0],
+        reader.execute("SELECT count(*) FROM article WHERE is_stub = 0").fetchone()[0],
+        reader.execute("SELECT count(*) FROM source_file").fetchone()[0],
+    )
+
+
 def test_a_reader_sees_one_consistent_snapshot_during_an_import(two_folders, tmp_path, seed_dir):
     first, _ = two_folders
     db = tmp_path / "read.db"
     imported(Archive(db), seed_dir)
-    # Commits after every chunk (250 files), so there is progress to see.
-    proc = start_archive(
-        db,
-        "import",
-        "--quiet",
-        "--workers",
-        "2",
-        "--commit-every",
-        "1",
-        str(first),
-        log=tmp_path / "log",
-    )
-    seen: set[int] = set()
-    reads = 0
+    reader = sqlite3.connect(db, isolation_level=None, timeout=30)
+    seen: list[tuple[int, int, int]] = []
+    straddled = 0  # read transactions that a commit of the import landed inside
+    proc = None
     try:
-        while proc.poll() is None:
-            reader = sqlite3.connect(db, isolation_level=None, timeout=30)
-            try:
-                reader.execute("BEGIN")
-                before = reader.execute("SELECT count(*) FROM article").fetchone()[0]
-                own = reader.execute("SELECT count(*) FROM article WHERE is_stub = 0").fetchone()
-                files = reader.execute("SELECT count(*) FROM source_file").fetchone()
-                time.sleep(0.05)  # let the writer commit in between
-                after = reader.execute("SELECT count(*) FROM article").fetchone()[0]
-                reader.execute("COMMIT")
-            finally:
-                reader.close()
+        # Each read transaction waits for the import to commit (or end) before reading
+        # again, so the import writes between the two reads whatever the machine's
+        # speed. The first begins before the import starts, so at least one commit
+        # lands inside a read transaction.
+        while proc is None or proc.poll() is None:
+            reader.execute("BEGIN")
+            before = snapshot(reader)
+            if proc is None:
+                # Commits after every chunk (250 files), so there is progress to see.
+                proc = start_archive(
+                    db, "import", "--quiet", "--workers", "2", "--commit-every", "1", str(first),
+                    log=tmp_path / "log",
+                )  # fmt: skip
+            committed = wait_for_commits(proc, db, before[2] + 1)
+            after = snapshot(reader)
+            reader.execute("COMMIT")
             assert before == after, "two reads in one transaction disagree"
-            assert own == files, "a snapshot shows files without their articles"
-            seen.add(before)
-            reads += 1
-        assert proc.wait(timeout=180) == 0, (tmp_path / "log").read_text()
+            assert before[1] == before[2], "a snapshot shows files without their articles"
+            straddled += committed > before[2]
+            seen.append(before)
+        assert proc.wait(timeout=HANG_SECONDS) == 0, (tmp_path / "log").read_text()
+        seen.append(snapshot(reader))
     finally:
-        if proc.poll() is None:
+        reader.close()
+        if proc is not None and proc.poll() is None:
             kill_group(proc)
-    assert reads > 5
-    assert len(seen) >= 2, f"the reader never saw the import progress: {seen}"
+    assert straddled >= 1, "no commit landed inside a read transaction"
+    assert seen[0][2] == 1 and seen[-1][2] == FILES + 1, seen
+    assert len({articles for articles, _, _ in seen}) >= 2, f"the reader never saw progress: {seen}"
     assert_sound(db)
     assert rows(db, "SELECT count(*) FROM source_file") == [(FILES + 1,)]
 
