@@ -7,14 +7,21 @@ too), like an OOM killer or a power cut of the process would.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
+import time
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
+from conftest import HANG_SECONDS
 from reliability_checks import (
+    archive_command,
     assert_files_fully_in,
+    clean_env,
     counts,
     dump_files,
     generate,
@@ -109,35 +116,20 @@ def test_sigkill_at_random_points_never_leaves_a_file_half_in(corpus, clean, tmp
         assert dump_files(db, tmp_path / f"dump-{number}") == clean_dump
 
 
-def test_a_killed_export_leaves_no_writing_process_behind(tmp_path, seed_dir):
-    """The process that writes an export's file ends when the exporting one dies."""
-    import os
-    import signal
-    import time
-
-    db = tmp_path / "export.db"
-    assert run_archive(db, "import", str(seed_dir)).returncode == 0
-    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
-    proc = start_archive(
-        db, "export", "--query", endless, "--timeout", "60", "-o", str(tmp_path / "out.csv"),
-        log=tmp_path / "log",
-    )  # fmt: skip
-    try:
-        children: list[int] = []
-        deadline = time.monotonic() + 30
-        while not children and time.monotonic() < deadline:
-            time.sleep(0.05)
-            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as listing:
-                children = [int(pid) for pid in listing.read().split()]
-        assert children, "the export started no writing process"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_running(pid) for pid in children):
-            time.sleep(0.05)
-        assert not any(_running(pid) for pid in children), "the writing process outlived it"
-    finally:
-        kill_group(proc)
+ENDLESS_ROWS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+# Runs inside SQLite without returning a row: Ctrl-C can only land in its progress handler.
+LONG_COUNT = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000)"
+    " SELECT count(*) FROM c"
+)
+# The exports below are stopped by the test; their own time limit must not come first,
+# however slow the machine.
+NO_TIME_LIMIT = ["--timeout", str(10 * HANG_SECONDS)]
+# More CPU than an export spends between opening the archive and starting its query
+# (a few PRAGMAs and a schema check): once it has used this much after opening the
+# archive, it is running the query. CPU time, not elapsed time, so a loaded machine
+# only makes the wait longer.
+QUERY_CPU_SECONDS = 0.5
 
 
 def _running(pid: int) -> bool:
@@ -148,28 +140,73 @@ def _running(pid: int) -> bool:
         return False
 
 
-ENDLESS_ROWS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
-# Runs inside SQLite without returning a row: Ctrl-C can only land in its progress handler.
-LONG_COUNT = (
-    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000)"
-    " SELECT count(*) FROM c"
-)
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    wanted = str(path.resolve())
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        with suppress(OSError):  # closed while we looked
+            if os.readlink(descriptor) == wanted:
+                return True
+    return False
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+def _wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Poll until `condition` holds; the clock only turns a hang into a failure."""
+    deadline = time.monotonic() + HANG_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"after {HANG_SECONDS} s, still not: {what}"
+        time.sleep(0.005)  # between looks only
+
+
+def wait_until_querying(proc: subprocess.Popen, db: Path) -> None:
+    """Return once the export `proc` is inside its query (see QUERY_CPU_SECONDS)."""
+    _wait_until(lambda: proc.poll() is not None or _has_open(proc.pid, db), "archive opened")
+    assert proc.poll() is None, f"the export ended (exit {proc.returncode}) before its query"
+    opened = _cpu_seconds(proc.pid)
+    _wait_until(
+        lambda: proc.poll() is not None or _cpu_seconds(proc.pid) - opened >= QUERY_CPU_SECONDS,
+        "query running",
+    )
+    assert proc.poll() is None, f"the export ended (exit {proc.returncode}) during its query"
+
+
+def test_a_killed_export_leaves_no_writing_process_behind(tmp_path, seed_dir):
+    """The process that writes an export's file ends when the exporting one dies."""
+    db = tmp_path / "export.db"
+    assert run_archive(db, "import", str(seed_dir)).returncode == 0
+    proc = start_archive(
+        db, "export", "--query", ENDLESS_ROWS, *NO_TIME_LIMIT, "-o", str(tmp_path / "out.csv"),
+        log=tmp_path / "log",
+    )  # fmt: skip
+    try:
+        _wait_until(lambda: proc.poll() is not None or bool(_children(proc.pid)), "writing")
+        children = _children(proc.pid) if proc.poll() is None else []
+        assert children, "the export started no writing process"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=HANG_SECONDS)
+        _wait_until(lambda: not any(map(_running, children)), "the writing process ended")
+    finally:
+        kill_group(proc)
 
 
 @pytest.mark.parametrize("query", [ENDLESS_ROWS, LONG_COUNT], ids=["rows", "no-rows"])
 @pytest.mark.parametrize("to_file", [True, False], ids=["to-file", "to-stdout"])
 def test_ctrl_c_stops_an_export_cleanly(tmp_path, seed_dir, to_file, query):
     """Ctrl-C (SIGINT to the process group) ends a long export: one line, no file, no process."""
-    import os
-    import signal
-    import time
-
-    from reliability_checks import archive_command, clean_env
-
     db = tmp_path / "export.db"
     assert run_archive(db, "import", str(seed_dir)).returncode == 0
     target = tmp_path / "out.csv"
-    args = ["export", "--query", query, "--timeout", "60"]
+    args = ["export", "--query", query, *NO_TIME_LIMIT]
     args += ["-o", str(target)] if to_file else []
     proc = subprocess.Popen(
         archive_command(db, *args),
@@ -181,9 +218,11 @@ def test_ctrl_c_stops_an_export_cleanly(tmp_path, seed_dir, to_file, query):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        time.sleep(1.5)
+        # While the query runs: a Ctrl-C that came while Python was still starting would
+        # meet SIGINT's default action, not archive's handling of it.
+        wait_until_querying(proc, db)
         os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=20)
+        _, stderr = proc.communicate(timeout=HANG_SECONDS)
     finally:
         kill_group(proc)
     text = stderr.decode()
