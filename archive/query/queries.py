@@ -1,7 +1,7 @@
 """The questions users ask of an archive, as functions returning rows.
 
 Every filter value is a bound parameter, never text pasted into SQL. Each function
-returns `output.Rows` (column names and a row stream), which the CLI formats; a
+returns `rows.Rows` (column names and a row stream), which the CLI formats; a
 library user can iterate the rows directly.
 """
 
