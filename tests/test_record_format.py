@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, write
+from conftest import ROOT, Archive, imported, write
 
 from archive import record_format as fmt
 from archive.store.models import tables
@@ -38,12 +38,11 @@ def _sample_record() -> dict:
 
 
 @pytest.fixture
-def imported(archive, records: Path) -> tuple[object, dict]:
+def every_field(archive, records: Path) -> tuple[Archive, dict]:
+    """An archive of one record with every described field, and that record."""
     record = _sample_record()
     write(records, "sample.md", "---\n" + yaml.safe_dump(record, sort_keys=False) + "---\nBody.\n")
-    result = archive.run("import", str(records))
-    assert result.exit_code == 0, result.output
-    return archive, record
+    return imported(archive, records), record
 
 
 def test_every_described_column_is_in_the_models_and_every_other_is_bookkeeping() -> None:
@@ -61,9 +60,9 @@ def test_keys_and_columns_are_each_described_once() -> None:
         assert len({f.column for f in fields}) == len(fields)
 
 
-def test_each_described_field_lands_in_its_column(imported) -> None:
+def test_each_described_field_lands_in_its_column(every_field) -> None:
     """Compared with PyYAML's reading of the file, field by field."""
-    archive, record = imported
+    archive, record = every_field
     shown = json.loads(archive.run("show", record["webUrl"], "--format", "json").output)
     values = {row["field"]: row["value"] for row in shown}
     for field in fmt.ARTICLE_FIELDS:
@@ -85,8 +84,8 @@ def test_keys_not_described_are_kept_as_extra(archive, records: Path) -> None:
     assert json.loads(archive.value("SELECT extra FROM image")) == {"caption": "A caption"}
 
 
-def test_show_lists_every_described_field_in_order_with_blobs_last(imported) -> None:
-    archive, record = imported
+def test_show_lists_every_described_field_in_order_with_blobs_last(every_field) -> None:
+    archive, record = every_field
     shown = json.loads(archive.run("show", record["webUrl"], "--format", "json").output)
     names = [row["field"] for row in shown]
     readable = [f.column for f in fmt.ARTICLE_FIELDS if not f.blob]
@@ -95,8 +94,8 @@ def test_show_lists_every_described_field_in_order_with_blobs_last(imported) -> 
     assert all(names.index(blob) > names.index("topics") for blob in blobs)
 
 
-def test_article_summary_shows_the_summary_fields(imported) -> None:
-    archive, _ = imported
+def test_article_summary_shows_the_summary_fields(every_field) -> None:
+    archive, _ = every_field
     connection = sqlite3.connect(archive.path)
     try:
         columns = {row[1] for row in connection.execute("PRAGMA table_info(article_summary)")}
