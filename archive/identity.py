@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +37,10 @@ def url_key(url: str) -> str:
 # bounded.
 @lru_cache(maxsize=8_192)
 def _normalized(url: str) -> str:
+    if "youtu" in url.lower():
+        video = _youtube_video(url)
+        if video is not None:
+            url = video
     key = plain_url_key(url)
     if key is not None:
         return key
@@ -50,6 +55,23 @@ def _normalized(url: str) -> str:
     return key
 
 
+def _youtube_video(url: str) -> str | None:
+    """A YouTube video's canonical watch URL, whatever link to it was written.
+
+    ural's normalize_url keeps youtu.be/ID, /embed/ID and watch?v=ID apart; its
+    youtube module knows them for the same video. Video records name their video
+    in any of these forms (originalUrl, the embed in featuredContent, shares).
+    """
+    from ural.youtube import YoutubeVideo, is_youtube_url, normalize_youtube_url, parse_youtube_url
+
+    try:
+        if is_youtube_url(url) and isinstance(parse_youtube_url(url), YoutubeVideo):
+            return normalize_youtube_url(url)
+    except Exception:  # ural raises assorted errors on malformed URLs: not a video then
+        return None
+    return None
+
+
 def domain_key(domain: str) -> str:
     key = domain.strip().lower().rstrip(".")
     if "://" in key:
@@ -62,11 +84,25 @@ def provider_key(name: str | None, domain: str | None) -> str:
     """Providers are one per domain; a provider without a domain is known by its name."""
     if domain:
         return domain_key(domain)
-    return "name:" + " ".join((name or "").split()).casefold()
+    return "name:" + text_key(name or "")
 
 
 def topic_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return text_key(name)
+
+
+def text_key(name: str) -> str:
+    """A name as it is matched: trimmed, inner spaces collapsed, case-folded, and in
+    Unicode's compatibility form (NFKC).
+
+    Names that read the same are the same: a precomposed é and e + a combining
+    accent, a full-width Ａ and A, the ligature ﬁ and fi. NFKC rather than NFC
+    because these keys only match; the display keeps the first spelling seen.
+    Normalized before and after case folding, as Unicode's caseless matching does
+    (folding can produce characters that need normalizing again).
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
 
 
 # Most URLs are a scheme, a plain host name and plain path segments: no port, user,

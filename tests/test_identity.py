@@ -1,4 +1,5 @@
-"""Article identity is ural's normalize_url, also on the AMP-cache shortcut."""
+"""Article identity is ural's normalize_url, also on the AMP-cache shortcut, with
+YouTube video links first made one by ural's own YouTube normalization."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ural import normalize_url
 
-from archive.identity import plain_url_key, url_key
+from archive.identity import _youtube_video, plain_url_key, url_key
 from archive.ingest.records import parse_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ def test_url_keys_equal_ural_on_the_generated_corpus_and_sample_data():
         for article in (parsed.article, *parsed.related):
             for url in (article.url, article.amp_url, article.cdn_amp_url):
                 if url:
-                    assert url_key(url) == normalize_url(url.strip()), url
+                    assert url_key(url) == normalize_url(_youtube_video(url) or url.strip()), url
                     checked += 1
     assert checked > 1000
 
@@ -108,3 +109,17 @@ def test_plain_url_shortcut_takes_ordinary_urls():
         "https://bc.marfeelcache.com/amp/example.com/a",
     ]:
         assert plain_url_key(url) is None, url
+
+
+def test_every_link_to_one_youtube_video_is_one_key() -> None:
+    forms = [
+        "https://youtube.com/watch?v=WJk-Y8LQlfE",
+        "https://www.youtube.com/watch?v=WJk-Y8LQlfE&feature=share",
+        "http://m.youtube.com/watch?v=WJk-Y8LQlfE&t=10",
+        "https://youtu.be/WJk-Y8LQlfE",
+        "https://www.youtube.com/embed/WJk-Y8LQlfE?rel=0",
+    ]
+    assert {url_key(form) for form in forms} == {"youtube.com/watch?v=WJk-Y8LQlfE"}
+    # Other YouTube pages and look-alike hosts keep ural's key.
+    for other in ("https://www.youtube.com/channel/UCxyz", "https://youtube.example.com/watch?v=a"):
+        assert url_key(other) == normalize_url(other)
