@@ -145,17 +145,28 @@ def import_command(
     finally:
         archive.close()
     if not quiet:
-        click.echo(_format_summary(summary), err=True)
+        click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
     ctx.exit(summary.exit_code)
 
 
-def _format_summary(s: ImportSummary) -> str:
-    return (
+def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:
+    """The import summary; on a terminal it also names the first few merged files."""
+    lines = [
         f"files: {s.files_seen} seen, {s.new} new, {s.updated} updated, "
-        f"{s.unchanged} unchanged, {s.rejected} rejected\n"
+        f"{s.unchanged} unchanged, {s.rejected} rejected",
         f"added: {s.articles_added} articles, {s.providers_added} providers, "
-        f"{s.topics_added} topics, {s.images_added} images"
-    )
+        f"{s.topics_added} topics, {s.images_added} images",
+    ]
+    if s.merged:
+        lines.append(
+            f"merged: {s.merged} {'file describes' if s.merged == 1 else 'files describe'}"
+            " an article that another file also describes (all are kept; the last imported"
+            " is shown)"
+        )
+        lines += [f"  {path} after {other}" for path, other in s.merged_pairs[:pairs]]
+        if s.merged > pairs > 0:
+            lines.append(f"  ... and {s.merged - pairs} more")
+    return "\n".join(lines)
 
 
 @cli.command("dump")

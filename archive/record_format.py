@@ -36,11 +36,10 @@ class Field:
     blob: bool = False
 
 
-# An article's own fields, in the order `archive show` lists them (blobs last). A related entry
-# states the same fields about the article it names. The first identity field
-# present is the article's `url`; `webUrl` comes first because it is the address
-# readers know the article by.
+# An article's own fields, in the order `archive show` lists them (blobs last).
+# A related entry states the same fields about the article it names.
 ARTICLE_FIELDS: tuple[Field, ...] = (
+    # The article's address: its webUrl, else (videos have none) its originalUrl.
     Field("webUrl", "url", "url", identity=True),
     Field("title", "title", "text"),
     Field("excerpt", "excerpt", "text"),
@@ -50,11 +49,19 @@ ARTICLE_FIELDS: tuple[Field, ...] = (
     Field("quality", "quality", "integer"),
     Field("heat", "heat", "integer"),
     Field("published", "published", "boolean"),
+    # Where the source site found the item; equal to webUrl where both are given.
+    Field("originalUrl", "original_url", "url", identity=True, summary=False),
     Field("ampWebUrl", "amp_url", "url", identity=True, summary=False),
     Field("cdnAmpWebUrl", "cdn_amp_url", "url", identity=True, summary=False),
     # Stored verbatim and never decoded: an opaque blob of the source site's.
     Field("secured", "secured", "text", summary=False, blob=True),
+    # An embed (an iframe's HTML) for videos.
+    Field("featuredContent", "featured_content", "text", summary=False, blob=True),
 )
+
+# The keys an article's `url` is taken from, the first one given. A key given with
+# a null value (`webUrl: null`, as the sites' JSON API writes it) counts as absent.
+ADDRESS_KEYS = ("webUrl", "originalUrl")
 
 # Keys of an article that become rows of their own tables rather than columns.
 PROVIDER_KEY = "provider"
@@ -75,11 +82,12 @@ IMAGE_FIELDS: tuple[Field, ...] = (
     Field("isCached", "is_cached", "boolean"),
 )
 
-# Keys with a column or a table of their own; every other key of an article or a
-# related entry goes, as JSON, to that row's `extra`.
+# Keys with a column or a table of their own; every other key of an article, a
+# related entry, a provider or an image goes, as JSON, to that row's `extra`.
 ARTICLE_KEYS = frozenset({f.key for f in ARTICLE_FIELDS} | {PROVIDER_KEY, IMAGES_KEY})
 RECORD_KEYS = ARTICLE_KEYS | {TOPICS_KEY, RELATED_KEY}
 IMAGE_KEYS = frozenset(f.key for f in IMAGE_FIELDS)
+PROVIDER_KEYS = frozenset(f.key for f in PROVIDER_FIELDS)
 
 # The article columns a record states, and the identity fields among them.
 ARTICLE_COLUMNS: tuple[str, ...] = tuple(f.column for f in ARTICLE_FIELDS)

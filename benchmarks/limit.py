@@ -94,13 +94,21 @@ class _Writer:
         key = (provider.get("domain") or provider.get("name") or "").lower()
         if key not in self.providers:
             self.providers[key] = self._id("provider")
+            extra = {k: v for k, v in provider.items() if k not in ("name", "domain")}
             self._row(
-                "provider", (self.providers[key], key, provider.get("name"), provider.get("domain"))
+                "provider",
+                (
+                    self.providers[key],
+                    key,
+                    provider.get("name"),
+                    provider.get("domain"),
+                    json.dumps(extra) if extra else None,
+                ),
             )
         return self.providers[key]
 
     def _article(self, data: dict, source_id: int, stub: bool, body: str | None) -> int:
-        url = data["webUrl"]
+        url = data.get("webUrl") or data["originalUrl"]
         if url in self.articles:
             return self.articles[url]
         article_id = self._id("article")
@@ -111,7 +119,7 @@ class _Writer:
              data.get("type"), str(data.get("publishedDateTime")), data.get("quality"),
              data.get("heat"), data.get("published"), data.get("ampWebUrl"),
              data.get("cdnAmpWebUrl"), self._provider(data.get("provider")), data.get("secured"),
-             None, stub, source_id),
+             None, stub, source_id, data.get("originalUrl"), data.get("featuredContent")),
         )  # fmt: skip
         self._row("article_url", (url.lower(), article_id))
         for position, image in enumerate(data.get("images") or []):
@@ -136,8 +144,8 @@ class _Writer:
         source_id = self._id("source_file")
         now = dt.datetime.now(dt.timezone.utc).isoformat()
         digest = hashlib.sha256(text.encode()).hexdigest()
-        self._row("source_file", (source_id, path, digest, len(text), now, "new", None, text))
         article_id = self._article(data, source_id, False, None)
+        self._row("source_file", (source_id, path, digest, len(text), now, "new", text, article_id))
         provider_id = self._provider(data.get("provider"))
         published = str(data.get("publishedDateTime"))
         for position, topic in enumerate(dict.fromkeys(data.get("topics") or [])):

@@ -102,9 +102,22 @@ CASES = {
         fm(f"webUrl: {BAD_URL}", "excerpt: 012"),
         3, "excerpt", "expected text, got an integer",
     ),
-    "missing-webUrl": Case(
+    "no-address": Case(
         fm("title: No URL", "quality: 3"),
-        2, "webUrl", "is required",
+        None, None, "no address: none of webUrl, originalUrl is given",
+    ),
+    "null-addresses": Case(
+        fm("title: No URL", "webUrl: null", "originalUrl: ~"),
+        None, None, "no address: none of webUrl, originalUrl is given",
+    ),
+    "related-without-address": Case(
+        fm(
+            f"webUrl: {BAD_URL}",
+            "related:",
+            "  - originalUrl: https://youtube.com/watch?v=WJk-Y8LQlfE",
+            "  - title: Nowhere",
+        ),
+        5, "related[1]", "no address: none of webUrl, originalUrl is given",
     ),
     "webUrl-not-a-url": Case(
         fm("title: Bad", "webUrl: not-a-url"),
@@ -132,7 +145,7 @@ CASES = {
             "  - title: Orphan",
             "    excerpt: no url here",
         ),
-        4, "related[0].webUrl", "is required",
+        4, "related[0]", "no address: none of webUrl, originalUrl is given",
     ),
     "python-tag": Case(
         fm(f"webUrl: {BAD_URL}", 'title: !!python/object/apply:os.system ["echo hacked > PWNED"]'),
@@ -186,7 +199,7 @@ CASES = {
     # the prose after the comment-like heading becomes a key; there is no webUrl.
     "unclosed-front-matter-prose": Case(
         b"---\ntitle: x\n\n# Heading\nSome *markdown* text: with colon",
-        2, "webUrl", "is required",
+        None, None, "no address: none of webUrl, originalUrl is given",
     ),
     # The quote opens on line 3; the parser only notices at the end of the block.
     "unclosed-quote": Case(

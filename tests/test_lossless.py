@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import json
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ PROPERTY = settings(
 KNOWN_KEYS = {
     "webUrl", "ampWebUrl", "cdnAmpWebUrl", "title", "excerpt", "category", "type",
     "publishedDateTime", "quality", "heat", "published", "secured", "provider", "images",
+    "originalUrl", "featuredContent",
 }  # fmt: skip
 RECORD_ONLY_KEYS = {"topics", "related"}
 
@@ -116,8 +118,10 @@ def stored_json(text: str | None) -> Any:
 
 
 def topic_key(name: str) -> str:
-    """README identity for topics: trimmed, inner spaces collapsed, case-folded."""
-    return " ".join(name.split()).casefold()
+    """README identity for topics: trimmed, inner spaces collapsed, case-folded, in
+    Unicode NFKC form (Unicode's compatibility caseless match)."""
+    nfkc = unicodedata.normalize
+    return " ".join(nfkc("NFKC", nfkc("NFKC", name).casefold()).split())
 
 
 def domain_key(domain: str) -> str:
@@ -475,7 +479,7 @@ def test_every_sample_file_dumps_back_byte_identical(archive, records, tmp_path)
         assert dumped[name] == data, name
 
 
-def test_same_article_twice_dumps_its_latest_record_only(archive, records, tmp_path):
+def test_same_article_in_two_files_dumps_both(archive, records, tmp_path):
     first = "---\ntitle: First\nwebUrl: https://example.com/news/a-1\n---\nOld body.\n"
     second = (
         "---\r\ntitle: Second\r\nwebUrl: http://www.EXAMPLE.com/news/a-1/?utm_source=x#c\r\n"
@@ -486,7 +490,25 @@ def test_same_article_twice_dumps_its_latest_record_only(archive, records, tmp_p
     result = archive.run("import", str(records))
     assert result.exit_code == 0, result.output
     assert archive.rows("SELECT title, body FROM article") == [("Second", "---\r\nNew body.\r\n")]
-    assert dump_files(archive, tmp_path / "out") == {"02_second.md": second.encode()}
+    assert dump_files(archive, tmp_path / "out") == {
+        "01_first.md": first.encode(),
+        "02_second.md": second.encode(),
+    }
+
+
+def test_a_file_edited_to_describe_another_article_dumps_both_versions(
+    archive, records, tmp_path
+):
+    """The archive is not a mirror: the first article keeps its record, so both come back."""
+    first = "---\ntitle: First\nwebUrl: https://example.com/news/first\n---\n"
+    other = "---\ntitle: Other\nwebUrl: https://example.com/news/other\n---\n"
+    write(records, "a.md", first)
+    assert archive.run("import", str(records)).exit_code == 0
+    write(records, "a.md", other)
+    assert archive.run("import", str(records)).exit_code == 0
+    dumped = dump_files(archive, tmp_path / "out")
+    assert sorted(dumped.values()) == [first.encode(), other.encode()]
+    assert set(dumped) == {"a.md", f"{min(archive.rows('SELECT max(id) FROM source_file'))[0]}_a.md"}
 
 
 # --------------------------------------------------------------------------- 2. property: dump
@@ -500,10 +522,9 @@ def test_generated_records_dump_back_byte_identical(batch):
         assert result.exit_code == 0, result.output
         assert clean_exit(result), result.output
         dumped = dump_files(archive, Path(tmp) / "out")
-    winners = batch.winners()
-    assert len(dumped) == len({r.gid for r in batch.records})
-    assert sorted(dumped) == sorted(r.name for r in winners)
-    for record in winners:
+    # Every file comes back, also those whose article another file describes later.
+    assert sorted(dumped) == sorted(r.name for r in batch.records)
+    for record in batch.records:
         got = dumped[record.name]
         assert front_matter(got) == front_matter(record.raw), record.name
         assert split_record(got.decode("utf-8"))[1] == record.body, record.name
@@ -729,7 +750,7 @@ def test_dump_writes_every_record_when_a_renamed_name_clashes_with_a_real_one(ar
     assert archive.run("import", str(a_first)).exit_code == 0
     c = write(src / "c", "x.md", _minimal("https://example.com/c", "C"))
     assert archive.run("import", str(c)).exit_code == 0
-    c_id = archive.value("SELECT id FROM article WHERE url = 'https://example.com/c'")
+    c_id = archive.value("SELECT id FROM source_file WHERE path = ?", str(c))
     # A's record moves to a file named like the renamed copy of c/x.md will be.
     a = write(src / "a", f"{c_id}_x.md", _minimal("https://example.com/a", "A2"))
     assert archive.run("import", str(a)).exit_code == 0
@@ -738,7 +759,8 @@ def test_dump_writes_every_record_when_a_renamed_name_clashes_with_a_real_one(ar
     result = archive.run("dump", str(out))
     assert result.exit_code == 0, result.output
     dumped = sorted(p.read_bytes() for p in out.iterdir())
-    assert dumped == sorted(p.read_bytes() for p in (a, b, c))
+    # Every file, also first.md, which another file now also describes.
+    assert dumped == sorted(p.read_bytes() for p in (a_first, a, b, c))
 
 
 def test_a_file_changed_back_to_an_earlier_content_is_applied_again(archive, records, tmp_path):

@@ -56,15 +56,14 @@ def test_a_stub_takes_the_images_of_the_first_entry_that_has_any() -> None:
 
 
 def test_a_provider_keeps_its_first_name_and_domain() -> None:
-    assert merge.provider_display(("BBC", "bbc.co.uk"), ("BBC News", "bbc.com")) is None
+    known = {"name": "BBC", "domain": "bbc.co.uk", "extra": None}
+    assert merge.fill_empty(known, {"name": "BBC News", "domain": "bbc.com", "extra": None}) == {}
 
 
-def test_a_provider_first_seen_without_a_domain_gets_one() -> None:
-    assert merge.provider_display(("BBC", None), ("BBC News", "bbc.co.uk")) == (
-        "BBC",
-        "bbc.co.uk",
-    )
-    assert merge.provider_display((None, "bbc.co.uk"), ("BBC", None)) == ("BBC", "bbc.co.uk")
+def test_a_provider_first_seen_without_a_domain_or_logos_gets_them() -> None:
+    known = {"name": "BBC", "domain": None, "extra": None}
+    offered = {"name": "BBC News", "domain": "bbc.co.uk", "extra": {"images": []}}
+    assert merge.fill_empty(known, offered) == {"domain": "bbc.co.uk", "extra": {"images": []}}
 
 
 def test_an_image_keeps_its_first_size_and_fills_a_missing_one() -> None:

@@ -41,6 +41,10 @@ REUTERS_DETECTORS_URL = (
 VERGE_2021_URL = "https://www.theverge.com/2021/1/14/example-ai-moderation-2020-election-review"
 WIRED_2019_URL = "https://www.wired.com/story/example-deepfakes-2020-election-platforms/"
 AP_URL = "https://apnews.com/article/example-portland-facial-recognition-ban-0f3e9a2b7c"
+# data/example_15 and _16: two files for one article; data/example_13 and _14: videos.
+VERGE_2020_URL = "https://www.theverge.com/example/2020/9/10/police-facial-recognition-legal-test"
+VIDEO_EXPLAINER_URL = "https://youtube.com/watch?v=EXAMPLEvid1"
+VIDEO_DETECTORS_URL = "https://youtu.be/EXAMPLEvid2"
 LEMONDE_URL = "https://www.lemonde.fr/pixels/article/2020/08/18/example-reconnaissance-faciale-la-cnil-reclame-un-debat_6049201_4408996.html"
 
 
@@ -148,22 +152,24 @@ def test_include_related_counts_each_article_once(archive, records):
 def test_providers_on_sample_data_most_articles_first_then_name(sample):
     found = rows(sample, "providers")
     assert [(r["name"], r["domain"], r["articles"]) for r in found] == [
+        ("Example Science Channel", "science-channel.example.com", 2),
         ("Reuters", "reuters.com", 2),
         ("The Guardian", "theguardian.com", 2),
+        ("The Verge", "theverge.com", 2),
         ("Associated Press", None, 1),
         ("BBC News", "bbc.co.uk", 1),
         ("Gothamist", "gothamist.com", 1),
         ("Le Monde", "lemonde.fr", 1),
         ("New York Post", "nypost.com", 1),
         ("Newsweek", "newsweek.com", 1),
-        ("The Verge", "theverge.com", 1),
         ("Wired", "wired.com", 1),
     ]
-    assert found[0] == provider(
-        "Reuters", "reuters.com", 2, "2019-11-28T06:05:00Z", "2020-08-20T07:00:00Z", 2 / 12
+    # 15 articles with own records: the two files of one Verge article count once.
+    assert found[1] == provider(
+        "Reuters", "reuters.com", 2, "2019-11-28T06:05:00Z", "2020-08-20T07:00:00Z", 2 / 15
     )
     # Le Monde's +02:00 timestamp is shown in UTC.
-    assert found[5]["first_published"] == "2020-08-18T07:30:00Z"
+    assert found[7]["first_published"] == "2020-08-18T07:30:00Z"
     assert sum(r["share"] for r in found) == pytest.approx(1.0)
 
 
@@ -180,6 +186,7 @@ def test_providers_repeated_topic_means_any_of_them(sample):
         sample, "providers", "--topic", "AI"
     )
     assert [(r["name"], r["articles"]) for r in rows(sample, "providers", "--topic", "AI")] == [
+        ("Example Science Channel", 2),
         ("Reuters", 2),
         ("BBC News", 1),
         ("Gothamist", 1),
@@ -203,6 +210,7 @@ def test_providers_repeated_topic_means_any_of_them(sample):
             ["--since", "2020-08", "--until", "2020-08"],
             [
                 ("Associated Press", 1),
+                ("Example Science Channel", 1),
                 ("Gothamist", 1),
                 ("Le Monde", 1),
                 ("Newsweek", 1),
@@ -246,13 +254,19 @@ def test_topics_on_sample_data(sample):
     assert rows(sample, "topics") == [
         {
             "name": "AI",
-            "articles": 7,
+            "articles": 9,
             "first_published": "2019-10-08T11:00:00Z",
             "last_published": "2021-09-29T23:01:00Z",
         },
         {
+            "name": "Computer Vision",
+            "articles": 5,
+            "first_published": "2020-01-24T11:12:00Z",
+            "last_published": "2020-09-11T09:15:00Z",
+        },
+        {
             "name": "Policing",
-            "articles": 4,
+            "articles": 5,
             "first_published": "2020-01-24T11:12:00Z",
             "last_published": "2021-04-06T21:45:00Z",
         },
@@ -261,12 +275,6 @@ def test_topics_on_sample_data(sample):
             "articles": 4,
             "first_published": "2020-01-24T11:12:00Z",
             "last_published": "2021-04-06T21:45:00Z",
-        },
-        {
-            "name": "Computer Vision",
-            "articles": 3,
-            "first_published": "2020-01-24T11:12:00Z",
-            "last_published": "2020-08-17T18:08:00Z",
         },
         {
             "name": "Elections",
@@ -285,6 +293,12 @@ def test_topics_on_sample_data(sample):
             "articles": 1,
             "first_published": "2021-09-29T23:01:00Z",
             "last_published": "2021-09-29T23:01:00Z",
+        },
+        {
+            "name": "Deepfakes",
+            "articles": 1,
+            "first_published": "2020-09-02T12:30:00Z",
+            "last_published": "2020-09-02T12:30:00Z",
         },
     ]
 
@@ -333,6 +347,9 @@ OWN_RECORDS_NEWEST_FIRST = [
     BBC_CLIMATE_URL,
     NYPOST_2021_URL,
     VERGE_2021_URL,
+    VERGE_2020_URL,
+    VIDEO_DETECTORS_URL,
+    VIDEO_EXPLAINER_URL,
     REUTERS_2020_URL,
     AP_URL,
     LEMONDE_URL,
@@ -352,7 +369,7 @@ def test_articles_newest_first_without_stubs(sample):
 
 def test_articles_row_has_provider_topics_and_nulls(sample):
     found = rows(sample, "articles")
-    assert found[6] == {
+    assert found[9] == {
         "published_at": "2020-08-17T18:08:00Z",
         "title": "De Blasio Will Reassess NYPD's Use Of Facial Recognition Tech After Protester Arrest",
         "provider": "Gothamist",
@@ -394,14 +411,17 @@ def test_articles_include_stubs(sample):
     )
     assert urls == [LEMONDE_URL, STAR_URL, NBC_URL, SEED_URL, NYPOST_2020_URL]
     stubs = column(sample, "is_stub", "articles", "--include-stubs")
-    assert len(stubs) == 22
+    assert len(stubs) == 25
     assert stubs.count(True) == 9
 
 
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["--topic", "Computer Vision"], [SEED_URL, NEWSWEEK_URL, GUARDIAN_MET_URL]),
+        (
+            ["--topic", "Computer Vision"],
+            [VERGE_2020_URL, VIDEO_EXPLAINER_URL, SEED_URL, NEWSWEEK_URL, GUARDIAN_MET_URL],
+        ),
         (
             ["--topic", "climate", "--topic", "PRIVACY"],
             [BBC_CLIMATE_URL, REUTERS_2020_URL, LEMONDE_URL, GUARDIAN_WALES_URL],
@@ -417,17 +437,20 @@ def test_articles_include_stubs(sample):
             ["--provider", "theguardian.com", "--include-stubs"],
             [GUARDIAN_RAIN_URL, GUARDIAN_WALES_URL, GUARDIAN_MET_URL],
         ),
-        (["--min-quality", "80"], [BBC_CLIMATE_URL, NEWSWEEK_URL, GUARDIAN_MET_URL]),
+        (
+            ["--min-quality", "80"],
+            [BBC_CLIMATE_URL, VIDEO_EXPLAINER_URL, NEWSWEEK_URL, GUARDIAN_MET_URL],
+        ),
         (
             ["--min-quality", "80", "--include-stubs"],
-            [BBC_CLIMATE_URL, GUARDIAN_RAIN_URL, NEWSWEEK_URL, GUARDIAN_MET_URL],
+            [BBC_CLIMATE_URL, GUARDIAN_RAIN_URL, VIDEO_EXPLAINER_URL, NEWSWEEK_URL, GUARDIAN_MET_URL],
         ),
-        (["--min-quality", "88"], [NEWSWEEK_URL]),
+        (["--min-quality", "88"], [VIDEO_EXPLAINER_URL, NEWSWEEK_URL]),
         (["--min-quality", "89"], []),
         (["--search", "deepfakes"], [REUTERS_2019_URL, WIRED_2019_URL]),
         (
             ["--search", "deepfake*", "--include-stubs"],
-            [REUTERS_2019_URL, REUTERS_DETECTORS_URL, WIRED_2019_URL],
+            [VIDEO_DETECTORS_URL, REUTERS_2019_URL, REUTERS_DETECTORS_URL, WIRED_2019_URL],
         ),
         (
             ["--search", "facial recognition", "--provider", "nypost.com", "--include-stubs"],
@@ -440,7 +463,7 @@ def test_articles_include_stubs(sample):
             [BBC_CLIMATE_URL, VERGE_2021_URL],
         ),
         (["--type", "article", "--provider", "wired.com"], [WIRED_2019_URL]),
-        (["--type", "video"], []),
+        (["--type", "video"], [VIDEO_DETECTORS_URL, VIDEO_EXPLAINER_URL]),
     ],
 )
 def test_articles_filters(sample, options, expected):
@@ -769,7 +792,7 @@ def test_timeline_range_shows_quiet_periods_at_its_edges(jan_and_mar):
 
 def test_timeline_by_provider_on_sample_data(sample):
     found = rows(sample, "timeline", "--provider", "theguardian.com", "--by", "year")
-    assert found == [period("2020", 2, 7, round(2 / 7, 4))]
+    assert found == [period("2020", 2, 10, round(2 / 10, 4))]
 
 
 def test_timeline_with_nothing_matching_is_empty(jan_and_mar):
@@ -781,17 +804,18 @@ def test_timeline_with_nothing_matching_is_empty(jan_and_mar):
 
 def test_cooccur_on_sample_data(sample):
     assert rows(sample, "cooccur", "--topic", "AI") == [
-        {"name": "Elections", "articles": 3, "share": 3 / 7},
-        {"name": "Climate", "articles": 1, "share": 1 / 7},
-        {"name": "Computer Vision", "articles": 1, "share": 1 / 7},
-        {"name": "Policing", "articles": 1, "share": 1 / 7},
-        {"name": "Privacy", "articles": 1, "share": 1 / 7},
-        {"name": "Surveillance", "articles": 1, "share": 1 / 7},
+        {"name": "Elections", "articles": 3, "share": 3 / 9},
+        {"name": "Computer Vision", "articles": 2, "share": 2 / 9},
+        {"name": "Climate", "articles": 1, "share": 1 / 9},
+        {"name": "Deepfakes", "articles": 1, "share": 1 / 9},
+        {"name": "Policing", "articles": 1, "share": 1 / 9},
+        {"name": "Privacy", "articles": 1, "share": 1 / 9},
+        {"name": "Surveillance", "articles": 1, "share": 1 / 9},
     ]
     assert rows(sample, "cooccur", "--topic", " computer VISION ") == [
-        {"name": "Policing", "articles": 2, "share": 2 / 3},
-        {"name": "AI", "articles": 1, "share": 1 / 3},
-        {"name": "Surveillance", "articles": 1, "share": 1 / 3},
+        {"name": "Policing", "articles": 3, "share": 3 / 5},
+        {"name": "AI", "articles": 2, "share": 2 / 5},
+        {"name": "Surveillance", "articles": 1, "share": 1 / 5},
     ]
 
 
@@ -983,7 +1007,7 @@ def test_show_an_article_in_full(archive, seed_dir):
     assert as_dict["source_file"] == str(seed_dir / SEED.name)
     assert as_dict["sha256"] == archive.value("SELECT sha256 FROM source_file")
     assert as_dict["secured"] == archive.value("SELECT secured FROM article WHERE is_stub = 0")
-    assert [f[0] for f in fields][:13] == [
+    assert [f[0] for f in fields][:14] == [
         "id",
         "url",
         "title",
@@ -994,6 +1018,7 @@ def test_show_an_article_in_full(archive, seed_dir):
         "quality",
         "heat",
         "published",
+        "original_url",
         "amp_url",
         "cdn_amp_url",
         "is_stub",
@@ -1024,8 +1049,8 @@ def test_stats_match_the_tables_and_the_schema_revision(sample):
     assert set(TABLE_NAMES) == set(SQLModel.metadata.tables), "stats must list every table"
     for table in TABLE_NAMES:
         assert found[f"rows in {table}"] == sample.count(table), table
-    assert found["rows in article"] == 22
-    assert found["articles with own record"] == 13
+    assert found["rows in article"] == 25
+    assert found["articles with own record"] == 16
     assert found["articles known only from related entries"] == 9
     assert found["first published"] == "2019-10-08T11:00:00Z"
     assert found["last published"] == "2021-09-29T23:01:00Z"

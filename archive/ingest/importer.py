@@ -259,7 +259,7 @@ class _Run:
             if isinstance(outcome, RecordError):
                 self._reject(outcome)
             else:
-                self.summary.add(outcome, record.source in known)
+                self.summary.add(record.source, outcome, record.source in known)
         for path, digest, index in chunk.order:
             if index is not None:
                 self.commits.written(path, digest)  # type: ignore[arg-type]

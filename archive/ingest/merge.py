@@ -10,7 +10,8 @@ answers into rows. Each rule is one in the README ("Importing", "Identity" and
 - A later related entry naming a stub only fills in what is still empty; one naming
   an article with its own record changes nothing.
 - A stub takes the images of the first related entry that has any.
-- Providers and images keep the first values seen and fill in the missing ones.
+- Providers and images keep the first values seen and fill in the missing ones
+  (fill_empty, as stubs do).
 - A topic listed twice in one record is linked once, where it first appears.
 """
 
@@ -57,17 +58,6 @@ def fill_empty(known: Mapping[str, Any], offered: Mapping[str, Any]) -> dict[str
 def takes_images(has_images: bool, offered: Iterable[Any]) -> bool:
     """A stub takes a related entry's images only while it has none."""
     return not has_images and any(True for _ in offered)
-
-
-def provider_display(
-    known: tuple[str | None, str | None], offered: tuple[str | None, str | None]
-) -> tuple[str | None, str | None] | None:
-    """A known provider's (name, domain) after another record names it, or None if
-    unchanged: the first name and domain seen stay, missing ones are filled in."""
-    name, domain = known
-    if (name is None and offered[0]) or (domain is None and offered[1]):
-        return (name or offered[0], domain or offered[1])
-    return None
 
 
 def unique_topics(names: Iterable[str]) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from typing import Any
 from .. import identity
 from ..errors import RecordError
 from ..record_format import (
+    ADDRESS_KEYS,
     ARTICLE_COLUMNS,
     ARTICLE_FIELDS,
     ARTICLE_KEYS,
@@ -27,6 +28,7 @@ from ..record_format import (
     IMAGES_KEY,
     PROVIDER_FIELDS,
     PROVIDER_KEY,
+    PROVIDER_KEYS,
     RECORD_KEYS,
     RELATED_KEY,
     TOPICS_KEY,
@@ -51,6 +53,7 @@ class Provider(_Compact):
     key: str
     name: str | None
     domain: str | None
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. images (logos)
 
 
 @dataclass(slots=True)
@@ -229,10 +232,11 @@ class _Checker:
         self.offset = offset
 
     def fail(self, path: FieldPath, reason: str) -> RecordError:
+        return RecordError(reason, field=_dotted(path), line=self._line(path))
+
+    def _line(self, path: FieldPath) -> int | None:
         line = yamldoc.locate(self.root, path)
-        return RecordError(
-            reason, field=_dotted(path), line=None if line is None else line + self.offset
-        )
+        return None if line is None else line + self.offset
 
     def text(self, value: Any, path: FieldPath) -> str | None:
         if value is None or isinstance(value, str):
@@ -316,7 +320,14 @@ class _Checker:
             f.column: self.check(f.kind, data.get(f.key), (*path, f.key)) for f in ARTICLE_FIELDS
         }
         if values["url"] is None:
-            raise self.fail((*path, "webUrl"), "is required")
+            values["url"] = values["original_url"]
+        if values["url"] is None:
+            raise RecordError(
+                f"no address: none of {', '.join(ADDRESS_KEYS)} is given",
+                field=_dotted(path) or None,
+                # A related entry's line helps find it; a whole record's first line does not.
+                line=self._line(path) if path else None,
+            )
         keys: list[str] = []
         for f in IDENTITY_FIELDS:
             candidate = values[f.column]
@@ -348,7 +359,13 @@ class _Checker:
         )
         if name is None and domain is None:
             return None
-        return Provider(key=identity.provider_key(name, domain), name=name, domain=domain)
+        extra = {k: v for k, v in data.items() if k not in PROVIDER_KEYS}
+        return Provider(
+            key=identity.provider_key(name, domain),
+            name=name,
+            domain=domain,
+            extra=self.jsonable(extra, path),
+        )
 
     def images(self, value: Any, path: FieldPath) -> list[Image]:
         images = []

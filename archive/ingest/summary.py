@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from ..errors import RecordError
 from .writer import FileOutcome
 
-# The summary keeps the first messages only: a million bad files must not cost memory.
+# The summary keeps the first messages (and merged pairs) only: a million bad files
+# must not cost memory.
 MAX_KEPT_ERRORS = 1000
 
 
@@ -22,17 +23,26 @@ class ImportSummary:
     providers_added: int = 0
     topics_added: int = 0
     images_added: int = 0
+    # Files that describe an article another file (path) also describes; the one
+    # imported last is shown, and both stay in the archive.
+    merged: int = 0
     errors: list[str] = field(default_factory=list)
+    # (file, the other file describing its article), the first ones only.
+    merged_pairs: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         return 1 if self.rejected else 0
 
-    def add(self, outcome: FileOutcome, updated: bool) -> None:
+    def add(self, path: str, outcome: FileOutcome, updated: bool) -> None:
         if updated:
             self.updated += 1
         else:
             self.new += 1
+        if outcome.merged_with is not None:
+            self.merged += 1
+            if len(self.merged_pairs) < MAX_KEPT_ERRORS:
+                self.merged_pairs.append((path, outcome.merged_with))
         self.articles_added += outcome.articles
         self.providers_added += outcome.providers
         self.topics_added += outcome.topics

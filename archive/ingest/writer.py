@@ -34,6 +34,8 @@ from .records import Article, Image, Provider, Record
 # body, is_stub, source_file_id, which say where the row came from).
 _FILLABLE = (*ARTICLE_COLUMNS, "provider_id", "extra")
 _IMAGE_COLUMNS = ("width", "height", "is_cached", "extra")
+_SOURCE_COLUMNS = ("id", "path", "sha256", "size", "imported_at", "status", "text", "article_id")
+_PROVIDER_FILLABLE = ("name", "domain", "extra")
 _article_fields = operator.attrgetter(*ARTICLE_COLUMNS)
 _IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
 _MULTIROW = 256  # most rows per multi-row INSERT, if the driver takes that many parameters
@@ -47,6 +49,9 @@ class FileOutcome:
     images: int = 0
     providers: int = 0
     topics: int = 0
+    # Another file (path) that describes the same article and whose record it showed
+    # until this one: both files stay in the archive, this one's record is shown.
+    merged_with: str | None = None
 
 
 class _Sql:
@@ -209,7 +214,9 @@ class Catalog:
     """Providers and topics by key, kept across batches (there are few of them)."""
 
     def __init__(self) -> None:
-        self.providers: dict[str, list[Any]] = {}  # key -> [id, name, domain]
+        # key -> [id, name, domain, extra]; extra is True for "some", as the writer
+        # only needs to know whether a provider has any yet.
+        self.providers: dict[str, list[Any]] = {}
         self.topics: dict[str, int] = {}
         self._seen: tuple[int, int] | None = None
 
@@ -218,8 +225,13 @@ class Catalog:
         seen = (sql.max_id(tables.provider), sql.max_id(tables.topic))
         if seen == self._seen:
             return
-        rows = sql.conn.exec_driver_sql("SELECT key, id, name, domain FROM provider").all()
-        self.providers = {key: [pid, name, domain] for key, pid, name, domain in rows}
+        rows = sql.conn.exec_driver_sql(
+            "SELECT key, id, name, domain, extra IS NOT NULL FROM provider"
+        ).all()
+        self.providers = {
+            key: [pid, name, domain, True if extra else None]
+            for key, pid, name, domain, extra in rows
+        }
         self.topics = dict(sql.conn.exec_driver_sql("SELECT key, id FROM topic").all())
         self._seen = seen
 
@@ -256,6 +268,8 @@ class _ArticleState:
     # An archived stub's columns that related entries in this batch filled.
     filled: set[str] = field(default_factory=set)
     has_images: bool | None = None
+    # The path of the file whose record the row shows (None for a stub).
+    source_path: str | None = None
 
 
 @dataclass
@@ -286,7 +300,7 @@ class _Plan:
         self.new_url_keys: list[tuple[str, int]] = []
         self.images: dict[str, _ImageState] = {}
         self.new_providers: list[tuple] = []
-        self.filled_providers: dict[int, tuple] = {}
+        self.filled_providers: dict[int, dict[str, Any]] = {}
         self.new_topics: list[tuple] = []
         self.topic_links: dict[int, list[tuple]] = {}
         self.image_links: dict[int, list[tuple]] = {}
@@ -305,14 +319,18 @@ class _Plan:
                 keys += entry.url_keys
                 image_urls += [image.url for image in entry.images]
         rows = self.sql.select_in(
-            "SELECT u.url_key, a.id, a.is_stub FROM article_url u"
-            " JOIN article a ON a.id = u.article_id WHERE u.url_key IN ({marks})",
+            "SELECT u.url_key, a.id, a.is_stub, s.path FROM article_url u"
+            " JOIN article a ON a.id = u.article_id"
+            " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
+            " WHERE u.url_key IN ({marks})",
             keys,
         )
-        for key, article_id, is_stub in rows:
+        for key, article_id, is_stub, path in rows:
             self.url_keys[key] = article_id
             if article_id not in self.articles:
-                self.articles[article_id] = _ArticleState(article_id, bool(is_stub), new=False)
+                self.articles[article_id] = _ArticleState(
+                    article_id, bool(is_stub), new=False, source_path=path
+                )
         rows = self.sql.select_in(
             "SELECT url, id, width, height, is_cached, extra FROM image WHERE url IN ({marks})",
             image_urls,
@@ -344,10 +362,6 @@ class _Plan:
     def add(self, record: Record, path_known: bool) -> FileOutcome:
         outcome = FileOutcome()
         source_id = self.ids.next("source")
-        self.sources.append(
-            (source_id, record.source, record.sha256, record.size, self.now,
-             "updated" if path_known else "new", None, record.text)
-        )  # fmt: skip
         own = record.article
         row = self._row(own, outcome)
         row.update(
@@ -357,12 +371,19 @@ class _Plan:
         if state is None:
             state = self._new_article(row, outcome)
         else:
+            if not state.is_stub and state.source_path != record.source:
+                outcome.merged_with = state.source_path
             # The own record is the authority: its row replaces what the batch had.
             self._forget_links(state.id)
             if not state.new:
                 self.replaced.add(state.id)
             state.row, state.whole, state.is_stub, state.filled = row, True, False, set()
+        state.source_path = record.source
         row["id"] = state.id
+        self.sources.append(
+            (source_id, record.source, record.sha256, record.size, self.now,
+             "updated" if path_known else "new", record.text, state.id)
+        )  # fmt: skip
         self._claim(state.id, own.url_keys)
         self.topic_links[state.id] = self._topic_rows(state.id, row, record.topics, outcome)
         self.image_links[state.id] = self._image_rows(state.id, own.images, outcome)
@@ -434,18 +455,28 @@ class _Plan:
     def _provider_id(self, provider: Provider | None, outcome: FileOutcome) -> int | None:
         if provider is None:
             return None
+        extra = provider.extra or None
         known = self.catalog.providers.get(provider.key)
         if known is None:
             provider_id = self.ids.next("provider")
-            self.catalog.providers[provider.key] = [provider_id, provider.name, provider.domain]
-            self.new_providers.append((provider_id, provider.key, provider.name, provider.domain))
+            self.catalog.providers[provider.key] = [
+                provider_id, provider.name, provider.domain, True if extra else None
+            ]  # fmt: skip
+            self.new_providers.append(
+                (provider_id, provider.key, provider.name, provider.domain, extra)
+            )
             outcome.providers += 1
             return provider_id
-        provider_id, name, domain = known
-        display = merge.provider_display((name, domain), (provider.name, provider.domain))
-        if display is not None:
-            known[1], known[2] = display
-            self.filled_providers[provider_id] = (*display, provider_id)
+        provider_id, *display = known
+        filled = merge.fill_empty(
+            dict(zip(_PROVIDER_FILLABLE, display, strict=True)),
+            {"name": provider.name, "domain": provider.domain, "extra": extra},
+        )
+        if filled:
+            for position, name in enumerate(_PROVIDER_FILLABLE, start=1):
+                if name in filled:
+                    known[position] = True if name == "extra" else filled[name]
+            self.filled_providers.setdefault(provider_id, {}).update(filled)
         return provider_id
 
     def _topic_rows(
@@ -491,10 +522,16 @@ class _Plan:
 
     def flush(self) -> None:
         sql = self.sql
-        sql.insert(tables.source, sql.columns(tables.source), self.sources)
-        sql.insert(tables.provider, ["id", "key", "name", "domain"], self.new_providers)
+        sql.insert(tables.source, _SOURCE_COLUMNS, self.sources)
+        sql.insert(tables.provider, ["id", "key", "name", "domain", "extra"], self.new_providers)
         sql.update(
-            tables.provider, ["name", "domain"], list(self.filled_providers.values()), fill=True
+            tables.provider,
+            _PROVIDER_FILLABLE,
+            [
+                (*(fills.get(name) for name in _PROVIDER_FILLABLE), provider_id)
+                for provider_id, fills in self.filled_providers.items()
+            ],
+            fill=True,
         )
         sql.insert(tables.topic, ["id", "key", "name"], self.new_topics)
 

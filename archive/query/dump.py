@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from ..errors import ArchiveError
 from ..store.database import Archive
@@ -34,28 +34,33 @@ def _write_atomically(destination: Path, text: str) -> None:
 
 
 def dump(archive: Archive, folder: str, *, force: bool = False) -> int:
-    """Write each article's own record file into `folder`; return how many were written.
+    """Write every record file the archive holds into `folder`; return how many.
 
-    The bytes are the imported file's bytes. Two records whose files had the same
-    name get the article id in front of the second name, so nothing is overwritten.
+    That is each path's latest imported content, and the own record of every
+    article (which may be an earlier content of a path that now describes another
+    article): so two files describing one article both come back. The bytes are
+    the imported file's bytes. Files with the same name get their source_file id in
+    front of the later names, so nothing is overwritten.
     """
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     written = 0
     used: set[str] = set()
+    source = tables.source
+    latest_per_path = select(func.max(source.c.id)).group_by(source.c.path)
+    own_records = select(tables.article.c.source_file_id).where(
+        tables.article.c.is_stub.is_(False)
+    )
     query = (
-        select(
-            tables.article.c.id, tables.source.c.path, tables.source.c.sha256, tables.source.c.text
-        )
-        .join(tables.source, tables.source.c.id == tables.article.c.source_file_id)
-        .where(tables.article.c.is_stub.is_(False))
-        .order_by(tables.article.c.id)
+        select(source.c.id, source.c.path, source.c.sha256, source.c.text)
+        .where(or_(source.c.id.in_(latest_per_path), source.c.id.in_(own_records)))
+        .order_by(source.c.id)
     )
     with archive.connect() as conn:
-        for article_id, path, sha256, text in conn.execute(query).yield_per(500):
+        for source_id, path, sha256, text in conn.execute(query).yield_per(500):
             name = _file_name(path, sha256)
             while name in used:  # the id makes it unique, unless a real file has that name
-                name = f"{article_id}_{name}"
+                name = f"{source_id}_{name}"
             used.add(name)
             destination = target / name
             if destination.is_symlink():

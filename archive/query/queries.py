@@ -615,9 +615,29 @@ def show(conn: Connection, url: str) -> Rows:
             ("imported_at", source.imported_at),
             ("sha256", source.sha256),
         ]
+        fields += [("also_in_file", path) for path in _other_files(conn, article_id, source.path)]
     fields += [(f.column, row._mapping[f.column]) for f in ARTICLE_FIELDS if f.blob]
     fields += [("extra", row.extra), ("body", row.body)]
     return Rows(["field", "value"], iter(fields))
+
+
+def _other_files(conn: Connection, article_id: int, shown: str) -> list[str]:
+    """Other files whose latest content describes the article (the README's "Several
+    files, one article"), in import order."""
+    source = tables.source
+    later = source.alias("later")
+    newest = ~(
+        select(later.c.id)
+        .where(later.c.path == source.c.path, later.c.id > source.c.id)
+        .exists()
+    )
+    return list(
+        conn.execute(
+            select(source.c.path)
+            .where(source.c.article_id == article_id, source.c.path != shown, newest)
+            .order_by(source.c.id)
+        ).scalars()
+    )
 
 
 # --- stats -----------------------------------------------------------------------

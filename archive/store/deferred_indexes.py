@@ -25,7 +25,7 @@ from .models import SQLModel
 def _deferred() -> list[Index]:
     return [
         index
-        for table in SQLModel.metadata.sorted_tables
+        for table in SQLModel.metadata.tables.values()
         for index in sorted(table.indexes, key=lambda index: str(index.name))
         if index.info.get("query_only")
     ]

@@ -81,17 +81,25 @@ class SourceFile(SQLModel, table=True):
     size: int = Field(sa_column_kwargs=_described("in bytes"))
     imported_at: dt.datetime = Field(sa_column_kwargs=_described("UTC"))
     status: str = Field(sa_column_kwargs=_described("`new`, or `updated` (a path imported before)"))
-    error: str | None = Field(
-        default=None,
-        sa_type=Text,
-        sa_column_kwargs=_described("always NULL (rejected files are not stored)"),
-    )
     # The archive is lossless because it keeps what came in; every other table is
     # derived from these texts.
     text: str | None = Field(
         default=None,
         sa_type=Text,
         sa_column_kwargs=_described("the file's exact text, which `archive dump` writes back"),
+    )
+    # Deferred: the writer inserts a chunk's files before the articles they describe
+    # (each article names its source file, so one of the two must wait for the commit).
+    article_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            # use_alter: the two tables refer to each other; this breaks the cycle
+            # when SQLAlchemy orders the tables (the migrations create them).
+            ForeignKey("article.id", deferrable=True, initially="DEFERRED", use_alter=True),
+            index=True,
+            info={"description": "the article this file's record describes"},
+        ),
     )
 
 
@@ -105,12 +113,20 @@ class Provider(SQLModel, table=True):
         unique=True,
         sa_column_kwargs=_described(
             "the provider's identity: its domain, lowercased, without a leading `www.`;"
-            " for a provider without a domain, `name:` and its case-folded name"
+            " for a provider without a domain, `name:` and its name as topics are matched"
         ),
     )
     name: str | None = Field(default=None, sa_column_kwargs=_described("the first name seen"))
     domain: str | None = Field(
         default=None, sa_column_kwargs=_described("the first domain seen, as written")
+    )
+    extra: dict[str, Any] | None = Field(
+        default=None,
+        sa_type=_JSON,
+        sa_column_kwargs=_described(
+            "JSON of the provider's keys that have no column (e.g. `images`: logos),"
+            " from the first record that gives any"
+        ),
     )
 
 
@@ -124,6 +140,7 @@ class Topic(SQLModel, table=True):
         unique=True,
         sa_column_kwargs=_described(
             "the topic's identity: its name trimmed, inner spaces collapsed, case-folded"
+            " and in Unicode NFKC form"
         ),
     )
     name: str = Field(sa_column_kwargs=_described("the first spelling seen"))
@@ -159,7 +176,10 @@ class Article(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     url: str = Field(
         sa_type=Text,
-        sa_column_kwargs=_described("as written (`article_url` has the normalized forms)"),
+        sa_column_kwargs=_described(
+            "the record's `webUrl`, else its `originalUrl`, as written"
+            " (`article_url` has the normalized forms)"
+        ),
     )
     title: str | None = Field(default=None, sa_type=Text)
     excerpt: str | None = Field(default=None, sa_type=Text)
@@ -195,14 +215,26 @@ class Article(SQLModel, table=True):
         index=True,
         description="the article's own record file, or for a stub the file that first named it",
     )
+    original_url: str | None = Field(
+        default=None,
+        sa_type=Text,
+        sa_column_kwargs=_described(
+            "`originalUrl` as written; `url` is this when the record has no `webUrl` (videos)"
+        ),
+    )
+    featured_content: str | None = Field(
+        default=None,
+        sa_type=Text,
+        sa_column_kwargs=_described("`featuredContent`: a video's embed (iframe HTML)"),
+    )
 
 
 class ArticleUrl(SQLModel, table=True):
-    """Every URL key that identifies an article: its webUrl, ampWebUrl and cdnAmpWebUrl."""
+    """Every URL key that identifies an article: its webUrl, originalUrl, ampWebUrl and cdnAmpWebUrl."""
 
     __tablename__ = "article_url"
     __table_args__ = _described(
-        "Every normalized URL (web, amp, cdn-amp) that identifies an article."
+        "Every normalized URL (web, original, amp, cdn-amp) that identifies an article."
     )
 
     # identity.url_key
