@@ -166,3 +166,47 @@ def views_table() -> str:
             for name, view in VIEWS.items()
         ),
     )
+
+
+_SAMPLE: dict[str, str] = {}
+
+
+def _sample_archive() -> str:
+    """An archive of data/, imported once per cog run, in a temporary folder."""
+    if not _SAMPLE:
+        import atexit
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        folder = tempfile.mkdtemp(prefix="archive-readme-")
+        atexit.register(shutil.rmtree, folder, True)
+        data = Path(__file__).resolve().parent.parent / "data"
+        location = str(Path(folder) / "sample.db")
+        _run(location, ["import", "--quiet", str(data)])
+        _SAMPLE["location"] = location
+    return _SAMPLE["location"]
+
+
+def _run(location: str, args: list[str]) -> str:
+    result = CliRunner().invoke(
+        cli, ["--db", location, *args], prog_name="archive", env={"ARCHIVE_DB": None}
+    )
+    if result.exit_code != 0:
+        raise RuntimeError(f"archive {' '.join(args)} failed:\n{result.output}")
+    return result.stdout
+
+
+def example(command: str) -> str:
+    """`$ archive COMMAND` and what it prints on the sample data, as a fenced block.
+
+    COMMAND is written as a user types it (shell quoting); output is as a table.
+    """
+    import shlex
+
+    args = shlex.split(command)
+    if "--format" not in args:
+        args += ["--format", "table"]
+    output = _run(_sample_archive(), args)
+    lines = "\n".join(line.rstrip() for line in output.splitlines())
+    return f"\n```\n$ archive {command}\n{lines}\n```\n\n"

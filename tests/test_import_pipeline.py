@@ -37,7 +37,7 @@ def test_parallel_chunks_build_the_same_archive_as_one_process(
     assert plain.run("import", "--workers", "0", str(DATA)).exit_code == 0
     result = archive.run("import", "--workers", workers, str(DATA))
     assert result.exit_code == 0, result.output
-    assert "13 seen, 13 new" in result.output
+    assert "17 seen, 17 new" in result.output
     assert content(archive) == content(plain)
 
 

@@ -450,7 +450,7 @@ def test_a_terminal_sees_progress_and_the_steps_after_the_last_file(archive, tmp
     assert "Importing" in shown and "100%" in shown
     # A first import builds its query indexes at the end: the user is told.
     assert "Building indexes" in shown
-    assert "files: 13 seen, 13 new" in shown
+    assert "files: 17 seen, 17 new" in shown
     more = tmp_path / "more"
     write(more, "a.md", record("https://example.com/terminal"))
     code, shown = on_a_terminal(archive.path, "import", str(more))

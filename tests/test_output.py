@@ -100,7 +100,7 @@ def test_json_keeps_column_order_numbers_nulls_and_utc_timestamps(sample):
     text = result.stdout
     assert text.startswith("[\n{") and text.endswith("}\n]\n")
     found = json.loads(text)
-    assert isinstance(found, list) and len(found) == 13
+    assert isinstance(found, list) and len(found) == 16
     columns = [
         "published_at",
         "title",
@@ -188,7 +188,7 @@ def test_jsonl_is_one_object_per_line(sample):
     lines = result.stdout.split("\n")
     assert lines[-1] == ""  # ends with a newline
     assert [json.loads(line) for line in lines[:-1]] == as_json(sample, "articles")
-    assert len(lines) - 1 == 13
+    assert len(lines) - 1 == 16
     # Embedded newlines in values stay escaped inside their line.
     assert ok(
         sample.run("sql", "SELECT 'a' || char(10) || 'b' AS v, 2 AS n", "--format", "jsonl")
@@ -558,7 +558,7 @@ def test_limit_zero_gives_only_the_header(seeded, command, header):
 
 def test_limit_and_no_headers(sample):
     full = read_csv(ok(sample.run("articles")).stdout_bytes)
-    assert len(full) == 14
+    assert len(full) == 17  # the header and 16 articles
     assert read_csv(ok(sample.run("articles", "--limit", "3")).stdout_bytes) == full[:4]
     assert (
         read_csv(ok(sample.run("articles", "--limit", "3", "--no-headers")).stdout_bytes)
@@ -568,7 +568,7 @@ def test_limit_and_no_headers(sample):
     assert read_csv(ok(sample.run("articles", "--limit", "100")).stdout_bytes) == full
     assert len(as_json(sample, "articles", "--limit", "2")) == 2
     tsv = ok(sample.run("topics", "--no-headers", "--limit", "1", "--format", "tsv")).stdout_bytes
-    assert tsv == b"AI\t7\t2019-10-08T11:00:00Z\t2021-09-29T23:01:00Z\r\n"
+    assert tsv == b"AI\t9\t2019-10-08T11:00:00Z\t2021-09-29T23:01:00Z\r\n"
     assert sample.run("topics", "--limit", "-1").exit_code == 2
 
 
