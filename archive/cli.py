@@ -207,7 +207,8 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     click.echo(f"schema at {result.revision}")
 
 
-@db_group.command("downgrade")
+# "-1" (one revision down) is a revision, not an option.
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @click.pass_context
 def db_downgrade(ctx: click.Context, revision: str) -> None:

@@ -17,6 +17,8 @@ from archive.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+# Real record files (see its README): videos, CRLF, two files for one article.
+REAL = ROOT / "tests" / "fixtures" / "real"
 SEED = DATA / "000_9a9da6683cea1af2.txt"
 # How long a test may run before hang_guard calls it hung. Not a speed requirement:
 # it only turns a hang into a failure, so it is far beyond any slow or loaded machine.

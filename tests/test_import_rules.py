@@ -327,9 +327,9 @@ def test_timestamps_are_stored_in_utc(archive, records):
     write(records, "c.md", record("https://example.com/c", publishedDateTime="2020-08-19"))
     assert archive.run("import", str(records)).exit_code == 0
     assert archive.rows("SELECT published_at FROM article ORDER BY url") == [
-        ("2020-08-18 07:30:00.000000",),
-        ("2020-08-20 07:00:00.000000",),
-        ("2020-08-19 00:00:00.000000",),
+        ("2020-08-18T07:30:00Z",),
+        ("2020-08-20T07:00:00Z",),
+        ("2020-08-19T00:00:00Z",),
     ]
 
 

@@ -30,7 +30,7 @@ def test_seed_fields_land_in_columns(archive, seed_dir):
     )[0]
     assert row[:10] == (
         "De Blasio Will Reassess NYPD's Use Of Facial Recognition Tech After Protester Arrest",
-        "news", "article", 52, -1, 0, "2020-08-17 18:08:00.000000", 1, 1, "Gothamist",
+        "news", "article", 52, -1, 0, "2020-08-17T18:08:00Z", 1, 1, "Gothamist",
     )  # fmt: skip
     assert row[10] == "gothamist.com"
     assert row[11].startswith("wwnbGw2NEaAqVZjkNLN7") and row[11].endswith(

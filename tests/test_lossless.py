@@ -79,11 +79,11 @@ def clean_exit(result: Result) -> bool:
 
 
 def utc_text(value: dt.datetime | str) -> str:
-    """A timestamp as SQLite holds `published_at`: UTC, `YYYY-MM-DD HH:MM:SS.ffffff`."""
+    """A timestamp as SQLite holds `published_at`: UTC, `YYYY-MM-DDTHH:MM:SSZ`."""
     stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def same_json(expected: Any, actual: Any) -> bool:

@@ -14,9 +14,7 @@ import unicodedata
 from pathlib import Path
 
 import yaml
-from conftest import DATA, ROOT, Archive, write
-
-REAL = ROOT / "tests" / "fixtures" / "real"
+from conftest import DATA, REAL, Archive, write
 
 
 def _old_records(folder: Path) -> Path:

@@ -122,3 +122,22 @@ def test_source_file_article_link_is_a_deferred_foreign_key(archive, seed_dir):
     connection.execute("ROLLBACK")
     connection.close()
     assert archive.rows("SELECT count(*) FROM source_file WHERE article_id = 999999") == [(0,)]
+
+
+def test_stepping_down_and_up_again_keeps_every_row(archive):
+    """Each revision carries the rows of the one before it forward unchanged (0006
+    rewrites every timestamp and rebuilds article_topic and the search table)."""
+    from conftest import DATA, REAL
+
+    assert archive.run("import", str(DATA)).exit_code == 0
+    assert archive.run("import", str(REAL)).exit_code == 0
+    at_head = archive.snapshot()
+    down = archive.run("db", "downgrade", "-1")
+    assert down.exit_code == 0, down.output
+    # 0005 stored SQLAlchemy's format; 0006 stores ISO 8601 UTC text.
+    assert archive.value("SELECT published_at FROM article WHERE id = 1") == "2020-08-17 18:08:00.000000"
+    up = archive.run("db", "upgrade")
+    assert up.exit_code == 0, up.output
+    assert archive.snapshot() == at_head
+    search = archive.run("search", "facial", "--format", "json")
+    assert search.exit_code == 0 and search.stdout.count('"rank"') > 0, search.output

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, Archive
+from conftest import REAL, Archive
 
 from archive.record_format import ARTICLE_FIELDS, IMAGE_FIELDS, PROVIDER_FIELDS
 
-REAL = ROOT / "tests" / "fixtures" / "real"
 FILES = sorted(REAL.glob("*.md"))
 # The sample's two files for one article (same webUrl, other title and date).
 PAIR = (

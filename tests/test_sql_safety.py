@@ -381,7 +381,7 @@ def test_sqlite_master_and_views_read(sample):
         "-p",
         "u",
         SEED_URL,
-    ) == [{"provider": "Gothamist", "topics": "Computer Vision, AI", "quality": 52}]
+    ) == [{"provider": "Gothamist", "topics": '["Computer Vision","AI"]', "quality": 52}]
     assert ok_json(
         sample,
         "sql",

@@ -64,6 +64,8 @@ def text_value(value: Any) -> str:
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, dt.datetime):
         return _timestamp(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)  # a JSON column, as JSON text
     return str(value)
 
 

@@ -46,8 +46,9 @@ def parse_date(value: str, *, end: bool = False) -> dt.datetime:
             start = dt.datetime.fromisoformat(raw)
             stop = start + dt.timedelta(days=1)
         else:
-            start = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-            stop = start + dt.timedelta(microseconds=1)  # "on or before" that instant
+            # Timestamps are stored to the second: "on or before" that second.
+            start = dt.datetime.fromisoformat(raw.replace("z", "Z")).replace(microsecond=0)
+            stop = start + dt.timedelta(seconds=1)
     except ValueError:
         raise UsageError(
             f"not a date: {value!r} (use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp)"

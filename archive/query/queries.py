@@ -412,8 +412,8 @@ def search(
 
 
 def _stored(stamp: dt.datetime) -> str:
-    """A UTC datetime as SQLite stores UTCDateTime values (for raw SQL comparisons)."""
-    return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """A UTC datetime as SQLite stores timestamps (for raw SQL comparisons)."""
+    return stamp.astimezone(dt.timezone.utc).strftime(models.ISO_UTC_FORMAT)
 
 
 # --- timeline --------------------------------------------------------------------
@@ -523,6 +523,15 @@ def find_article(conn: Connection, url: str) -> int:
     article_id = conn.execute(
         select(tables.article_url.c.article_id).where(tables.article_url.c.url_key == key)
     ).scalar()
+    if article_id is None:
+        # A row another tool wrote has no normalized keys (they need ural, which SQL
+        # lacks): it is found by its URL exactly as written.
+        article_id = conn.execute(
+            select(tables.article.c.id)
+            .where(tables.article.c.url == url.strip())
+            .order_by(tables.article.c.id)
+            .limit(1)
+        ).scalar()
     if article_id is None:
         raise ArchiveError(f"no article with URL {url}")
     return article_id

@@ -16,6 +16,7 @@ A progress handler interrupts queries that run past the time limit.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,18 @@ from ..store.location import BUSY_TIMEOUT_MS, is_url
 from ..store.schema_version import HEAD_REVISION, check_revision
 
 DEFAULT_TIMEOUT = 30.0
+
+
+def _json(value: bytes) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:  # not JSON after all (written by another tool): the text as it is
+        return value.decode("utf-8", "replace")
+
+
+# Process-wide, by declared type: only connections opened with PARSE_DECLTYPES use them.
+sqlite3.register_converter("BOOLEAN", lambda value: value not in (b"0", b""))
+sqlite3.register_converter("JSON", _json)
 
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
 _DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "zipfile"}
@@ -90,8 +103,14 @@ class ReadOnlyQuery:
         self._path = path
         self._sidecars_existed = any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
         try:
+            # Declared types give values their meaning, as the query commands do:
+            # BOOLEAN columns as true/false, JSON columns (extra) as JSON.
             self.connection = sqlite3.connect(
-                uri, uri=True, isolation_level=None, check_same_thread=False
+                uri,
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+                detect_types=sqlite3.PARSE_DECLTYPES,
             )
             self.connection.execute("PRAGMA query_only = 1")
             self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")

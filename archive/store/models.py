@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, Column, DateTime, Dialect, ForeignKey, Index, Integer, Text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
 
 # Constraint names must be stable for migrations (SQLite ALTER needs them by name).
@@ -33,6 +35,50 @@ SQLModel.metadata.naming_convention = {
 
 # NULL in SQL for a missing value, not the JSON text 'null'.
 _JSON = JSON(none_as_null=True)
+
+# How SQLite holds an instant: ISO 8601 UTC text of fixed width. String comparison
+# with a date or a timestamp a user types (`published_at >= '2020-08-17'`) then does
+# the right thing, and the sqlite3 shell, Datasette and pandas show what the query
+# commands show. To the second: the records are.
+ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class UTCTimestamp(TypeDecorator[dt.datetime]):
+    """An aware datetime, stored in UTC: `YYYY-MM-DDTHH:MM:SSZ` text in SQLite (the
+    column is still declared DATETIME), a timestamp with time zone elsewhere."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(
+                sqlite.DATETIME(
+                    storage_format=(
+                        "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02dZ"
+                    ),
+                    regexp=r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)Z",
+                )
+            )
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("timestamps must be aware: archive stores instants in UTC")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def _timestamp(description: str) -> Any:
+    return Field(default=None, sa_type=UTCTimestamp, sa_column_kwargs=_described(description))
 
 
 # Marks an index that only the query commands read, never the importer: a first
@@ -79,7 +125,7 @@ class SourceFile(SQLModel, table=True):
     path: str = Field(sa_type=Text, sa_column_kwargs=_described("the path it was imported from"))
     sha256: str = Field(sa_column_kwargs=_described("SHA-256 of the file's bytes, in hex"))
     size: int = Field(sa_column_kwargs=_described("in bytes"))
-    imported_at: dt.datetime = Field(sa_column_kwargs=_described("UTC"))
+    imported_at: dt.datetime = _timestamp("UTC, `YYYY-MM-DDTHH:MM:SSZ`")
     status: str = Field(sa_column_kwargs=_described("`new`, or `updated` (a path imported before)"))
     # The archive is lossless because it keeps what came in; every other table is
     # derived from these texts.
@@ -186,8 +232,8 @@ class Article(SQLModel, table=True):
     body: str | None = Field(default=None, sa_type=Text)
     category: str | None = None
     type: str | None = None
-    published_at: dt.datetime | None = Field(
-        default=None, sa_column_kwargs=_described("UTC (`YYYY-MM-DD HH:MM:SS.ffffff` in SQLite)")
+    published_at: dt.datetime | None = _timestamp(
+        "UTC, `YYYY-MM-DDTHH:MM:SSZ` (text in SQLite: compare it with `'2020-08-17'`)"
     )
     quality: int | None = None
     heat: int | None = None
@@ -275,14 +321,10 @@ class ArticleTopic(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True)
     )
     position: int = Field(sa_column_kwargs=_described("the topic's place in the record, from 0"))
-    # Copies of article.provider_id and article.published_at (no foreign key: adding
-    # one would make SQLite rebuild the table under the views that read it).
-    provider_id: int | None = Field(
-        default=None, sa_column_kwargs=_described("a copy of the article's `provider_id`")
-    )
-    published_at: dt.datetime | None = Field(
-        default=None, sa_column_kwargs=_described("a copy of the article's `published_at`")
-    )
+    # Copies of article.provider_id and article.published_at; triggers keep them
+    # right whatever writes the rows (migration 0006).
+    provider_id: int | None = _fk("provider.id", description="a copy of the article's `provider_id`")
+    published_at: dt.datetime | None = _timestamp("a copy of the article's `published_at`")
 
 
 class Image(SQLModel, table=True):
@@ -380,7 +422,7 @@ class View:
 VIEWS = {
     "article_summary": View(
         "One row per article, with its provider and topics.",
-        {"topics": "the article's topic names, comma-separated, in record order"},
+        {"topics": "the article's topic names as a JSON array, in record order"},
     ),
     "topic_article": View("One row per article and topic."),
     "provider_summary": View(

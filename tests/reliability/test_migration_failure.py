@@ -43,8 +43,20 @@ def columns(archive) -> dict[str, list[str]]:
     return {t: [row[1] for row in archive.rows(f"PRAGMA table_info({t})")] for t in tables}
 
 
+# Revisions before 0006 stored instants as `2020-08-17 18:08:00.000000`, 0006 and later
+# as `2020-08-17T18:08:00Z`: the same value, which a downgrade must keep.
+_OLD_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.0{6}")
+
+
+def _instant(value: object) -> object:
+    if isinstance(value, str) and _OLD_TIMESTAMP.fullmatch(value):
+        return _OLD_TIMESTAMP.sub(r"\1T\2Z", value)
+    return value
+
+
 def projection(archive, table: str, names: list[str]) -> list[tuple]:
-    return sorted(archive.rows(f"SELECT {', '.join(names)} FROM {table}"), key=repr)
+    rows = archive.rows(f"SELECT {', '.join(names)} FROM {table}")
+    return sorted((tuple(_instant(value) for value in row) for row in rows), key=repr)
 
 
 def schema(archive) -> set[tuple[str, str]]:
