@@ -127,6 +127,23 @@ def test_the_layer_check_sees_a_wrong_import(tmp_path: Path) -> None:
     assert _layer("archive.cli") > _layer(_module_name(module, root))
 
 
+def _cli_and_heavy_modules(args: list[str]) -> list[str]:
+    """Run `archive ARGS` in a fresh interpreter; its output, then the SQLAlchemy,
+    SQLModel and Alembic modules it loaded (as the last line)."""
+    code = (
+        "import sys\n"
+        "from archive.cli import cli\n"
+        f"try:\n    cli({args!r}, prog_name='archive')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip().splitlines()
+
+
 @pytest.mark.parametrize(
     "args",
     [["--version"], ["--help"], ["sql", "--help"], ["export", "--help"]],
@@ -135,17 +152,7 @@ def test_the_layer_check_sees_a_wrong_import(tmp_path: Path) -> None:
 def test_fast_commands_do_not_load_sqlalchemy(args: list[str]) -> None:
     """`archive --version`, `archive sql` and `archive export` start without SQLAlchemy
     (about 0.4 s of imports): the CLI loads it only inside the commands that need it."""
-    code = (
-        "import sys\n"
-        "from archive.cli import cli\n"
-        f"try:\n    cli({args!r}, prog_name='archive')\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic')))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert _cli_and_heavy_modules(args)[-1] == "[]"
 
 
 def test_archive_sql_runs_a_query_without_sqlalchemy(tmp_path: Path) -> None:
@@ -155,17 +162,9 @@ def test_archive_sql_runs_a_query_without_sqlalchemy(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "archive", "--db", str(db), "import", "-q", str(DATA)], check=True
     )
-    code = (
-        "import sys\n"
-        "from archive.cli import cli\n"
-        f"try:\n    cli(['--db', {str(db)!r}, 'sql', 'SELECT count(*) AS n FROM article', '--format', 'csv'], prog_name='archive')\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic')))\n"
+    lines = _cli_and_heavy_modules(
+        ["--db", str(db), "sql", "SELECT count(*) AS n FROM article", "--format", "csv"]
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    lines = result.stdout.strip().splitlines()
     assert lines[0] == "n"
     assert int(lines[1]) > 0
     assert lines[-1] == "[]"
