@@ -76,11 +76,21 @@ def create_archive_engine(location: str) -> Engine:
     return engine
 
 
+def _migrations_folder() -> str:
+    """The Alembic scripts: inside the installed package (pip install puts them at
+    archive/_migrations), or, run from a source checkout without installing
+    (`python -m archive` in the repository), the repository's migrations/."""
+    try:
+        return str(resources.files("archive._migrations"))
+    except ModuleNotFoundError:
+        return str(Path(__file__).resolve().parents[2] / "migrations")
+
+
 def alembic_config(connection: Connection | None = None, location: str | None = None) -> Any:
     from alembic.config import Config  # Alembic loads only when the schema changes
 
     config = Config()
-    config.set_main_option("script_location", str(resources.files("archive._migrations")))
+    config.set_main_option("script_location", _migrations_folder())
     if location is not None:
         config.set_main_option("sqlalchemy.url", to_url(location).render_as_string(False))
     if connection is not None:
