@@ -197,6 +197,8 @@ def _write_delimited(
                 if value is None
                 else str(value)
                 if type(value) is int
+                else ("True" if value else "False")
+                if type(value) is bool
                 else _quote(text_value(value), delimiter)
                 for value in row
             ]
