@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sqlite3
@@ -152,3 +153,95 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
         text = text.encode("utf-8")
     path.write_bytes(text)
     return path
+
+
+# --- PostgreSQL ----------------------------------------------------------------------
+# The PostgreSQL tests run against a real server: ARCHIVE_TEST_POSTGRES names it
+# (`.ci/postgres start` prints a URL for a throwaway one; .ci/run does that). Outside
+# CI they skip without one; in CI (CI=true) a missing server fails them, so a
+# misconfigured CI cannot pass by skipping.
+POSTGRES_ENV = "ARCHIVE_TEST_POSTGRES"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if in_ci():
+            pytest.fail(f"CI=true but {POSTGRES_ENV} is not set: start one with .ci/postgres start")
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} (see .ci/postgres)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if in_ci():
+            raise
+        pytest.skip("psycopg is not installed: pip install -e '.[postgres,test]'")
+    return url
+
+
+def libpq(url: str) -> str:
+    """A SQLAlchemy-style URL as libpq reads it (no +driver)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def new_postgres_database(server: str) -> str:
+    """A new, empty database on the server; its URL."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"archive_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(libpq(server), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(server: str, url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(libpq(server), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+class PostgresArchive(Archive):
+    """An archive in its own database on the test server, read back with psycopg."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(Path("."))
+        self.url = url
+
+    def run(self, *args: str, input: str | bytes | None = None) -> Result:
+        return CliRunner().invoke(cli, ["--db", self.url, *args], input=input)
+
+    def rows(self, sql: str, *params: object) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(libpq(self.url)) as connection:
+            return connection.execute(sql.replace("?", "%s"), params).fetchall()
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        tables = [
+            name
+            for (name,) in self.rows(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            )
+        ]
+        return {t: sorted(self.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
+
+
+@pytest.fixture
+def pg_archive(postgres_server: str) -> Iterator[PostgresArchive]:
+    url = new_postgres_database(postgres_server)
+    try:
+        yield PostgresArchive(url)
+    finally:
+        drop_postgres_database(postgres_server, url)
