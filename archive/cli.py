@@ -15,7 +15,7 @@ from .output.formats import FORMATS, keep_freed_memory, write
 from .query.filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
 from .query.readonly_sql import DEFAULT_TIMEOUT, ReadOnlyQuery
 from .rows import OutputOptions, Rows
-from .store.location import DEFAULT_DB
+from .store.location import DEFAULT_DB, password_of, shown
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -40,7 +40,14 @@ class _ArchiveGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArchiveError as exc:
-            click.echo("error: " + " ".join(str(exc).split()), err=True)
+            message = " ".join(str(exc).split())
+            # A driver's message may quote the URL it was given: never print its password.
+            location = (ctx.obj or {}).get("db") or ""
+            password = password_of(location)
+            if password:
+                message = message.replace(location, shown(location))
+                message = message.replace(password, "***")
+            click.echo("error: " + message, err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -204,6 +211,8 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     result = database.upgrade(_db(ctx), revision)
     if result.backup:
         click.echo(f"backed up {result.location} to {result.backup}", err=True)
+    if result.notice:
+        click.echo(f"warning: {result.notice}", err=True)
     click.echo(f"schema at {result.revision}")
 
 
@@ -218,6 +227,8 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
     result = database.downgrade(_db(ctx), revision)
     if result.backup:
         click.echo(f"backed up {result.location} to {result.backup}", err=True)
+    if result.notice:
+        click.echo(f"warning: {result.notice}", err=True)
     click.echo(f"schema at {result.revision}")
 
 

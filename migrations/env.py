@@ -20,6 +20,9 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     # are created by hand in migrations; the models do not describe them.
     if type_ == "table" and name.startswith("article_fts"):
         return False
+    # PostgreSQL's search column and its index (revision 0002), likewise.
+    if type_ in ("column", "index") and name in ("search_vector", "ix_article_search_vector"):
+        return False
     if type_ == "foreign_key_constraint" and context.get_context().dialect.name == "sqlite":
         return (obj.table.name, tuple(obj.column_keys)) not in SQLITE_INLINE_FOREIGN_KEYS
     return True

@@ -21,9 +21,26 @@ def alembic_config():
     return Config.from_raw_config(archive_alembic_config())
 
 
-@pytest.fixture
-def alembic_engine(tmp_path):
-    return sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def alembic_engine(request, tmp_path):
+    """pytest-alembic's checks on both engines; PostgreSQL's on a new database of the
+    test server (conftest.postgres_server: skipped without one, outside CI only)."""
+    if request.param == "sqlite":
+        return sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
+    from conftest import drop_postgres_database, new_postgres_database
+
+    from archive.store.database import to_url
+
+    server = request.getfixturevalue("postgres_server")
+    url = new_postgres_database(server)
+    engine = sqlalchemy.create_engine(to_url(url))
+
+    def drop() -> None:
+        engine.dispose()
+        drop_postgres_database(server, url)
+
+    request.addfinalizer(drop)
+    return engine
 
 
 def test_the_head_revision_archive_expects_is_alembics_head():
@@ -135,7 +152,10 @@ def test_stepping_down_and_up_again_keeps_every_row(archive):
     down = archive.run("db", "downgrade", "-1")
     assert down.exit_code == 0, down.output
     # 0005 stored SQLAlchemy's format; 0006 stores ISO 8601 UTC text.
-    assert archive.value("SELECT published_at FROM article WHERE id = 1") == "2020-08-17 18:08:00.000000"
+    assert (
+        archive.value("SELECT published_at FROM article WHERE id = 1")
+        == "2020-08-17 18:08:00.000000"
+    )
     up = archive.run("db", "upgrade")
     assert up.exit_code == 0, up.output
     assert archive.snapshot() == at_head

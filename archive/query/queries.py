@@ -122,7 +122,9 @@ def _by_provider(counts: Any) -> Select:
             (counts.c.articles * 1.0 / func.sum(counts.c.articles).over()).label("share"),
         )
         .select_from(counts.join(tables.provider, tables.provider.c.id == counts.c.provider_id))
-        .order_by(counts.c.articles.desc(), tables.provider.c.name)
+        # NULLS FIRST: SQLite's order for a provider known only by its domain, made
+        # explicit so PostgreSQL (which sorts NULL last) gives the same answer.
+        .order_by(counts.c.articles.desc(), tables.provider.c.name.asc().nulls_first())
     )
 
 
@@ -251,8 +253,27 @@ def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
 # --- articles and search ---------------------------------------------------------
 
 
-def _topics_column() -> Any:
+def _topics_column(dialect: str) -> Any:
     """An article's topics, comma-separated, as a correlated subquery."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        return (
+            select(
+                func.string_agg(
+                    tables.topic.c.name,
+                    aggregate_order_by(literal(", "), tables.article_topic.c.position),
+                )
+            )
+            .select_from(
+                tables.article_topic.join(
+                    tables.topic, tables.topic.c.id == tables.article_topic.c.topic_id
+                )
+            )
+            .where(tables.article_topic.c.article_id == tables.article.c.id)
+            .correlate(tables.article)
+            .scalar_subquery()
+        )
     inner = (
         select(tables.topic.c.name)
         .select_from(
@@ -283,7 +304,7 @@ def articles(
             tables.article.c.title,
             tables.provider.c.name.label("provider"),
             tables.provider.c.domain,
-            _topics_column().label("topics"),
+            _topics_column(conn.dialect.name).label("topics"),
             tables.article.c.type,
             tables.article.c.quality,
             tables.article.c.url,
@@ -295,7 +316,8 @@ def articles(
             )
         )
         .where(*_date_conditions(filters), *_provider_condition(filters))
-        .order_by(tables.article.c.published_at.desc(), tables.article.c.id)
+        # NULLS LAST: undated articles after the dated ones, as SQLite sorts them.
+        .order_by(tables.article.c.published_at.desc().nulls_last(), tables.article.c.id)
     )
     if not include_stubs:
         query = query.where(tables.article.c.is_stub.is_(false()))
@@ -306,12 +328,17 @@ def articles(
     if min_quality is not None:
         query = query.where(tables.article.c.quality >= min_quality)
     if search:
-        query = query.where(tables.article.c.id.in_(_fts_ids(search)))
+        query = query.where(tables.article.c.id.in_(_fts_ids(conn, search)))
     return _checked(conn, query)
 
 
-def _fts_ids(search: str) -> Any:
-    # SQLite-specific: the FTS5 index created by migration 0002.
+def _fts_ids(conn: Connection, search: str) -> Any:
+    if conn.dialect.name == "postgresql":  # the search column of migration 0002
+        return text(
+            "SELECT id FROM article"
+            " WHERE search_vector @@ websearch_to_tsquery('archive_search', :search)"
+        ).bindparams(search=search)
+    # SQLite: the FTS5 index created by migration 0002.
     return text("SELECT rowid FROM article_fts WHERE article_fts MATCH :search").bindparams(
         search=search
     )
@@ -347,16 +374,22 @@ def search(
     "exact phrases", OR, NOT, prefix*. Ranking must score every match, but with a
     limit SQLite keeps only the best rows instead of sorting them all.
     """
-    conditions = ["article_fts MATCH :query"]
+    postgres = conn.dialect.name == "postgresql"
+    match = (
+        "a.search_vector @@ websearch_to_tsquery('archive_search', :query)"
+        if postgres
+        else "article_fts MATCH :query"
+    )
+    conditions = [match]
     params: dict[str, Any] = {"query": query_text}
     if limit is not None:
         params["limit"] = limit
     if filters.since is not None:
         conditions.append("a.published_at >= :since")
-        params["since"] = _stored(filters.since)
+        params["since"] = filters.since if postgres else _stored(filters.since)
     if filters.until is not None:
         conditions.append("a.published_at < :until")
-        params["until"] = _stored(filters.until)
+        params["until"] = filters.until if postgres else _stored(filters.until)
     if filters.providers:
         names = [f":provider{i}" for i in range(len(_provider_keys(filters.providers)))]
         conditions.append(f"p.key IN ({', '.join(names)})")
@@ -373,7 +406,9 @@ def search(
             {n[1:]: identity.topic_key(t) for n, t in zip(names, filters.topics, strict=True)}
         )
     if not include_stubs:
-        conditions.append("a.is_stub = 0")
+        conditions.append("NOT a.is_stub" if postgres else "a.is_stub = 0")
+    if postgres:
+        return _search_postgres(conn, conditions, params, limit)
     if len(conditions) == 1 and limit is not None:
         # No filter on the article: rank in the full-text index alone, then read
         # articles and make snippets for the best rows only (3x faster for a word
@@ -408,6 +443,39 @@ def search(
     )
     found = _checked(conn, sql)
     # FTS5's auxiliary functions cannot run inside window functions: number here.
+    return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
+
+
+# ts_headline's options that come closest to FTS5's snippet(..., '[', ']', '…', 12).
+_HEADLINE = "StartSel=[, StopSel=], MaxWords=12, MinWords=6, MaxFragments=1, FragmentDelimiter=…"
+
+
+def _search_postgres(
+    conn: Connection, conditions: list[str], params: dict[str, Any], limit: int | None
+) -> Rows:
+    """PostgreSQL: websearch_to_tsquery syntax, ranked by ts_rank (README: PostgreSQL).
+
+    Snippets are made for the best rows only, after the limit: ts_headline re-reads
+    and re-parses each article's text.
+    """
+    sql = (
+        text(
+            "WITH q AS (SELECT websearch_to_tsquery('archive_search', :query) AS query),"
+            " best AS (SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
+            " FROM article a CROSS JOIN q LEFT JOIN provider p ON p.id = a.provider_id"
+            f" WHERE {' AND '.join(conditions)} ORDER BY score DESC, a.id"
+            + (" LIMIT :limit" if limit is not None else "")
+            + ")"
+            " SELECT a.published_at, a.title, p.name AS provider, a.url,"
+            " ts_headline('archive_search',"
+            " concat_ws(' ', a.title, a.excerpt, a.body), q.query, :headline) AS snippet"
+            " FROM best JOIN article a ON a.id = best.id CROSS JOIN q"
+            " LEFT JOIN provider p ON p.id = a.provider_id ORDER BY best.score DESC, best.id"
+        )
+        .bindparams(headline=_HEADLINE, **params)
+        .columns(published_at=tables.article.c.published_at.type)
+    )
+    found = _checked(conn, sql)
     return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
 
 
@@ -636,9 +704,7 @@ def _other_files(conn: Connection, article_id: int, shown: str) -> list[str]:
     source = tables.source
     later = source.alias("later")
     newest = ~(
-        select(later.c.id)
-        .where(later.c.path == source.c.path, later.c.id > source.c.id)
-        .exists()
+        select(later.c.id).where(later.c.path == source.c.path, later.c.id > source.c.id).exists()
     )
     return list(
         conn.execute(

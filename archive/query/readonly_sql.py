@@ -89,7 +89,10 @@ class ReadOnlyQuery:
 
             url = to_url(location)
             if url.get_backend_name() != "sqlite" or not url.database:
-                raise ArchiveError("archive sql works on SQLite archives only")
+                raise ArchiveError(
+                    "archive sql and export work on SQLite archives only"
+                    " (on PostgreSQL, use psql with a role that may only SELECT)"
+                )
             path = Path(url.database)
         else:
             path = Path(location)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..errors import ArchiveError
-from .location import BUSY_TIMEOUT_MS, is_url, resolve_location
+from .location import BUSY_TIMEOUT_MS, is_url, resolve_location, shown
 from .schema_version import HEAD_REVISION, check_revision
 
 # SQLite page cache per connection: its default. Larger caches made the queries
@@ -30,19 +30,51 @@ CACHE_KIB = 2_000
 EXTRA_PRAGMAS: list[str] = []
 
 
+# PostgreSQL: the key of the transaction-scoped advisory lock a writer holds (any
+# constant the archive alone uses; it reads "archive" in ASCII).
+WRITE_LOCK_KEY = 0x61726368697665
+POSTGRES_DRIVER_HINT = "install the PostgreSQL driver: pip install 'archive[postgres]'"
+
+
 def to_url(location: str) -> URL:
-    """A SQLAlchemy URL for a location (see location.is_url)."""
-    if is_url(location):
-        return make_url(location)
-    return URL.create("sqlite+pysqlite", database=location)
+    """A SQLAlchemy URL for a location (see location.is_url).
+
+    `postgresql://` and `postgres://` mean psycopg 3 (SQLAlchemy's own default for
+    a bare `postgresql://` is psycopg2, which archive does not depend on).
+    """
+    if not is_url(location):
+        return URL.create("sqlite+pysqlite", database=location)
+    try:
+        url = make_url(location)
+    except Exception as exc:  # ArgumentError, ValueError: a URL SQLAlchemy cannot parse
+        raise ArchiveError(f"cannot read the database URL {shown(location)}") from exc
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
 
 
 def _is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
+def is_postgres(url: URL) -> bool:
+    return url.get_backend_name() == "postgresql"
+
+
+def _require_driver(url: URL) -> None:
+    """One line saying what to install, instead of a ModuleNotFoundError traceback."""
+    if url.get_driver_name() != "psycopg":
+        return
+    from importlib.util import find_spec
+
+    if find_spec("psycopg") is None:
+        raise ArchiveError(POSTGRES_DRIVER_HINT)
+
+
 def create_archive_engine(location: str) -> Engine:
     url = to_url(location)
+    if is_postgres(url):
+        return _postgres_engine(url)
     if not _is_sqlite(url):
         return create_engine(url)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -84,6 +116,32 @@ def _migrations_folder() -> str:
         return str(resources.files("archive._migrations"))
     except ModuleNotFoundError:
         return str(Path(__file__).resolve().parents[2] / "migrations")
+
+
+def _postgres_engine(url: URL) -> Engine:
+    _require_driver(url)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Day buckets (timeline) and the timestamps the queries print follow the
+        # session time zone; the archive's answers must not depend on the server's
+        # setting or the user's PGTZ. Set after connecting, so nothing overrides it.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.close()
+        dbapi_connection.commit()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # Writers hand out ids from max(id) (ingest/writer.py), which is safe only
+        # while one writer at a time runs: like SQLite's BEGIN IMMEDIATE, a writer's
+        # transaction first takes this lock and holds it until it commits, so two
+        # imports queue instead of colliding on ids. Readers never take it.
+        if connection.get_execution_options().get("archive_write", False):
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+    return engine
 
 
 def alembic_config(connection: Connection | None = None, location: str | None = None) -> Any:
@@ -171,6 +229,10 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
     engine = create_archive_engine(location)
     try:
         with engine.begin() as connection:
+            if is_postgres(url):
+                # Two first imports into an empty database would both create the
+                # schema; the writers' lock makes the second wait and see it made.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
             current = current_revision(connection)
             tables = set() if new else _table_names(connection)
             if current is None and not tables:
@@ -181,7 +243,7 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
         if current != HEAD_REVISION:
             engine.dispose()
             check_revision(
-                location,
+                shown(location),
                 current,
                 _known_revisions,
                 empty_version_table=current is None and tables == {"alembic_version"},
@@ -190,7 +252,7 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
         raise
     except Exception as exc:
         engine.dispose()
-        raise ArchiveError(f"cannot open archive {location}: {_one_line(exc)}") from exc
+        raise ArchiveError(f"cannot open archive {shown(location)}: {_one_line(exc)}") from exc
     return Archive(location, engine)
 
 
@@ -213,10 +275,51 @@ def _one_line(exc: BaseException) -> str:
 
 
 class SchemaChange:
-    def __init__(self, location: str, revision: str | None, backup: str | None) -> None:
-        self.location = location
+    def __init__(
+        self, location: str, revision: str | None, backup: str | None, notice: str | None = None
+    ) -> None:
+        self.location = shown(location)
         self.revision = revision
         self.backup = backup
+        # Said to the user when no backup could be made (PostgreSQL without pg_dump).
+        self.notice = notice
+
+
+def _pg_dump(url: URL, revision: str | None) -> tuple[str | None, str | None]:
+    """PostgreSQL: (backup file, None) from pg_dump when it is on PATH, else (None, advice).
+
+    The dump goes to the current folder in pg_dump's custom format (pg_restore
+    reads it back). The password travels in PGPASSWORD, never on a command line
+    that `ps` shows.
+    """
+    import datetime as dt
+    import os
+    import shutil
+    import subprocess
+
+    advice = (
+        "no backup made: pg_dump is not on PATH. Back the database up first"
+        " (pg_dump --format=custom) if you may want to go back"
+    )
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        return None, advice
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = f"{url.database or 'archive'}.backup-{revision or 'none'}-{stamp}.dump"
+    libpq = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    env = dict(os.environ)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    done = subprocess.run(
+        [pg_dump, "--format=custom", "--file", target, libpq],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        raise ArchiveError(f"backup before the schema change failed (pg_dump: {reason})")
+    return target, None
 
 
 def _backup(location: str, revision: str | None) -> str | None:
@@ -247,10 +350,14 @@ def _backup(location: str, revision: str | None) -> str | None:
 def _migrate(location: str | None, revision: str, direction: str) -> SchemaChange:
     location = resolve_location(location)
     engine = create_archive_engine(location)
+    notice = None
     try:
-        with engine.connect() as connection:
-            before = current_revision(connection)
-        backup = _backup(location, before) if before is not None else None
+        before = _read_revision(location, engine)
+        url = to_url(location)
+        if before is not None and is_postgres(url):
+            backup, notice = _pg_dump(url, before)
+        else:
+            backup = _backup(location, before) if before is not None else None
         from alembic import command
 
         with engine.begin() as connection:
@@ -265,7 +372,7 @@ def _migrate(location: str | None, revision: str, direction: str) -> SchemaChang
             after = current_revision(connection)
     finally:
         engine.dispose()
-    return SchemaChange(location, after, backup)
+    return SchemaChange(location, after, backup, notice)
 
 
 def upgrade(location: str | None, revision: str = "head") -> SchemaChange:
@@ -283,10 +390,17 @@ def revision_of(location: str | None) -> str | None:
         raise ArchiveError(f"no archive at {location}")
     engine = create_archive_engine(location)
     try:
-        with engine.connect() as connection:
-            return current_revision(connection)
+        return _read_revision(location, engine)
     finally:
         engine.dispose()
+
+
+def _read_revision(location: str, engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return current_revision(connection)
+    except (OperationalError, ProgrammingError) as exc:  # no server, wrong password, ...
+        raise ArchiveError(f"cannot open archive {shown(location)}: {_one_line(exc)}") from exc
 
 
 def history() -> list[tuple[str, str]]:

@@ -23,3 +23,31 @@ def is_url(location: str) -> bool:
     So `file:x?mode=rw` is a file of that odd name, never a SQLite URI with options.
     """
     return "://" in location.split("?", 1)[0] and not location.startswith("file:")
+
+
+def shown(location: str) -> str:
+    """The location as messages print it: a URL's password replaced by ***.
+
+    Without SQLAlchemy (see the module docstring), so by hand: the password is what
+    lies between the first ':' and the last '@' of the part after '//'.
+    """
+    if not is_url(location):
+        return location
+    scheme, rest = location.split("://", 1)
+    authority, slash, path = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if not at or ":" not in user:
+        return location
+    name = user.split(":", 1)[0]
+    return f"{scheme}://{name}:***@{host}{slash}{path}"
+
+
+def password_of(location: str) -> str | None:
+    """A URL's password as written (percent-encoded or not), to scrub it from messages."""
+    if not is_url(location):
+        return None
+    authority = location.split("://", 1)[1].partition("/")[0]
+    user = authority.rpartition("@")[0]
+    if ":" not in user:
+        return None
+    return user.split(":", 1)[1] or None

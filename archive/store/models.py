@@ -75,7 +75,9 @@ class UTCTimestamp(TypeDecorator[dt.datetime]):
         utc = value.astimezone(dt.timezone.utc)
         if dialect.name == "sqlite":
             return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
-        return utc
+        # To the second on every engine, as SQLite's text is, so PostgreSQL stores
+        # and shows what SQLite does.
+        return utc.replace(microsecond=0)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

@@ -5,9 +5,12 @@ Revises: 0001
 Create Date: 2026-11-29
 
 The views are part of the public SQL interface (README: Views). The full-text
-index is SQLite FTS5, kept in sync with `article` by triggers; on other
-databases the search command is unavailable and the views use their own
-string aggregation.
+index is SQLite FTS5, kept in sync with `article` by triggers. On PostgreSQL it
+is a generated tsvector column, article.search_vector, over the same three
+columns with a GIN index; its text search configuration `archive_search` reads
+words as FTS5's unicode61 tokenizer does (lower case, accents removed via the
+unaccent extension, no stemming). The models do not describe either
+(migrations/env.py leaves them out of the comparison).
 """
 
 from collections.abc import Sequence
@@ -34,6 +37,15 @@ def _topics_of(article: str) -> str:
     )
 
 
+def _not_stub(article: str) -> str:
+    """SQL for "an own record". SQLite keeps the exact text it always had (its stored
+    view definition stays as existing archives have it); PostgreSQL has no
+    boolean = integer operator."""
+    if op.get_bind().dialect.name == "sqlite":
+        return f"{article}.is_stub = 0"
+    return f"NOT {article}.is_stub"
+
+
 VIEWS = {
     "article_summary": lambda: (
         f"""
@@ -55,10 +67,10 @@ VIEWS = {
     """
     ),
     "provider_summary": lambda: (
-        """
+        f"""
         SELECT p.id, p.name, p.domain, count(a.id) AS articles,
                min(a.published_at) AS first_published, max(a.published_at) AS last_published
-        FROM provider p LEFT JOIN article a ON a.provider_id = p.id AND a.is_stub = 0
+        FROM provider p LEFT JOIN article a ON a.provider_id = p.id AND {_not_stub("a")}
         GROUP BY p.id, p.name, p.domain
     """
     ),
@@ -96,6 +108,27 @@ FTS_TRIGGERS = {
 }
 
 
+# PostgreSQL's search: a configuration without stemming whose words lose their
+# accents (as FTS5's `remove_diacritics 2`), and a column the server keeps in step.
+# The weights let ts_rank prefer a match in the title, as bm25 prefers short columns.
+POSTGRES_SEARCH = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE TEXT SEARCH CONFIGURATION archive_search (COPY = pg_catalog.simple)",
+    "ALTER TEXT SEARCH CONFIGURATION archive_search"
+    " ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple",
+    "ALTER TABLE article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+    " setweight(to_tsvector('archive_search'::regconfig, coalesce(title, '')), 'A')"
+    " || setweight(to_tsvector('archive_search'::regconfig, coalesce(excerpt, '')), 'B')"
+    " || setweight(to_tsvector('archive_search'::regconfig, coalesce(body, '')), 'C')) STORED",
+    "CREATE INDEX ix_article_search_vector ON article USING gin (search_vector)",
+)
+POSTGRES_SEARCH_DOWN = (
+    "DROP INDEX IF EXISTS ix_article_search_vector",
+    "ALTER TABLE article DROP COLUMN IF EXISTS search_vector",
+    "DROP TEXT SEARCH CONFIGURATION IF EXISTS archive_search",
+)
+
+
 def upgrade() -> None:
     with op.batch_alter_table("article", schema=None) as batch_op:
         batch_op.create_index(
@@ -114,6 +147,9 @@ def upgrade() -> None:
         op.execute("INSERT INTO article_fts(article_fts) VALUES ('rebuild')")
         for sql in FTS_TRIGGERS.values():
             op.execute(sql)
+    elif op.get_bind().dialect.name == "postgresql":
+        for sql in POSTGRES_SEARCH:
+            op.execute(sql)
 
 
 def downgrade() -> None:
@@ -121,6 +157,9 @@ def downgrade() -> None:
         for name in FTS_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS article_fts")
+    elif op.get_bind().dialect.name == "postgresql":
+        for sql in POSTGRES_SEARCH_DOWN:
+            op.execute(sql)
     for name in VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {name}")
     with op.batch_alter_table("article", schema=None) as batch_op:

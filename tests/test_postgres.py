@@ -1,0 +1,415 @@
+"""PostgreSQL gives the same answers as SQLite, against a real server (conftest: ARCHIVE_TEST_POSTGRES)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import (
+    DATA,
+    REAL,
+    ROOT,
+    Archive,
+    PostgresArchive,
+    drop_postgres_database,
+    imported,
+    new_postgres_database,
+    one_error_line,
+)
+
+FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+GENERATED = 3000
+SEED_URL = (
+    "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech"
+    "-after-protester-arrest"
+)
+
+
+def _generated(folder: Path, n: int) -> Path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    generate(folder, n)
+    return folder
+
+
+def _article_url(index: int) -> str:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import article_url
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return article_url(index)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return [DATA, REAL, _generated(tmp_path_factory.mktemp("generated"), GENERATED)]
+
+
+@pytest.fixture(scope="module")
+def both(
+    postgres_server: str, corpus: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Archive, PostgresArchive]]:
+    """The same corpus imported into SQLite and into PostgreSQL, in the same order."""
+    sqlite = Archive(tmp_path_factory.mktemp("sqlite") / "parity.db")
+    url = new_postgres_database(postgres_server)
+    postgres = PostgresArchive(url)
+    try:
+        for folder in corpus:
+            imported(sqlite, folder)
+            imported(postgres, folder)
+        yield sqlite, postgres
+    finally:
+        drop_postgres_database(postgres_server, url)
+
+
+def _queries() -> list[list[str]]:
+    generated = _article_url(7)
+    return [
+        ["providers"],
+        ["providers", "--include-related"],
+        ["providers", "--topic", "Privacy"],
+        ["providers", "--topic", "Privacy", "--topic", "AI", "--since", "2020-03-01"],
+        ["providers", "--topic", "AI", "--include-related"],
+        ["topics"],
+        ["topics", "--provider", "reuters.com", "--until", "2021-01-01"],
+        ["articles"],
+        ["articles", "--include-stubs"],
+        ["articles", "--topic", "Privacy", "--since", "2020-06-01", "--until", "2020-09-01"],
+        ["articles", "--search", "police"],
+        ["timeline"],
+        ["timeline", "--by", "day"],
+        ["timeline", "--by", "week", "--topic", "Privacy"],
+        ["timeline", "--by", "year", "--topic", "AI", "--topic", "Climate"],
+        ["cooccur", "--topic", "Privacy"],
+        ["cooccur", "--topic", "AI", "--since", "2020-01-01"],
+        ["related", SEED_URL],
+        ["related", generated],
+        ["show", SEED_URL],
+        ["show", generated],
+    ]
+
+
+def _run(archive: Archive, args: list[str]) -> str:
+    result = archive.run(*args)
+    assert result.exit_code == 0, (args, result.output)
+    return result.output
+
+
+def _when_imported_masked(output: str) -> str:
+    """`show` prints when its file was imported: the two archives were filled at
+    different moments (to the second, on both engines)."""
+    return re.sub(r"(imported_at[^0-9]{0,30})\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r"\1<when>", output)
+
+
+def _help_lists(command: str) -> bool:
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    return "--" + command in CliRunner().invoke(cli, ["articles", "--help"]).output
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_query_command_answers_the_same(both, fmt):
+    sqlite, postgres = both
+    for args in _queries():
+        if args[0] == "articles" and "--search" in args and fmt == "table":
+            continue  # covered by csv/json; the table is the same rows, wrapped
+        command = [*args, "--format", fmt]
+        mine, theirs = _run(sqlite, command), _run(postgres, command)
+        if args[0] == "show":
+            assert re.search(r"imported_at[^0-9]{0,30}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", theirs)
+            mine, theirs = _when_imported_masked(mine), _when_imported_masked(theirs)
+        assert theirs == mine, command
+
+
+def test_dump_is_byte_for_byte_the_same(both, tmp_path):
+    sqlite, postgres = both
+    _run(sqlite, ["dump", str(tmp_path / "sqlite")])
+    _run(postgres, ["dump", str(tmp_path / "postgres")])
+    files = sorted(p.relative_to(tmp_path / "sqlite") for p in (tmp_path / "sqlite").rglob("*"))
+    assert files and files == sorted(
+        p.relative_to(tmp_path / "postgres") for p in (tmp_path / "postgres").rglob("*")
+    )
+    for name in files:
+        if (tmp_path / "sqlite" / name).is_file():
+            assert (tmp_path / "sqlite" / name).read_bytes() == (
+                tmp_path / "postgres" / name
+            ).read_bytes(), name
+
+
+def test_stats_agree_where_they_apply(both):
+    sqlite, postgres = both
+    mine = {
+        row["metric"]: row["value"]
+        for row in json.loads(_run(sqlite, ["stats", "--format", "json"]))
+    }
+    theirs = {
+        row["metric"]: row["value"]
+        for row in json.loads(_run(postgres, ["stats", "--format", "json"]))
+    }
+    mine.pop("database size (MB)")  # a file's size: SQLite only
+    assert theirs == mine
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["facial", "police recognition", "privacy OR climate", "données",
+     "cafe", "Zürich", "election -deepfake"],
+)  # fmt: skip
+def test_search_finds_the_same_articles(both, query):
+    """The same articles match (websearch syntax is FTS5's for words, phrases and OR;
+    `-word` is FTS5's NOT). Order follows each engine's ranking, so sets are compared."""
+    sqlite, postgres = both
+    fts5 = query.replace(" -", " NOT ")
+    found = {}
+    for name, archive, text in (("sqlite", sqlite, fts5), ("postgres", postgres, query)):
+        rows = json.loads(_run(archive, ["search", text, "--format", "json", "--limit", "100000"]))
+        found[name] = sorted(row["url"] for row in rows)
+        assert all("[" in row["snippet"] for row in rows), name
+    assert found["postgres"] == found["sqlite"]
+    assert found["sqlite"], query
+
+
+def test_a_phrase_finds_what_fts5_finds_and_may_span_columns(both):
+    """README: on PostgreSQL a phrase may run from the end of the title into the
+    excerpt (the search column is one document); FTS5 matches within one column."""
+    sqlite, postgres = both
+    found = []
+    for archive in (sqlite, postgres):
+        args = ["search", '"facial recognition"', "--format", "json", "--limit", "100000"]
+        rows = json.loads(_run(archive, args))
+        found.append({row["url"] for row in rows})
+    assert found[0] and found[0] <= found[1]
+    assert len(found[1] - found[0]) <= len(found[0]) // 10
+
+
+def test_search_ranks_a_title_match_first(pg_archive):
+    imported(pg_archive, DATA)
+    rows = json.loads(_run(pg_archive, ["search", "deepfakes", "--format", "json"]))
+    assert rows and "deepfake" in rows[0]["title"].lower()
+    assert [row["rank"] for row in rows] == list(range(1, len(rows) + 1))
+
+
+def test_day_buckets_do_not_follow_the_session_time_zone(both, monkeypatch):
+    sqlite, postgres = both
+    monkeypatch.setenv("PGTZ", "Pacific/Kiritimati")  # UTC+14: moves most articles a day
+    args = ["timeline", "--by", "day", "--format", "csv"]
+    assert _run(postgres, args) == _run(sqlite, args)
+    assert _run(postgres, ["articles", "--format", "csv"]) == _run(
+        sqlite, ["articles", "--format", "csv"]
+    )
+
+
+# --- driver, errors, passwords --------------------------------------------------------
+
+
+def test_without_the_driver_one_line_says_what_to_install(monkeypatch, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
+    )
+    archive = PostgresArchive("postgresql://someone:hunter2@127.0.0.1:1/nowhere")
+    line = one_error_line(archive.run("providers"))
+    assert "pip install 'archive[postgres]'" in line
+
+
+@pytest.mark.parametrize(
+    "command", [["providers"], ["import", str(DATA)], ["db", "upgrade"], ["db", "current"],
+                ["sql", "SELECT 1"], ["export", "article"]],
+)  # fmt: skip
+def test_errors_never_print_the_password(command, postgres_server):
+    from sqlalchemy.engine import make_url
+
+    # Port 1: nothing listens there, so every command fails to connect.
+    url = make_url(postgres_server).set(port=1, password="s3cret-pw")
+    archive = PostgresArchive(url.render_as_string(hide_password=False))
+    line = one_error_line(archive.run(*command))
+    assert "s3cret-pw" not in line
+
+
+def test_a_wrong_password_is_one_line_without_it(postgres_server, pg_archive):
+    """The test server trusts everyone; a role with a password checks nothing here,
+    but the URL's password must still not appear when the database does not exist."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_archive.url).set(database="no_such_db", password="pw-in-url")
+    line = one_error_line(PostgresArchive(url.render_as_string(False)).run("providers"))
+    assert "pw-in-url" not in line and "no_such_db" in line
+
+
+# --- migrations, upgrades -------------------------------------------------------------
+
+
+def test_upgrade_from_the_first_revision_keeps_working(pg_archive, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # where pg_dump's backups go
+    imported(pg_archive, DATA)
+    assert pg_archive.run("db", "downgrade", "base").exit_code == 0
+    assert pg_archive.run("import", str(DATA)).exit_code == 3
+    up = pg_archive.run("db", "upgrade")
+    assert up.exit_code == 0, up.output
+    assert "schema at 0006" in up.output
+    imported(pg_archive, DATA)
+    assert pg_archive.count("article") == 25
+
+
+def test_upgrade_on_postgres_backs_up_with_pg_dump_or_says_to(pg_archive, monkeypatch, tmp_path):
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    imported(pg_archive, DATA)
+    assert pg_archive.run("db", "downgrade", "0005").exit_code == 0
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pg_dump
+    up = pg_archive.run("db", "upgrade")
+    assert up.exit_code == 0, up.output
+    assert "warning: no backup made: pg_dump is not on PATH" in up.output
+    monkeypatch.undo()
+    if shutil.which("pg_dump") is None:
+        return
+    monkeypatch.chdir(tmp_path)
+    assert pg_archive.run("db", "downgrade", "0005").exit_code == 0
+    up = pg_archive.run("db", "upgrade")
+    assert up.exit_code == 0, up.output
+    dumps = list(tmp_path.glob("*.backup-0005-*.dump"))
+    assert len(dumps) == 1 and dumps[0].stat().st_size > 0
+    assert f"to {dumps[0].name}" in up.output and "warning" not in up.output
+
+
+# --- writers that share the server ------------------------------------------------------
+
+
+def test_a_writer_waits_for_the_other_writers_transaction(pg_archive):
+    """Ids come from max(id): a second writer's transaction must not begin while the
+    first's is open (the advisory lock), as SQLite's BEGIN IMMEDIATE ensures."""
+    import psycopg
+    from conftest import hang_guard, libpq
+
+    from archive.store import database
+
+    imported(pg_archive, DATA)
+    archive = database.open_archive(pg_archive.url)
+    began = threading.Event()
+    try:
+        with archive.writer() as first, first.begin():
+            first.exec_driver_sql("SELECT max(id) FROM article").scalar()
+
+            def second_writer() -> None:
+                with archive.writer() as second, second.begin():
+                    began.set()
+
+            thread = threading.Thread(target=second_writer)
+            thread.start()
+            with hang_guard(60), psycopg.connect(libpq(pg_archive.url)) as watcher:
+                # Until the second writer either waits on the lock or gets through.
+                while not began.is_set():
+                    waiting = watcher.execute(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    ).fetchone()[0]
+                    watcher.commit()
+                    if waiting:
+                        break
+                    time.sleep(0.01)
+            assert not began.is_set(), "the second writer began while the first held the lock"
+        thread.join()
+        assert began.is_set()
+    finally:
+        archive.close()
+
+
+def test_two_first_imports_into_an_empty_database_create_the_schema_once(postgres_server):
+    url = new_postgres_database(postgres_server)
+    try:
+        importers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "archive", "--db", url, "import", str(folder)],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            for folder in (DATA, REAL)
+        ]  # fmt: skip
+        for importer in importers:
+            output, _ = importer.communicate(timeout=600)
+            assert importer.returncode == 0, output
+    finally:
+        drop_postgres_database(postgres_server, url)
+
+
+def test_two_concurrent_imports_end_as_one(postgres_server, corpus, tmp_path):
+    """Two importers of overlapping folders at once: no duplicate-key error, and the
+    archive holds what one import of everything holds."""
+    together = PostgresArchive(new_postgres_database(postgres_server))
+    alone = PostgresArchive(new_postgres_database(postgres_server))
+    generated = corpus[2]
+    parts = sorted(generated.iterdir())
+    first, second = parts[: len(parts) // 2 + 1], parts[len(parts) // 2 :]
+    try:
+        # The schema first, so that the race is between the imports' writes.
+        assert together.run("db", "upgrade").exit_code == 0
+        # Two processes, as two users would run them; both start before either writes.
+        importers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "archive", "--db", together.url, "import",
+                 *map(str, folders)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for folders in (first, second)
+        ]  # fmt: skip
+        for importer in importers:
+            output, _ = importer.communicate(timeout=600)
+            assert importer.returncode == 0, output
+            assert "duplicate key" not in output and "Traceback" not in output, output
+            assert ", 0 rejected" in output, output
+        imported(alone, generated)
+        assert _comparable(together) == _comparable(alone)
+    finally:
+        drop_postgres_database(postgres_server, together.url)
+        drop_postgres_database(postgres_server, alone.url)
+
+
+def _comparable(archive: PostgresArchive) -> dict[str, list[tuple]]:
+    """The archive's content without ids, times and the order files came in."""
+    return {
+        # A stub's title comes from the first related entry imported that names
+        # it, so stubs are compared by address only.
+        "articles": sorted(
+            archive.rows(
+                "SELECT a.url, CASE WHEN a.is_stub THEN NULL ELSE a.title END, a.is_stub, p.key"
+                " FROM article a LEFT JOIN provider p ON p.id = a.provider_id"
+            ),
+            key=repr,
+        ),
+        "topics": sorted(
+            archive.rows(
+                "SELECT a.url, t.key, at.position FROM article_topic at"
+                " JOIN article a ON a.id = at.article_id JOIN topic t ON t.id = at.topic_id"
+            )
+        ),
+        "related": sorted(
+            archive.rows(
+                "SELECT a.url, r.position, b.url FROM related_link r"
+                " JOIN article a ON a.id = r.article_id JOIN article b ON b.id = r.related_article_id"
+            )
+        ),
+        "urls": sorted(
+            archive.rows(
+                "SELECT u.url_key, a.url FROM article_url u JOIN article a ON a.id = u.article_id"
+            )
+        ),
+        # Both importers may record a file they both read as new (one row per import
+        # of a file, as two imports one after the other would not): its content once.
+        "files": sorted(archive.rows("SELECT DISTINCT path, sha256 FROM source_file")),
+    }
