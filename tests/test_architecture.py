@@ -20,7 +20,7 @@ LAYERS = [
     {"archive.errors", "archive.rows", "archive.identity", "archive.record_format"},
     {"archive.output"},
     {"archive.store"},
-    {"archive.ingest", "archive.query"},
+    {"archive.ingest", "archive.query", "archive.serve"},
     {"archive.cli", "archive.__main__"},
 ]
 

@@ -116,7 +116,7 @@ def write(
         rows = islice(rows, options.limit)
     if options.excel_safe:
         rows = (tuple(_excel_safe(v) for v in row) for row in rows)
-    with _destination(options, stdout) as stream:
+    with destination(options, stdout) as stream:
         if options.bom:
             stream.write("\ufeff")
         writer = _WRITERS[fmt]
@@ -126,7 +126,9 @@ def write(
 
 
 @contextmanager
-def _destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
+def destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
+    """A stream for options.output: stdout for None or "-", else a temporary file
+    that replaces the target only when the block completes (never a half file)."""
     if options.output is None or options.output == "-":
         yield stdout
         stdout.flush()

@@ -1,0 +1,193 @@
+"""The domain questions as Datasette canned queries: plain SQL with :named parameters.
+
+Each one answers what an `archive` command answers (archive/query/queries.py), with
+the same joins and indexes, written as text because Datasette runs SQL, not
+SQLAlchemy. Names are matched by the identity rules through SQL functions that
+the plugin registers on every connection (plugin.SQL_FUNCTIONS): `topic_key(name)`
+is archive.identity.topic_key, so `ai`, ` AI ` and a full-width `ＡＩ` find the
+topic AI exactly as `archive providers --topic` does; SQLite's lower() would not
+(it folds ASCII only and knows nothing of NFKC).
+
+Months are `substr(published_at, 1, 7)`: the first seven characters are the
+year and month in every form the archive has stored timestamps in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str
+    title: str
+    description: str
+    sql: str
+    # An example value for each parameter, for the links on the home page.
+    example: dict[str, str]
+
+
+# Providers of a topic's articles: an index-only scan of the topic's links
+# (article_topic carries each article's provider and time), as the CLI does.
+PROVIDERS_FOR_TOPIC = """
+WITH counts AS (
+  SELECT at.provider_id, count(*) AS articles,
+         min(at.published_at) AS first_published, max(at.published_at) AS last_published
+  FROM topic t JOIN article_topic at ON at.topic_id = t.id
+  WHERE t.key = topic_key(:topic)
+  GROUP BY at.provider_id
+)
+SELECT p.name, p.domain, c.articles, c.first_published, c.last_published,
+       round(c.articles * 1.0 / sum(c.articles) OVER (), 4) AS share
+FROM counts c JOIN provider p ON p.id = c.provider_id
+ORDER BY c.articles DESC, p.name
+""".strip()
+
+# --include-related: the topic's articles and the articles they link to, each once
+# (GROUP BY rather than UNION, as queries.providers explains).
+PROVIDERS_FOR_TOPIC_WITH_RELATED = """
+WITH own AS (
+  SELECT at.article_id FROM topic t JOIN article_topic at ON at.topic_id = t.id
+  WHERE t.key = topic_key(:topic)
+), ids AS (
+  SELECT article_id FROM own
+  UNION ALL
+  SELECT r.related_article_id FROM related_link r WHERE r.article_id IN (SELECT article_id FROM own)
+), unique_ids AS (
+  SELECT article_id FROM ids GROUP BY article_id
+), counts AS (
+  SELECT a.provider_id, count(*) AS articles,
+         min(a.published_at) AS first_published, max(a.published_at) AS last_published
+  FROM article a JOIN unique_ids u ON a.id = u.article_id
+  GROUP BY a.provider_id
+)
+SELECT p.name, p.domain, c.articles, c.first_published, c.last_published,
+       round(c.articles * 1.0 / sum(c.articles) OVER (), 4) AS share
+FROM counts c JOIN provider p ON p.id = c.provider_id
+ORDER BY c.articles DESC, p.name
+""".strip()
+
+# A provider is given by its domain (www. and case do not matter) or, for one
+# without a domain, by its name: the two keys queries._provider_keys tries.
+TOPICS_FOR_PROVIDER = """
+WITH counts AS (
+  SELECT at.topic_id, count(*) AS articles,
+         min(at.published_at) AS first_published, max(at.published_at) AS last_published
+  FROM article_topic at
+  WHERE at.provider_id IN (
+    SELECT id FROM provider WHERE key IN (domain_key(:provider), provider_key(:provider, NULL))
+  )
+  GROUP BY at.topic_id
+)
+SELECT t.name, c.articles, c.first_published, c.last_published
+FROM counts c JOIN topic t ON t.id = c.topic_id
+ORDER BY c.articles DESC, t.name
+""".strip()
+
+# Articles per month, empty months included, and their share of all articles
+# (own records) published that month, as `archive timeline --by month`.
+TIMELINE_FOR_TOPIC = """
+WITH RECURSIVE selected AS (
+  SELECT substr(at.published_at, 1, 7) AS month, count(*) AS articles
+  FROM topic t JOIN article_topic at ON at.topic_id = t.id
+  WHERE t.key = topic_key(:topic) AND at.published_at IS NOT NULL
+  GROUP BY month
+), everything AS (
+  SELECT substr(published_at, 1, 7) AS month, count(*) AS articles
+  FROM article WHERE is_stub = 0 AND published_at IS NOT NULL
+  GROUP BY month
+), months(month) AS (
+  SELECT min(month) FROM selected
+  UNION ALL
+  SELECT strftime('%Y-%m', month || '-01', '+1 month') FROM months
+  WHERE month < (SELECT max(month) FROM selected)
+)
+SELECT m.month, coalesce(s.articles, 0) AS articles, coalesce(e.articles, 0) AS all_articles,
+       coalesce(round(coalesce(s.articles, 0) * 1.0 / e.articles, 4), 0.0) AS share
+FROM months m LEFT JOIN selected s ON s.month = m.month LEFT JOIN everything e ON e.month = m.month
+WHERE m.month IS NOT NULL
+ORDER BY m.month
+""".strip()
+
+# (article_id, topic_id) is article_topic's primary key: count(*) counts articles.
+COOCCURRING_TOPICS = """
+WITH mine AS (
+  SELECT at.article_id, at.topic_id FROM topic t JOIN article_topic at ON at.topic_id = t.id
+  WHERE t.key = topic_key(:topic)
+)
+SELECT t.name, count(*) AS articles,
+       round(count(*) * 1.0 / max((SELECT count(*) FROM mine), 1), 4) AS share
+FROM mine
+JOIN article_topic other ON other.article_id = mine.article_id AND other.topic_id != mine.topic_id
+JOIN topic t ON t.id = other.topic_id
+GROUP BY other.topic_id
+ORDER BY articles DESC, t.name
+""".strip()
+
+# Any form of the URL that identifies the article (url_key: archive.identity.url_key).
+RELATED_ARTICLES = """
+WITH target AS (SELECT article_id AS id FROM article_url WHERE url_key = url_key(:url))
+SELECT 'links to' AS direction, r.position, o.published_at, o.title, p.name AS provider,
+       p.domain, o.url, o.is_stub
+FROM related_link r JOIN article o ON o.id = r.related_article_id
+LEFT JOIN provider p ON p.id = o.provider_id
+WHERE r.article_id = (SELECT id FROM target)
+UNION
+SELECT 'linked from', r.position, o.published_at, o.title, p.name, p.domain, o.url, o.is_stub
+FROM related_link r JOIN article o ON o.id = r.article_id
+LEFT JOIN provider p ON p.id = o.provider_id
+WHERE r.related_article_id = (SELECT id FROM target)
+ORDER BY direction DESC, position, url
+""".strip()
+
+
+CANNED_QUERIES = (
+    CannedQuery(
+        "providers_for_topic",
+        "Providers for a topic",
+        "Which providers cover this topic: their articles (own records), first and last"
+        " publication and share. Topics match case-insensitively.",
+        PROVIDERS_FOR_TOPIC,
+        {"topic": "AI"},
+    ),
+    CannedQuery(
+        "providers_for_topic_with_related",
+        "Providers for a topic, related articles included",
+        "As providers_for_topic, also counting the articles that the topic's articles"
+        " link to as related (archive providers --include-related).",
+        PROVIDERS_FOR_TOPIC_WITH_RELATED,
+        {"topic": "AI"},
+    ),
+    CannedQuery(
+        "topics_for_provider",
+        "Topics for a provider",
+        "Topics of one provider's articles. Give the provider's domain (www. and case do"
+        " not matter) or, for a provider without one, its name.",
+        TOPICS_FOR_PROVIDER,
+        {"provider": "theguardian.com"},
+    ),
+    CannedQuery(
+        "timeline_for_topic",
+        "Timeline for a topic",
+        "Articles with this topic per month, empty months included, and their share of"
+        " all articles published that month.",
+        TIMELINE_FOR_TOPIC,
+        {"topic": "AI"},
+    ),
+    CannedQuery(
+        "cooccurring_topics",
+        "Co-occurring topics",
+        "Topics that appear on the same articles as this topic, with the share of its"
+        " articles they appear on.",
+        COOCCURRING_TOPICS,
+        {"topic": "AI"},
+    ),
+    CannedQuery(
+        "related_articles",
+        "Related articles of a URL",
+        "The articles this URL links to as related, and the articles that link to it."
+        " Any form of the URL that identifies the article works.",
+        RELATED_ARTICLES,
+        {"url": ""},
+    ),
+)

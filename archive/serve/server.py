@@ -1,0 +1,215 @@
+"""Open an archive in Datasette without ever writing it, and serve it.
+
+Two read-only ways to open the file, chosen by where it is:
+- `mode=ro` (Datasette's "mutable" database, which it opens read-only unless a
+  plugin asks to write; ours never does). SQLite reads the WAL, so the pages show
+  every committed import, also one that runs while the server does. It needs to
+  create the -wal/-shm files beside the archive if they are missing.
+- `immutable=1` (Datasette's `-i`) where those files cannot be created: a
+  read-only file in a read-only folder, a read-only mount. SQLite then promises
+  nothing if the file changes, which nobody can do to it there anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import ArchiveError
+from ..store.location import is_url
+from ..store.schema_version import HEAD_REVISION, check_revision
+
+# Faceting a view computes its columns for every row, and a large archive has
+# hundreds of thousands of rows: a facet that cannot finish in half a second (the
+# topics of every article of a 100,000-record archive) is reported as timed out
+# rather than holding the page, and facet suggestions are off, since they try every
+# column on every page view and would cost each page that much again.
+SETTINGS: dict[str, Any] = {
+    "facet_time_limit_ms": 500,
+    "suggest_facets": False,
+}
+
+
+def archive_path(location: str) -> Path:
+    """The archive file behind --db, checked: an existing SQLite archive at the schema
+    revision this version needs (else one-line errors, as the other commands give)."""
+    if is_url(location):
+        from ..store.database import to_url  # SQLAlchemy loads only for a URL
+
+        url = to_url(location)
+        if url.get_backend_name() != "sqlite" or not url.database:
+            raise ArchiveError("archive serve works on SQLite archives only")
+        location = url.database
+    path = Path(location)
+    if not path.is_file():
+        raise ArchiveError(f"no archive at {location} (import some records first)")
+    existed = sidecars_exist(path)
+    revision = _revision(path)
+    if not existed:
+        tidy_sidecars(path)
+    if revision != HEAD_REVISION:
+        from ..store.database import _known_revisions  # Alembic loads only for an old archive
+
+        check_revision(
+            location, revision or None, _known_revisions, empty_version_table=revision == ""
+        )
+    return path
+
+
+def opens_immutable(path: Path) -> bool:
+    """Whether SQLite cannot create the WAL files beside `path`, so that only
+    `immutable=1` can read it (see the module's docstring)."""
+    sidecars = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    if all(p.exists() and os.access(p, os.R_OK | os.W_OK) for p in sidecars):
+        return False
+    return not os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _uri(path: Path) -> str:
+    mode = "immutable=1" if opens_immutable(path) else "mode=ro"
+    # as_uri() percent-encodes the path, so "?" or "#" in a file name stay a name.
+    return f"{path.resolve().as_uri()}?{mode}"
+
+
+def _revision(path: Path) -> str | None:
+    """The schema revision; "" for an empty version table, None for none."""
+    try:
+        connection = sqlite3.connect(_uri(path), uri=True)
+        try:
+            if not connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone():
+                return None
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise ArchiveError(f"cannot open {path} read-only: {exc}") from None
+    return row[0] if row else ""
+
+
+def datasette_for(path: Path, *, metadata: dict[str, Any] | None = None) -> Any:
+    """A Datasette instance serving the archive at `path` read-only, with the plugin."""
+    from datasette.app import Datasette
+    from datasette.database import Database
+    from datasette.plugins import pm
+
+    from . import plugin
+
+    if not pm.is_registered(plugin):
+        # The entry point loads it in an installed environment; this covers the
+        # rest (a test run that disabled entry points, a source checkout).
+        pm.register(plugin, name="archive")
+    if metadata is None:
+        from .metadata import metadata as make_metadata
+
+        metadata = make_metadata(path.stem)
+    uri = _uri(path)
+
+    class ReadOnlyDatabase(Database):  # type: ignore[misc]
+        """Datasette's database, minus its one way to write: a plugin may ask any
+        "mutable" database for a write connection; this one refuses it. Reads use
+        the URI above (percent-encoded, unlike Datasette's own)."""
+
+        def connect(self, write: bool = False) -> sqlite3.Connection:
+            if write:
+                raise PermissionError("archive serve never writes to the archive")
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._all_file_connections.append(connection)
+            return connection
+
+    datasette = Datasette(metadata=metadata, settings=SETTINGS, cors=False)
+    datasette.remove_database("_memory")  # Datasette adds it when given no file
+    database = ReadOnlyDatabase(datasette, path=str(path), is_mutable=not opens_immutable(path))
+    datasette.add_database(database, name=path.stem)
+    return datasette
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket, or a one-line error (port in use, no such address)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ArchiveError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = "the port is in use" if exc.errno == 98 else exc.strerror
+        raise ArchiveError(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
+
+
+def run(
+    datasette: Any,
+    sock: socket.socket,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM), then close the archive."""
+    import uvicorn
+
+    # Datasette's app runs its startup (and the plugins') on the first request.
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if on_ready is not None and not self.should_exit:
+                on_ready(url)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            # uvicorn raises the signal again once it has shut down, which ends the
+            # process before the caller tidies up; here Ctrl-C or SIGTERM is the
+            # normal way to stop, and ends with status 0.
+            captured = getattr(self, "_captured_signals", None)
+            if captured:
+                captured.clear()
+
+    config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="on")
+    try:
+        Server(config).run(sockets=[sock])
+    finally:
+        for database in datasette.databases.values():
+            database.close()
+        sock.close()
+
+
+def datasette_command(path: Path, metadata_file: str) -> str:
+    """The `datasette` command line that serves `path` as `archive serve` does."""
+    import shlex
+
+    parts = ["datasette", "serve", "-i" if opens_immutable(path) else "", str(path)]
+    parts += ["-m", metadata_file]
+    for name, value in SETTINGS.items():
+        shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        parts += ["--setting", name, shown]
+    return " ".join(shlex.quote(part) for part in parts if part)
+
+
+def sidecars_exist(path: Path) -> bool:
+    return any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
+
+
+def tidy_sidecars(path: Path) -> None:
+    """Remove the -wal/-shm files that read-only connections created and cannot
+    remove: the last connection to close does it, and a read-only one cannot, so
+    open and close a normal one. It runs no write, and if an import is still
+    connected the files stay, as they should."""
+    if opens_immutable(path):
+        return
+    tidy = sqlite3.connect(path.resolve().as_uri(), uri=True)
+    try:
+        tidy.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    finally:
+        tidy.close()
