@@ -213,6 +213,23 @@ def test_topic_facet_counts_topics(served, sample):
     assert counts == expected
 
 
+def test_topics_array_facet_on_article_summary_counts_topics(served, sample):
+    """article_summary.topics is a JSON array: `_facet_array=topics` counts each topic
+    once per article, as `archive topics` does."""
+    expected = {row["name"]: row["articles"] for row in cli_json(sample, "topics")}
+    page = fetch_json(served, "/test/article_summary.json?_facet_array=topics&_size=0")
+    results = page["facet_results"]["topics"]["results"]
+    assert {item["value"]: item["count"] for item in results} == expected
+
+
+def test_facet_suggestions_are_off(served):
+    """On a large archive they cost every page of a wide view a second or more."""
+    page = fetch_json(served, "/test/article_summary.json?_extra=suggested_facets&_size=1")
+    assert page.get("suggested_facets", []) == []
+    (html_page,) = fetch(served, "/test/article_summary")
+    assert "Suggested facets" not in html_page.text
+
+
 # --- the chart ----------------------------------------------------------------------
 
 
