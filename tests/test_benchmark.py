@@ -34,3 +34,20 @@ def test_benchmark_runs_and_prints_its_table(tmp_path):
         assert float(value) > 0, (metric, table[metric])
     # The import is reported as a fraction of the limit measured in the same run.
     assert float(table["import"][3]) > 0
+
+
+def test_serve_benchmark_loads_every_page(tmp_path):
+    """benchmarks/serve.py runs end to end and reports a time for every canned query."""
+    from archive.serve.queries import CANNED_QUERIES
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "serve.py"), "--sizes", "60",
+         "--workdir", str(tmp_path), "--runs", "1"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = [line.rsplit(None, 3)[0] for line in result.stdout.splitlines()[1:]]
+    for query in CANNED_QUERIES:
+        assert any(m.startswith(f"serve {query.name} (") for m in metrics), (query.name, metrics)
+    assert any(m.startswith("serve timeline chart") for m in metrics)
+    assert sum(m.startswith("serve facets:") for m in metrics) >= 4
