@@ -19,7 +19,9 @@ START_SECONDS = 120
 
 
 @contextmanager
-def live_server(db: Path, *args: str, wrapper: Sequence[str] = ()) -> Iterator[str]:
+def live_server(
+    db: Path, *args: str, wrapper: Sequence[str] = (), env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start `archive --db DB serve --port 0 ARGS`, yield its URL once it answers,
     stop it (SIGTERM) after.
 
@@ -31,6 +33,7 @@ def live_server(db: Path, *args: str, wrapper: Sequence[str] = ()) -> Iterator[s
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env=None if env is None else {**os.environ, **env},
     )
     assert process.stderr is not None
     try:

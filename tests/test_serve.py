@@ -18,6 +18,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -355,6 +356,25 @@ def test_live_server_answers_and_leaves_no_files_behind(sample):
 
 
 # --- the command's errors and --write-metadata ---------------------------------------
+
+
+def test_open_opens_the_home_page_in_the_browser(sample, tmp_path):
+    """--open hands the URL to the user's browser ($BROWSER here: a command that
+    writes down what it was given)."""
+    opened = tmp_path / "opened"
+    browser = f"{shlex.quote(sys.executable)} -c 'import sys; open(sys.argv[2], \"w\").write(sys.argv[1])' %s {opened}"
+    with live_server(sample.path, "--open", env={"BROWSER": browser}) as url:
+        for _ in range(600):  # webbrowser runs the command in the background
+            if opened.exists() and opened.read_text():
+                break
+            time.sleep(0.1)
+    assert opened.read_text() == url
+
+
+def test_an_archive_at_an_older_schema_is_refused_with_exit_3(sample):
+    assert sample.run("db", "downgrade", "-1").exit_code == 0
+    line = one_error_line(sample.run("serve", "--port", "0"), exit_code=3)
+    assert "archive db upgrade" in line
 
 
 def test_no_archive_is_one_line(archive):
