@@ -24,14 +24,15 @@ from ..queries import TIMELINE_FOR_TOPIC
 
 
 def _null_safe(function: Callable[..., str]) -> Callable[..., str | None]:
-    """NULL for NULL, and NULL (no match) for a value the rule cannot read, such as
-    a malformed URL: a canned query's form must not fail on what a user types."""
+    """NULL for a NULL name, and NULL (no match) for a value the rule cannot read,
+    such as a malformed URL: a canned query's form must not fail on what a user
+    types. Later arguments may be NULL (provider_key(name, NULL): no domain)."""
 
-    def call(*args: Any) -> str | None:
-        if any(arg is None for arg in args[:1]):
+    def call(first: Any, *rest: Any) -> str | None:
+        if first is None:
             return None
         try:
-            return function(*(str(arg) if arg is not None else None for arg in args))
+            return function(str(first), *(None if a is None else str(a) for a in rest))
         except ValueError:
             return None
 
@@ -48,6 +49,7 @@ SQL_FUNCTIONS: dict[str, tuple[int, Callable[..., str | None]]] = {
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
+    """Make the identity functions callable in SQL on `conn`."""
     for name, (arity, function) in SQL_FUNCTIONS.items():
         conn.create_function(name, arity, function, deterministic=True)
 
