@@ -443,3 +443,11 @@ def test_serve_needs_no_import_of_datasette_for_help():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_postgresql_archive_is_one_line_not_served(tmp_path):
+    """Datasette serves SQLite files only; a PostgreSQL URL is refused before any
+    connection is tried."""
+    archive = Archive(tmp_path / "unused.db")
+    result = archive.run("--db", "postgresql://nobody@127.0.0.1:9/none", "serve")
+    assert one_error_line(result) == "error: archive serve works on SQLite archives only"
