@@ -413,3 +413,23 @@ def _comparable(archive: PostgresArchive) -> dict[str, list[tuple]]:
         # of a file, as two imports one after the other would not): its content once.
         "files": sorted(archive.rows("SELECT DISTINCT path, sha256 FROM source_file")),
     }
+
+
+# --- planner statistics ---------------------------------------------------------------
+
+
+def _last_analyze(archive: PostgresArchive) -> object:
+    """When `article` was last ANALYZEd by hand (autovacuum's own runs are not counted)."""
+    return archive.value("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'article'")
+
+
+def test_a_large_import_analyzes_and_a_small_one_does_not(pg_archive, monkeypatch):
+    from archive.ingest import importer
+
+    files = len(list(DATA.iterdir()))
+    monkeypatch.setattr(importer, "ANALYZE_AFTER_FILES", files + 1)  # data/ is "small"
+    imported(pg_archive, DATA)
+    assert _last_analyze(pg_archive) is None
+    monkeypatch.setattr(importer, "ANALYZE_AFTER_FILES", 5)  # REAL is "large"
+    imported(pg_archive, REAL)
+    assert _last_analyze(pg_archive) is not None
