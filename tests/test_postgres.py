@@ -586,3 +586,25 @@ def test_sql_and_export_answer_as_on_sqlite(both, fmt):
         args = ["export", name, "--format", "jsonl" if fmt == "json" else fmt]
         mine = sorted(_run(sqlite, args).splitlines())
         assert sorted(_run(postgres, [*args, *ATTACKER_ARGS]).splitlines()) == mine, name
+
+
+def test_sql_parameters_beside_casts_percent_signs_and_strings(readable):
+    """`:name` is a parameter; `::date`, `%` and ':x' inside a string are SQL's own."""
+    owner, reader = readable
+    sql = (
+        "SELECT count(*) AS n, ':nope' AS s FROM article"
+        " WHERE title LIKE '%' || :word || '%' AND published_at::date >= :since"
+    )
+    rows = json.loads(
+        _run(reader, ["sql", sql, "-p", "word", "Facial", "-p", "since", "2020-08-16",
+                      "--format", "json"])
+    )  # fmt: skip
+    expected = owner.value(
+        "SELECT count(*) FROM article WHERE title LIKE %s AND published_at::date >= %s",
+        "%Facial%",
+        "2020-08-16",
+    )
+    assert expected > 0
+    assert rows == [{"n": expected, "s": ":nope"}]
+    line = one_error_line(reader.run("sql", "SELECT :missing"))
+    assert "-p missing" in line
