@@ -13,7 +13,7 @@ import click
 from .errors import ArchiveError, RecordError
 from .output.formats import FORMATS, keep_freed_memory, write
 from .query.filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
-from .query.readonly_sql import DEFAULT_TIMEOUT, ReadOnlyQuery
+from .query.readonly_sql import DEFAULT_TIMEOUT, open_query
 from .rows import OutputOptions, Rows
 from .store.location import DEFAULT_DB, password_of, shown
 
@@ -241,6 +241,21 @@ def db_current(ctx: click.Context) -> None:
 
     current = database.revision_of(_db(ctx))
     click.echo(f"{current or 'none'}{' (head)' if current == head else f' (head is {head})'}")
+
+
+@db_group.command("grant-reader")
+@click.argument("role")
+@click.option("--login/--no-login", default=True, show_default=True,
+              help="Create the role able to log in (it needs a password or other auth to).")  # fmt: skip
+@click.pass_context
+def db_grant_reader(ctx: click.Context, role: str, login: bool) -> None:
+    """PostgreSQL: let ROLE (created if missing) read the archive and nothing more."""
+    from .store import database
+
+    created = database.grant_reader(_db(ctx), role, login=login)
+    click.echo(
+        f"{'created role' if created else 'role'} {role}: may read the archive's tables and views"
+    )
 
 
 @db_group.command("history")
@@ -497,6 +512,8 @@ def stats_command(ctx: click.Context, out: OutputOptions) -> None:
 )
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT, show_default=True,
               help="Interrupt the query after this many seconds.")  # fmt: skip
+@click.option("--allow-superuser", is_flag=True,
+              help="On PostgreSQL, run even when connected as a superuser.")  # fmt: skip
 @output_options
 @click.pass_context
 def sql_command(
@@ -504,11 +521,12 @@ def sql_command(
     sql: str,
     params: tuple[tuple[str, str], ...],
     timeout: float,
+    allow_superuser: bool,
     out: OutputOptions,
 ) -> None:
     """Run your own read-only SQL (one statement), e.g. SELECT * FROM article_summary."""
     keep_freed_memory()
-    query = ReadOnlyQuery(_db(ctx), timeout=timeout)
+    query = open_query(_db(ctx), timeout=timeout, allow_superuser=allow_superuser)
     try:
         write(query.run(sql, dict(params)), out)
     finally:
@@ -523,10 +541,17 @@ def sql_command(
 @click.option(
     "--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT, show_default=True
 )
+@click.option("--allow-superuser", is_flag=True,
+              help="On PostgreSQL, run even when connected as a superuser.")  # fmt: skip
 @output_options
 @click.pass_context
 def export_command(
-    ctx: click.Context, name: str | None, sql: str | None, timeout: float, out: OutputOptions
+    ctx: click.Context,
+    name: str | None,
+    sql: str | None,
+    timeout: float,
+    allow_superuser: bool,
+    out: OutputOptions,
 ) -> None:
     """Export a table or view (NAME) or a query's rows; csv unless --format says otherwise."""
     keep_freed_memory()
@@ -534,7 +559,7 @@ def export_command(
         out.format = "csv"
     from .query.export import export
 
-    count = export(_db(ctx), name, sql, out, timeout=timeout)
+    count = export(_db(ctx), name, sql, out, timeout=timeout, allow_superuser=allow_superuser)
     if out.output not in (None, "-"):
         click.echo(f"wrote {count} rows to {out.output}", err=True)
 

@@ -413,3 +413,198 @@ def _comparable(archive: PostgresArchive) -> dict[str, list[tuple]]:
         # of a file, as two imports one after the other would not): its content once.
         "files": sorted(archive.rows("SELECT DISTINCT path, sha256 FROM source_file")),
     }
+
+
+# --- planner statistics ---------------------------------------------------------------
+
+
+def _last_analyze(archive: PostgresArchive) -> object:
+    """When `article` was last ANALYZEd by hand (autovacuum's own runs are not counted)."""
+    return archive.value("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'article'")
+
+
+def test_a_large_import_analyzes_and_a_small_one_does_not(pg_archive, monkeypatch):
+    from archive.ingest import importer
+
+    files = len(list(DATA.iterdir()))
+    monkeypatch.setattr(importer, "ANALYZE_AFTER_FILES", files + 1)  # data/ is "small"
+    imported(pg_archive, DATA)
+    assert _last_analyze(pg_archive) is None
+    monkeypatch.setattr(importer, "ANALYZE_AFTER_FILES", 5)  # REAL is "large"
+    imported(pg_archive, REAL)
+    assert _last_analyze(pg_archive) is not None
+
+
+# --- read-only SQL (archive sql, archive export) --------------------------------------
+
+ATTACKER_ARGS = ("--allow-superuser",)  # the test server's own user is a superuser
+
+
+@pytest.fixture(scope="module")
+def readable(postgres_server: str) -> Iterator[tuple[PostgresArchive, PostgresArchive]]:
+    """data/ in PostgreSQL: as the server's superuser, and as a reader role that
+    `archive db grant-reader` made (the test server trusts every role's login)."""
+    import uuid
+
+    import psycopg
+    from conftest import libpq
+    from sqlalchemy.engine import make_url
+
+    url = new_postgres_database(postgres_server)
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    owner = PostgresArchive(url)
+    try:
+        imported(owner, DATA)
+        granted = owner.run("db", "grant-reader", role)
+        assert granted.exit_code == 0, granted.output
+        assert f"created role {role}" in granted.output
+        reader = PostgresArchive(make_url(url).set(username=role).render_as_string(False))
+        yield owner, reader
+    finally:
+        drop_postgres_database(postgres_server, url)
+        with psycopg.connect(libpq(postgres_server), autocommit=True) as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _tables(archive: PostgresArchive) -> set[str]:
+    return {
+        name
+        for (name,) in archive.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["SELECT 1; SET transaction_read_only = off; CREATE TABLE pwned (x int)",
+     "COMMIT; CREATE TABLE pwned (x int)",
+     "SET transaction_read_only = off; CREATE TABLE pwned (x int);"],
+)  # fmt: skip
+def test_sql_refuses_several_statements(readable, sql):
+    owner, _reader = readable
+    line = one_error_line(owner.run("sql", sql, *ATTACKER_ARGS))
+    assert "one statement at a time" in line
+    assert "pwned" not in _tables(owner)
+
+
+def test_sql_refuses_a_superuser_unless_told(readable):
+    owner, _reader = readable
+    line = one_error_line(owner.run("sql", "SELECT 1"))
+    assert "superuser" in line and "--allow-superuser" in line
+    line = one_error_line(owner.run("export", "article"))
+    assert "superuser" in line
+    assert owner.run("sql", "SELECT 1", *ATTACKER_ARGS).exit_code == 0
+
+
+def test_copy_to_program_is_refused(readable, tmp_path):
+    owner, reader = readable
+    marker = tmp_path / "ran"
+    sql = f"COPY (SELECT 1) TO PROGRAM 'touch {marker}'"
+    assert "superuser" in one_error_line(owner.run("sql", sql))  # no --allow-superuser
+    line = one_error_line(reader.run("sql", sql))  # the reader role's privileges
+    assert "not allowed" in line and "pg_execute_server_program" in line
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["INSERT INTO topic (id, key, name) VALUES (9999, 'x', 'x')",
+     "UPDATE article SET title = 'changed'",
+     "DELETE FROM article",
+     "DROP TABLE related_link",
+     "CREATE TABLE pwned (x int)"],
+)  # fmt: skip
+@pytest.mark.parametrize("who", ["superuser", "reader"])
+def test_sql_refuses_writes(readable, sql, who):
+    """As an insisting superuser, the read-only transaction refuses; as the reader
+    role, its privileges do too (each alone: either test fails without its lock)."""
+    owner, reader = readable
+    before = owner.snapshot()
+    if who == "superuser":
+        line = one_error_line(owner.run("sql", sql, *ATTACKER_ARGS))
+        assert "read-only transaction" in line
+    else:
+        line = one_error_line(reader.run("sql", sql))
+    assert line.startswith("error: not allowed: archive sql is read-only")
+    assert owner.snapshot() == before
+
+
+def test_the_reader_role_may_not_write_even_outside_archive_sql(readable):
+    """The role, not only archive's transaction, refuses: psql would not get further."""
+    import psycopg
+    from conftest import libpq
+
+    _owner, reader = readable
+    with psycopg.connect(libpq(reader.url)) as connection:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("DELETE FROM article")
+        connection.rollback()
+        assert connection.execute("SELECT count(*) FROM article_summary").fetchone()[0] > 0
+
+
+def test_sql_timeout_interrupts_a_long_query(readable):
+    _owner, reader = readable
+    line = one_error_line(reader.run("sql", "SELECT pg_sleep(5)", "--timeout", "0.5"))
+    assert line == "error: query interrupted: it ran longer than 0.5 s (--timeout)"
+
+
+def test_the_reader_role_reads_and_exports(readable):
+    owner, reader = readable
+    rows = json.loads(
+        _run(
+            reader,
+            ["sql", "SELECT count(*) AS n FROM article WHERE NOT is_stub", "--format", "json"],
+        )
+    )
+    assert rows == [{"n": owner.value("SELECT count(*) FROM article WHERE NOT is_stub")}]
+    assert _run(reader, ["export", "article_summary", "--format", "csv"]).count("\n") > 1
+    # A superuser is no reader: grant-reader refuses to call one that.
+    assert "superuser" in one_error_line(owner.run("db", "grant-reader", "postgres"))
+
+
+SQL_QUERIES = [
+    "SELECT * FROM article_summary ORDER BY id",
+    "SELECT id, url, extra, is_stub, published, published_at FROM article ORDER BY id",
+    "SELECT * FROM image ORDER BY id",
+    "SELECT * FROM provider ORDER BY id",
+    "SELECT count(*) AS n, min(published_at) AS first, avg(quality) AS q FROM article"
+    " WHERE published_at >= :since",
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_sql_and_export_answer_as_on_sqlite(both, fmt):
+    sqlite, postgres = both
+    for sql in SQL_QUERIES:
+        args = ["sql", sql, "-p", "since", "2020-08-16", "--format", fmt]
+        assert _run(postgres, [*args, *ATTACKER_ARGS]) == _run(sqlite, args), sql
+    names = ("article", "topic", "article_topic", "related_link", "image", "provider",
+             "article_summary", "provider_summary", "related_summary", "topic_article")  # fmt: skip
+    for name in names:
+        # Without ORDER BY, rows come in each engine's own order: the same rows.
+        args = ["export", name, "--format", "jsonl" if fmt == "json" else fmt]
+        mine = sorted(_run(sqlite, args).splitlines())
+        assert sorted(_run(postgres, [*args, *ATTACKER_ARGS]).splitlines()) == mine, name
+
+
+def test_sql_parameters_beside_casts_percent_signs_and_strings(readable):
+    """`:name` is a parameter; `::date`, `%` and ':x' inside a string are SQL's own."""
+    owner, reader = readable
+    sql = (
+        "SELECT count(*) AS n, ':nope' AS s FROM article"
+        " WHERE title LIKE '%' || :word || '%' AND published_at::date >= :since"
+    )
+    rows = json.loads(
+        _run(reader, ["sql", sql, "-p", "word", "Facial", "-p", "since", "2020-08-16",
+                      "--format", "json"])
+    )  # fmt: skip
+    expected = owner.value(
+        "SELECT count(*) FROM article WHERE title LIKE %s AND published_at::date >= %s",
+        "%Facial%",
+        "2020-08-16",
+    )
+    assert expected > 0
+    assert rows == [{"n": expected, "s": ":nope"}]
+    line = one_error_line(reader.run("sql", "SELECT :missing"))
+    assert "-p missing" in line

@@ -189,15 +189,25 @@ class _Run:
     def refresh_statistics(self) -> None:
         """Refresh the query planner's statistics after imports that changed a lot."""
         changed = self.summary.new + self.summary.updated
-        if changed >= ANALYZE_AFTER_FILES and self.conn.dialect.name == "sqlite":
-            self.events.on_stage("Updating statistics")
-            # SQLite-specific: cheap, and only re-analyzes tables whose size changed a lot.
-            # Statistics are an optimization: if the archive is busy, skip them.
-            try:
-                with self.conn.begin():
-                    self.conn.exec_driver_sql("PRAGMA optimize")
-            except OperationalError:
-                pass
+        if changed < ANALYZE_AFTER_FILES:
+            return
+        dialect = self.conn.dialect.name
+        if dialect == "sqlite":
+            # Cheap: only re-analyzes tables whose size changed a lot.
+            statement = "PRAGMA optimize"
+        elif dialect == "postgresql":
+            # Autovacuum analyzes too, but only after a delay and a threshold of its
+            # own: queries run right after a large import would plan on stale counts.
+            statement = "ANALYZE"
+        else:
+            return
+        self.events.on_stage("Updating statistics")
+        # Statistics are an optimization: if the archive is busy, skip them.
+        try:
+            with self.conn.begin():
+                self.conn.exec_driver_sql(statement)
+        except OperationalError:
+            pass
 
     # --- one chunk ---------------------------------------------------------------
 

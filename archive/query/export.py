@@ -5,32 +5,30 @@ from __future__ import annotations
 from ..errors import ArchiveError, UsageError
 from ..output.formats import write
 from ..rows import OutputOptions
-from .readonly_sql import ReadOnlyQuery
-
-
-def exportable_names(query: ReadOnlyQuery) -> list[str]:
-    rows = query.run(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
-        " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'article_fts%' ORDER BY type, name"
-    )
-    return [name for (name,) in rows.rows]
+from .readonly_sql import open_query
 
 
 def export(
-    location: str, name: str | None, sql: str | None, options: OutputOptions, *, timeout: float
+    location: str,
+    name: str | None,
+    sql: str | None,
+    options: OutputOptions,
+    *,
+    timeout: float,
+    allow_superuser: bool = False,
 ) -> int:
     """Write the rows of table/view `name`, or of `sql`; return how many were written."""
     if (name is None) == (sql is None):
         raise UsageError("give a table or view name, or --query SQL (not both)")
-    query = ReadOnlyQuery(location, timeout=timeout)
+    query = open_query(location, timeout=timeout, allow_superuser=allow_superuser)
     try:
         if name is not None:
-            names = exportable_names(query)
+            names = query.names()
             if name not in names:
                 raise ArchiveError(
                     f"no table or view named {name!r} (there are: {', '.join(names)})"
                 )
-            sql = f'SELECT * FROM "{name}"'
+            sql = query.select_all(name)
         assert sql is not None
         return write(query.run(sql), options, offload=True)
     finally:

@@ -80,6 +80,21 @@ def _authorize(
     return sqlite3.SQLITE_DENY
 
 
+def open_query(
+    location: str, *, timeout: float = DEFAULT_TIMEOUT, allow_superuser: bool = False
+) -> ReadOnlyQuery | Any:
+    """A read-only query runner for the archive at `location`: SQLite's (this module)
+    or PostgreSQL's (readonly_pg.py); both have run(), names() and close()."""
+    if is_url(location):
+        from ..store.database import is_postgres, to_url  # SQLAlchemy loads only for a URL
+
+        if is_postgres(to_url(location)):
+            from .readonly_pg import ReadOnlyPostgresQuery
+
+            return ReadOnlyPostgresQuery(location, timeout=timeout, allow_superuser=allow_superuser)
+    return ReadOnlyQuery(location, timeout=timeout)
+
+
 class ReadOnlyQuery:
     """A read-only connection to an archive file, for one user query at a time."""
 
@@ -89,10 +104,7 @@ class ReadOnlyQuery:
 
             url = to_url(location)
             if url.get_backend_name() != "sqlite" or not url.database:
-                raise ArchiveError(
-                    "archive sql and export work on SQLite archives only"
-                    " (on PostgreSQL, use psql with a role that may only SELECT)"
-                )
+                raise ArchiveError("archive sql and export work on SQLite and PostgreSQL archives")
             path = Path(url.database)
         else:
             path = Path(location)
@@ -176,6 +188,17 @@ class ReadOnlyQuery:
                 yield from batch
         except sqlite3.Error as exc:
             raise self._failure(exc) from None
+
+    def names(self) -> list[str]:
+        """The tables and views a user may export, tables first."""
+        rows = self.run(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+            " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'article_fts%' ORDER BY type, name"
+        )
+        return [name for (name,) in rows.rows]
+
+    def select_all(self, name: str) -> str:
+        return f'SELECT * FROM "{name}"'
 
     def _explain(self, exc: BaseException) -> str:
         message = str(exc)

@@ -408,3 +408,40 @@ def history() -> list[tuple[str, str]]:
 
     script = ScriptDirectory.from_config(alembic_config())
     return [(rev.revision, rev.doc or "") for rev in script.walk_revisions()]
+
+
+def grant_reader(location: str | None, role: str, *, login: bool = True) -> bool:
+    """Let `role` read the PostgreSQL archive and nothing more: CONNECT on the
+    database, USAGE on its schema, SELECT on its tables and views (also those later
+    migrations add). Creates the role if missing; returns whether it did."""
+    location = resolve_location(location)
+    url = to_url(location)
+    if not is_postgres(url):
+        raise ArchiveError("db grant-reader is for PostgreSQL archives (SQLite has no roles)")
+    engine = create_archive_engine(location)
+    try:
+        with engine.connect() as connection, connection.begin():
+            quote = connection.dialect.identifier_preparer.quote
+            row = connection.exec_driver_sql(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = %(role)s", {"role": role}
+            ).first()
+            if row is not None and row[0]:
+                raise ArchiveError(f"role {role} is a superuser: a reader must be an ordinary role")
+            name = quote(role)
+            if row is None:
+                connection.exec_driver_sql(f"CREATE ROLE {name} {'LOGIN' if login else 'NOLOGIN'}")
+            database = quote(connection.exec_driver_sql("SELECT current_database()").scalar())
+            schema = quote(connection.exec_driver_sql("SELECT current_schema()").scalar())
+            for statement in (
+                f"GRANT CONNECT ON DATABASE {database} TO {name}",
+                f"GRANT USAGE ON SCHEMA {schema} TO {name}",
+                f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {name}",
+                # Tables and views that later migrations (run by this role) create.
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {name}",
+            ):
+                connection.exec_driver_sql(statement)
+            return row is None
+    except (OperationalError, ProgrammingError) as exc:
+        raise ArchiveError(f"cannot grant on {shown(location)}: {_one_line(exc)}") from exc
+    finally:
+        engine.dispose()
