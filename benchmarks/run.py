@@ -109,23 +109,42 @@ def median_ms(command: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
-def bench_import(workdir: Path, n: int, repeat: int = 1) -> Path:
+def _empty_postgres(url: str) -> None:
+    """Start from an empty database: the benchmark's archive is its only content."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
+def bench_import(workdir: Path, n: int, repeat: int = 1, url: str | None = None) -> str:
+    """Import the corpus of N records; return the archive's location (a file or `url`).
+
+    With a PostgreSQL `url`, the limit is still the SQLite one measured in the same
+    run: the ratio then says how far the PostgreSQL import is from this machine's
+    practical limit for the same work.
+    """
     folder, size = corpus(workdir, n)
     limit_db = workdir / f"limit-{n}.db"
-    db = workdir / f"archive-{n}.db"
+    db = url or str(workdir / f"archive-{n}.db")
     limit_rates, rates, peaks = [], [], []
     # With --repeat, the two pipelines take turns and each figure is the median:
     # on a shared machine one run of either can be 10-15% off.
     for _ in range(repeat):
-        for path in (limit_db, db):
+        for path in (limit_db, *(() if url else (db,))):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if url:
+            _empty_postgres(url)
         subprocess.run(
             [*ARCHIVE, "--db", str(limit_db), "db", "upgrade"], check=True, capture_output=True
         )
         count, seconds = run_limit(folder, limit_db)
         limit_rates.append(count / seconds)
-        seconds, rss = timed([*ARCHIVE, "--db", str(db), "import", "--quiet", str(folder)])
+        seconds, rss = timed([*ARCHIVE, "--db", db, "import", "--quiet", str(folder)])
         rates.append(n / seconds)
         peaks.append(rss)
     limit_rate, rate = statistics.median(limit_rates), statistics.median(rates)
@@ -134,7 +153,7 @@ def bench_import(workdir: Path, n: int, repeat: int = 1) -> Path:
     report("import throughput", n, size / (n / rate) / 1e6, "MB/s")
     report("import peak memory (PSS, all processes)", n, max(peaks), "MB")
 
-    seconds, rss = timed([*ARCHIVE, "--db", str(db), "import", "--quiet", str(folder)])
+    seconds, rss = timed([*ARCHIVE, "--db", db, "import", "--quiet", str(folder)])
     report("re-import, nothing changed", n, n / seconds, "files/s")
     report("re-import peak memory (PSS)", n, rss, "MB")
     return db
@@ -161,14 +180,14 @@ def _library_queries(n: int) -> list[tuple[str, Callable[[Any], Any]]]:
     ]  # fmt: skip
 
 
-def bench_queries(db: Path, n: int, runs: int) -> None:
+def bench_queries(db: str, n: int, runs: int) -> None:
     """Median time of each query in-process (the CLI adds its start-up, reported once)."""
     from archive.store.database import open_archive
 
     report(
         "CLI start-up: archive --version (median)", n, median_ms([*ARCHIVE, "--version"], 5), "ms"
     )
-    archive = open_archive(str(db), create=False)
+    archive = open_archive(db, create=False)
     try:
         with archive.connect() as conn:
             for name, run in _library_queries(n):
@@ -183,12 +202,21 @@ def bench_queries(db: Path, n: int, runs: int) -> None:
         archive.close()
 
 
-def bench_export(workdir: Path, db: Path, n: int) -> None:
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute("SELECT count(*) FROM article_summary").fetchone()[0]
+def bench_export(workdir: Path, db: str, n: int) -> None:
+    postgres = "://" in db
+    if postgres:
+        from archive.store.database import open_archive
+
+        archive = open_archive(db, create=False)
+        with archive.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT count(*) FROM article_summary").scalar()
+        archive.close()
+    else:
+        with sqlite3.connect(db) as connection:
+            rows = connection.execute("SELECT count(*) FROM article_summary").fetchone()[0]
     target = workdir / "export.out"
     seconds = None
-    if shutil.which("sqlite3"):
+    if not postgres and shutil.which("sqlite3"):
         start = time.perf_counter()
         with open(target, "w") as out:
             subprocess.run(["sqlite3", "-csv", "-header", str(db), "SELECT * FROM article_summary"],
@@ -201,13 +229,16 @@ def bench_export(workdir: Path, db: Path, n: int) -> None:
             [
                 *ARCHIVE,
                 "--db",
-                str(db),
+                db,
                 "export",
                 "article_summary",
                 "--format",
                 fmt,
                 "-o",
                 str(target),
+                # The benchmark's server account is its owner; a user's reader role
+                # needs no flag.
+                *(["--allow-superuser"] if postgres else []),
             ]
         )
         ratio = (rows / elapsed) / (rows / seconds) if seconds and fmt == "csv" else None
@@ -224,19 +255,25 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="import runs per pipeline (median); 3 for less noise"
     )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="a PostgreSQL database to benchmark instead of a SQLite file (it is emptied first)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.million:
         sizes.append(1_000_000)
     args.workdir.mkdir(parents=True, exist_ok=True)
 
+    engine = "postgresql" if args.db else f"sqlite {sqlite3.sqlite_version}"
     print(
-        f"# archive benchmark: python {platform.python_version()}, sqlite {sqlite3.sqlite_version},"
+        f"# archive benchmark: python {platform.python_version()}, {engine},"
         f" {os.cpu_count()} cores, {platform.machine()}"
     )
     print(f"{'metric':<50} {'N':>9} {'value':>12} {'unit':<11} {'vs limit':>8}")
     for n in sizes:
-        db = bench_import(args.workdir, n, args.repeat)
+        db = bench_import(args.workdir, n, args.repeat, args.db)
         bench_queries(db, n, args.query_runs)
         bench_export(args.workdir, db, n)
 

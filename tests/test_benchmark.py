@@ -51,3 +51,22 @@ def test_serve_benchmark_loads_every_page(tmp_path):
         assert any(m.startswith(f"serve {query.name} (") for m in metrics), (query.name, metrics)
     assert any(m.startswith("serve timeline chart") for m in metrics)
     assert sum(m.startswith("serve facets:") for m in metrics) >= 4
+
+
+def test_benchmark_runs_on_postgresql(tmp_path, pg_archive):
+    """`benchmarks/run.py --db URL` gives the same table for a PostgreSQL archive."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "60",
+         "--workdir", str(tmp_path), "--query-runs", "1", "--db", pg_archive.url],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "postgresql" in result.stdout.splitlines()[0]
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("metric"))
+    table = {line[:50].strip(): line[50:].split() for line in lines[header + 1 :]}
+    for metric in ("import", "re-import, nothing changed", "query: search (common word)",
+                   "export: archive export --format csv"):  # fmt: skip
+        assert float(table[metric][1]) > 0, (metric, table[metric])
+    # The archive it measured is in that database.
+    assert pg_archive.count("source_file") == 60
