@@ -277,12 +277,15 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--format",
         "fmt",
         type=click.Choice(FORMATS),
-        help="Output format (default: table on a terminal, csv otherwise).",
+        help="Output format (default: from the extension of -o FILE, else table on a"
+        " terminal and csv otherwise).",
     )
     @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
     @click.option("--limit", type=click.IntRange(min=0), help="At most N rows.")
     @click.option("--no-headers", is_flag=True, help="No header row (csv, tsv, table).")
-    @click.option("--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel).")
+    @click.option(
+        "--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel; csv, tsv)."
+    )
     @click.option(
         "--excel-safe",
         is_flag=True,
@@ -543,6 +546,15 @@ def sql_command(
 )
 @click.option("--allow-superuser", is_flag=True,
               help="On PostgreSQL, run even when connected as a superuser.")  # fmt: skip
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Bind :NAME to VALUE in --query.",
+)
 @output_options
 @click.pass_context
 def export_command(
@@ -551,15 +563,25 @@ def export_command(
     sql: str | None,
     timeout: float,
     allow_superuser: bool,
+    params: tuple[tuple[str, str], ...],
     out: OutputOptions,
 ) -> None:
-    """Export a table or view (NAME) or a query's rows; csv unless --format says otherwise."""
+    """Export a table or view (NAME) or a query's rows: CSV, unless --format or the
+    extension of -o FILE (.tsv, .json, .jsonl) says otherwise."""
     keep_freed_memory()
-    if out.format is None:
-        out.format = "csv"
+    if out.format is None and out.output in (None, "-"):
+        out.format = "csv"  # even on a terminal: an export is data, not a table to read
     from .query.export import export
 
-    count = export(_db(ctx), name, sql, out, timeout=timeout, allow_superuser=allow_superuser)
+    count = export(
+        _db(ctx),
+        name,
+        sql,
+        out,
+        timeout=timeout,
+        allow_superuser=allow_superuser,
+        params=dict(params),
+    )
     if out.output not in (None, "-"):
         click.echo(f"wrote {count} rows to {out.output}", err=True)
 

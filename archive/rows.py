@@ -10,6 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+# What `-o FILE` writes when --format is not given, by FILE's extension.
+EXTENSION_FORMATS = {"csv": "csv", "tsv": "tsv", "tab": "tsv", "json": "json", "jsonl": "jsonl",
+                     "ndjson": "jsonl"}  # fmt: skip
+
 
 @dataclass
 class OutputOptions:
@@ -22,9 +26,14 @@ class OutputOptions:
     force: bool = False
 
     def resolved_format(self, stream: IO[str]) -> str:
+        """--format, else the one -o's extension names, else table on a terminal and
+        CSV otherwise."""
         if self.format:
             return self.format
-        if self.output is None and stream.isatty():
+        if self.output not in (None, "-"):
+            extension = self.output.rsplit(".", 1)[-1].lower() if "." in self.output else ""
+            return EXTENSION_FORMATS.get(extension, "csv")
+        if stream.isatty():
             return "table"
         return "csv"
 

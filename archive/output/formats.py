@@ -14,6 +14,7 @@ import decimal
 import json
 import math
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -111,6 +112,9 @@ def write(
     fmt = options.resolved_format(stdout)
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if fmt not in ("csv", "tsv") and (options.bom or options.excel_safe):
+        # A BOM makes json.load and pandas fail; JSON keeps values as they are.
+        raise UsageError("--bom and --excel-safe are for csv and tsv output only")
     rows: Iterator[Sequence[Any]] = iter(result.rows)
     if options.limit is not None:
         rows = islice(rows, options.limit)
@@ -146,10 +150,22 @@ def destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
         # newline="" lets the csv module write RFC 4180's CRLF itself.
         with open(handle, "w", encoding="utf-8", newline="") as stream:
             yield stream
+        # mkstemp makes the file private (0600); the file a user asked for gets the
+        # mode other tools would give it: the one it had, else what the umask allows.
+        os.chmod(temporary, _mode_for(target))
         os.replace(temporary, target)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _mode_for(target: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 # Lines are written this many at a time: one write call per line costs more than

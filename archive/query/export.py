@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..errors import ArchiveError, UsageError
 from ..output.formats import write
 from ..rows import OutputOptions
@@ -16,8 +19,10 @@ def export(
     *,
     timeout: float,
     allow_superuser: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> int:
-    """Write the rows of table/view `name`, or of `sql`; return how many were written."""
+    """Write the rows of table/view `name`, or of `sql` with its named `params`; return
+    how many were written."""
     if (name is None) == (sql is None):
         raise UsageError("give a table or view name, or --query SQL (not both)")
     query = open_query(location, timeout=timeout, allow_superuser=allow_superuser)
@@ -30,6 +35,6 @@ def export(
                 )
             sql = query.select_all(name)
         assert sql is not None
-        return write(query.run(sql), options, offload=True)
+        return write(query.run(sql, params), options, offload=True)
     finally:
         query.close()
