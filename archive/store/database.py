@@ -172,13 +172,6 @@ def current_revision(connection: Connection) -> str | None:
         return None
 
 
-def _is_new(location: str, url: URL) -> bool:
-    if not _is_sqlite(url) or not url.database or url.database == ":memory:":
-        return False
-    path = Path(url.database)
-    return not path.exists() or path.stat().st_size == 0
-
-
 class Archive:
     """An open archive database at the current schema revision."""
 
@@ -225,21 +218,14 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
             raise ArchiveError(f"cannot open archive {location}: folder {parent} does not exist")
         if not create and not Path(url.database).exists():
             raise ArchiveError(f"no archive at {location} (import some records first)")
-    new = _is_new(location, url)
     engine = create_archive_engine(location)
     try:
-        with engine.begin() as connection:
-            if is_postgres(url):
-                # Two first imports into an empty database would both create the
-                # schema; the writers' lock makes the second wait and see it made.
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
-            current = current_revision(connection)
-            tables = set() if new else _table_names(connection)
-            if current is None and not tables:
-                from alembic import command
-
-                command.upgrade(alembic_config(connection), "head")
+        with engine.connect() as connection:
+            with connection.begin():
                 current = current_revision(connection)
+                tables = _table_names(connection)
+            if current is None and not tables:
+                current, tables = _create_schema(connection, url)
         if current != HEAD_REVISION:
             engine.dispose()
             check_revision(
@@ -254,6 +240,27 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
         engine.dispose()
         raise ArchiveError(f"cannot open archive {shown(location)}: {_one_line(exc)}") from exc
     return Archive(location, engine)
+
+
+def _create_schema(connection: Connection, url: URL) -> tuple[str | None, set[str]]:
+    """Create the schema in an empty database; (revision, tables found before).
+
+    Under the write lock, and looking again once it is held: two imports that start
+    at once on a new file both saw it empty, both created the schema, and one failed
+    with "database is locked". The second now waits, then finds the schema made.
+    """
+    locked = connection.execution_options(archive_write=True)  # SQLite: BEGIN IMMEDIATE
+    with locked.begin():
+        if is_postgres(url):
+            locked.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        current = current_revision(locked)
+        tables = _table_names(locked)
+        if current is None and not tables:
+            from alembic import command
+
+            command.upgrade(alembic_config(locked), "head")
+            current = current_revision(locked)
+    return current, tables
 
 
 def _table_names(connection: Connection) -> set[str]:

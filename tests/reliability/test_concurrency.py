@@ -165,3 +165,41 @@ def test_a_held_write_lock_is_exit_4_with_one_line(archive, seed_dir, tmp_path, 
     assert result.exit_code == 0, result.output
     assert "20 seen, 20 new" in result.output
     assert archive.count("source_file") == 21
+
+
+def test_imports_that_start_together_on_a_new_file_all_finish(tmp_path):
+    """Five imports started at once into an archive that does not exist yet: each
+    waits for the one creating the schema, and all end with the same archive at the
+    newest revision. Started together many times, so that they do overlap; the
+    outcome must not depend on which one wins."""
+    from conftest import DATA
+
+    from archive.store.schema_version import HEAD_REVISION
+
+    for attempt in range(8):
+        db = tmp_path / f"new-{attempt}.db"
+        processes = [
+            start_archive(
+                db,
+                "import",
+                "--quiet",
+                "--workers",
+                "0",
+                str(DATA),
+                log=tmp_path / f"{attempt}-{i}.log",
+            )
+            for i in range(5)
+        ]
+        codes = [process.wait(timeout=300) for process in processes]
+        logs = [(tmp_path / f"{attempt}-{i}.log").read_text() for i in range(5)]
+        assert codes == [0] * 5, logs
+        connection = sqlite3.connect(db)
+        try:
+            assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
+                (HEAD_REVISION,)
+            ]
+            # Every file once: the others found it already imported (unchanged).
+            paths = connection.execute("SELECT count(DISTINCT path) FROM source_file").fetchone()
+        finally:
+            connection.close()
+        assert paths[0] == sum(1 for p in DATA.iterdir() if p.name != "README")
