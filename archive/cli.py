@@ -36,6 +36,11 @@ def _show_progress(quiet: bool) -> bool:
 class _ArchiveGroup(click.Group):
     """Turns the library's expected failures into one line on stderr and an exit code."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `archive stats --db x.db` is how people type it: --db after the command
+        # is moved in front of it, where the group reads it.
+        return super().parse_args(ctx, _db_first(args))
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -66,6 +71,27 @@ class _ArchiveGroup(click.Group):
 def cli(ctx: click.Context, db: str) -> None:
     """Turn news-record files into a queryable SQLite archive."""
     ctx.obj = {"db": db}
+
+
+def _db_first(args: list[str]) -> list[str]:
+    """`args` with a `--db X` (or `--db=X`) given after the command moved before it."""
+    # The command is the first word that is neither an option of the group nor the
+    # value of its --db: what comes before it is the group's.
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] == "--db" else 1
+    if index >= len(args):
+        return args
+    rest = args[index:]
+    for position, arg in enumerate(rest):
+        if arg == "--":
+            break
+        if arg.startswith("--db="):
+            return [*args[:index], arg, *rest[:position], *rest[position + 1 :]]
+        if arg == "--db" and position + 1 < len(rest):
+            moved = rest[position : position + 2]
+            return [*args[:index], *moved, *rest[:position], *rest[position + 2 :]]
+    return args
 
 
 def _db(ctx: click.Context) -> str:
@@ -435,18 +461,22 @@ def articles_command(
 
 
 @cli.command("search")
-@click.argument("text")
+@click.argument("words", nargs=-1, required=True, metavar="TEXT...")
 @click.option("--topic", multiple=True, help="Only articles with this topic.")
 @click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
 @date_filters
 @output_options
 @click.pass_context
-def search_command(ctx: click.Context, text: str, filters: Filters, out: OutputOptions) -> None:
+def search_command(
+    ctx: click.Context, words: tuple[str, ...], filters: Filters, out: OutputOptions
+) -> None:
     """Full-text search in titles, excerpts and bodies, best matches first.
 
-    TEXT uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*.
+    TEXT uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*;
+    several words need no quotes (archive search facial recognition).
     Shows the best 100 matches unless --limit says otherwise.
     """
+    text = " ".join(words)
     limit = SEARCH_LIMIT if out.limit is None else out.limit
     _print(ctx, lambda q, conn: q.search(conn, text, filters, limit=limit), out)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -478,3 +479,34 @@ def test_a_terminal_is_told_when_an_import_first_builds_missing_indexes(archive,
     assert archive.rows(
         "SELECT name FROM sqlite_master WHERE name = 'ix_article_topic_provider_id_topic_id_published_at'"
     ) == [("ix_article_topic_provider_id_topic_id_published_at",)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats", "--db", "{db}"],
+        ["stats", "--db={db}"],
+        ["search", "facial", "recognition", "--db", "{db}"],
+        ["sql", "SELECT count(*) AS n FROM article", "--db", "{db}"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_db_may_follow_the_command(archive, args):
+    """`archive stats --db x.db` is how people type it (it said 'Did you mean --bom?')."""
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    assert archive.run("import", str(DATA)).exit_code == 0
+    given = [arg.replace("{db}", str(archive.path)) for arg in args]
+    result = CliRunner().invoke(cli, [*given, "--format", "json"], env={"ARCHIVE_DB": None})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout), result.output
+
+
+def test_search_takes_several_words_without_quotes(archive):
+    assert archive.run("import", str(DATA)).exit_code == 0
+    words = archive.run("search", "facial", "recognition", "--format", "json")
+    quoted = archive.run("search", "facial recognition", "--format", "json")
+    assert words.exit_code == 0, words.output
+    assert json.loads(words.stdout) == json.loads(quoted.stdout) != []
