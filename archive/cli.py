@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import ArchiveError, RecordError
+from .errors import ArchiveError, RecordError, UsageError
 from .output.formats import FORMATS, keep_freed_memory, write
 from .query.filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
 from .query.readonly_sql import DEFAULT_TIMEOUT, open_query
@@ -139,7 +139,7 @@ def import_command(
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
     """
-    from .ingest.files import STDIN, find_record_files
+    from .ingest.files import RECORD_SUFFIXES, STDIN, find_record_files
     from .ingest.importer import Importer, StrictAbort
     from .store import database
 
@@ -179,6 +179,12 @@ def import_command(
         archive.close()
     if not quiet:
         click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
+        if summary.files_seen == 0:
+            click.echo(
+                f"note: no record files in {', '.join(paths)} (folders are searched for"
+                f" {', '.join(RECORD_SUFFIXES)} files; hidden ones are skipped)",
+                err=True,
+            )
     ctx.exit(summary.exit_code)
 
 
@@ -354,6 +360,10 @@ def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
             since=parse_date(since) if since else None,
             until=parse_date(until, end=True) if until else None,
         )
+        start, end = kwargs["filters"].since, kwargs["filters"].until
+        if start is not None and end is not None and start >= end:
+            # An empty answer would look like "nothing was published": say why instead.
+            raise UsageError(f"--since {since} is after --until {until}: no date is in that range")
         return command(*args, **kwargs)
 
     return wrapper

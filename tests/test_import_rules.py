@@ -510,3 +510,24 @@ def test_search_takes_several_words_without_quotes(archive):
     quoted = archive.run("search", "facial recognition", "--format", "json")
     assert words.exit_code == 0, words.output
     assert json.loads(words.stdout) == json.loads(quoted.stdout) != []
+
+
+def test_a_folder_without_record_files_says_what_was_looked_for(archive, records):
+    write(records, "notes.json", "{}")
+    result = archive.run("import", str(records))
+    assert result.exit_code == 0, result.output
+    assert "files: 0 seen" in result.output
+    assert f"note: no record files in {records}" in result.stderr
+    assert ".md, .txt, .yaml, .yml" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["providers", "topics", "articles", "timeline"])
+def test_an_impossible_date_range_is_refused_not_answered_empty(archive, command):
+    from conftest import one_error_line
+
+    assert archive.run("import", str(DATA)).exit_code == 0
+    line = one_error_line(archive.run(command, "--since", "2020", "--until", "2019"), 2)
+    assert line == "error: --since 2020 is after --until 2019: no date is in that range"
+    # One day is a range: since and until on the same day find that day's articles.
+    same_day = archive.run(command, "--since", "2020-08-17", "--until", "2020-08-17")
+    assert same_day.exit_code == 0, same_day.output
