@@ -194,8 +194,8 @@ def test_refusals_say_why(seeded):
         seeded.run("sql", "SELECT 1; DROP TABLE article")
     )
     assert one_error_line(seeded.run("sql", "SELEC 1")).startswith("error: SQL error:")
-    assert one_error_line(seeded.run("sql", "SELECT * FROM no_such_table")) == (
-        "error: SQL error: no such table: no_such_table"
+    assert one_error_line(seeded.run("sql", "SELECT * FROM no_such_table")).startswith(
+        "error: SQL error: no such table: no_such_table (tables and views: "
     )
 
 
@@ -518,3 +518,17 @@ def test_db_uri_names_that_do_not_exist_are_missing_files(tmp_path, monkeypatch,
         assert one_error_line(result).startswith(f"error: no archive at {location}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
     assert (tmp_path / "x.db").read_bytes() == b""
+
+
+def test_an_unknown_table_error_lists_the_tables_and_views(seeded):
+    line = one_error_line(seeded.run("sql", "SELECT * FROM articles"))
+    assert line.startswith("error: SQL error: no such table: articles (tables and views: ")
+    listed = line.split("(tables and views: ", 1)[1].rstrip(")").split(", ")
+    assert {"article", "article_summary", "provider", "topic_article"} <= set(listed)
+    assert not any(name.startswith(("sqlite_", "article_fts")) for name in listed)
+
+
+@pytest.mark.parametrize("sql", ["", "   ", "\n"])
+def test_no_sql_is_a_usage_error(seeded, sql):
+    line = one_error_line(seeded.run("sql", sql), exit_code=2)
+    assert line.startswith("error: no SQL given")

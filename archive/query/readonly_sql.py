@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, UsageError
 from ..rows import Rows
 from ..store.location import BUSY_TIMEOUT_MS, is_url
 from ..store.schema_version import HEAD_REVISION, check_revision
@@ -171,6 +171,8 @@ class ReadOnlyQuery:
 
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run one statement; rows stream. Errors become one-line ArchiveErrors."""
+        if not sql.strip():
+            raise UsageError("no SQL given: write one statement, e.g. 'SELECT * FROM article_summary'")
         self._deadline = time.monotonic() + self.timeout
         try:
             cursor = self.connection.execute(sql, dict(params or {}))
@@ -214,6 +216,8 @@ class ReadOnlyQuery:
             return "not allowed: archive sql is read-only"
         if "one statement at a time" in message:
             return "one statement at a time, please (no ';' between statements)"
+        if message.startswith("no such table"):
+            return f"SQL error: {message} (tables and views: {', '.join(self.names())})"
         return f"SQL error: {message}"
 
     def close(self) -> None:
