@@ -542,21 +542,25 @@ def stats_command(ctx: click.Context, out: OutputOptions) -> None:
     _print(ctx, lambda q, conn: q.stats(conn, _db(ctx)), out)
 
 
+def user_sql_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of every command that runs a user's SQL (sql, export), in one place."""
+    options = [
+        click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
+                     help="Bind :NAME to VALUE (repeatable)."),
+        click.option("--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT,
+                     show_default=True, metavar="SECONDS",
+                     help="Interrupt the query after this many seconds."),
+        click.option("--allow-superuser", is_flag=True,
+                     help="On PostgreSQL, run even when connected as a superuser."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command("sql")
 @click.argument("sql")
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="Bind :NAME to VALUE.",
-)
-@click.option("--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT, show_default=True,
-              help="Interrupt the query after this many seconds.")  # fmt: skip
-@click.option("--allow-superuser", is_flag=True,
-              help="On PostgreSQL, run even when connected as a superuser.")  # fmt: skip
+@user_sql_options
 @output_options
 @click.pass_context
 def sql_command(
@@ -581,20 +585,7 @@ def sql_command(
 @click.option(
     "--query", "sql", metavar="SQL", help="Export this query's rows instead of a table or view."
 )
-@click.option(
-    "--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT, show_default=True
-)
-@click.option("--allow-superuser", is_flag=True,
-              help="On PostgreSQL, run even when connected as a superuser.")  # fmt: skip
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="Bind :NAME to VALUE in --query.",
-)
+@user_sql_options
 @output_options
 @click.pass_context
 def export_command(
