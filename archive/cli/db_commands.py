@@ -1,0 +1,99 @@
+"""`archive dump` and `archive db ...`: whole-archive operations."""
+
+from __future__ import annotations
+
+import click
+
+from .app import cli
+from .options import db_location
+
+
+@cli.command("dump")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in FOLDER.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary.")
+@click.pass_context
+def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> None:
+    """Write every archived record back out as a record file, exactly as imported."""
+    from ..store import database
+
+    archive = database.open_archive(db_location(ctx), create=False)
+    try:
+        from ..query.dump import dump
+
+        written = dump(archive, folder, force=force)
+    finally:
+        archive.close()
+    if not quiet:
+        click.echo(f"wrote {written} record files to {folder}", err=True)
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Schema revisions (Alembic): upgrade, downgrade, current, history."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Upgrade the archive's schema (to the newest revision by default), after a backup."""
+    from ..store import database
+
+    result = database.upgrade(db_location(ctx), revision)
+    if result.backup:
+        click.echo(f"backed up {result.location} to {result.backup}", err=True)
+    if result.notice:
+        click.echo(f"warning: {result.notice}", err=True)
+    click.echo(f"schema at {result.revision}")
+
+
+# "-1" (one revision down) is a revision, not an option.
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
+@click.argument("revision")
+@click.pass_context
+def db_downgrade(ctx: click.Context, revision: str) -> None:
+    """Downgrade the archive's schema to REVISION (e.g. -1, or a revision id), after a backup."""
+    from ..store import database
+
+    result = database.downgrade(db_location(ctx), revision)
+    if result.backup:
+        click.echo(f"backed up {result.location} to {result.backup}", err=True)
+    if result.notice:
+        click.echo(f"warning: {result.notice}", err=True)
+    click.echo(f"schema at {result.revision}")
+
+
+@db_group.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Print the archive's schema revision and whether it is the newest."""
+    from ..store import database
+    from ..store.schema_version import HEAD_REVISION as head
+
+    current = database.revision_of(db_location(ctx))
+    click.echo(f"{current or 'none'}{' (head)' if current == head else f' (head is {head})'}")
+
+
+@db_group.command("grant-reader")
+@click.argument("role")
+@click.option("--login/--no-login", default=True, show_default=True,
+              help="Create the role able to log in (it needs a password or other auth to).")  # fmt: skip
+@click.pass_context
+def db_grant_reader(ctx: click.Context, role: str, login: bool) -> None:
+    """PostgreSQL: let ROLE (created if missing) read the archive and nothing more."""
+    from ..store import database
+
+    created = database.grant_reader(db_location(ctx), role, login=login)
+    click.echo(
+        f"{'created role' if created else 'role'} {role}: may read the archive's tables and views"
+    )
+
+
+@db_group.command("history")
+def db_history() -> None:
+    """List the schema revisions, newest first."""
+    from ..store import database
+
+    for revision, message in database.history():
+        click.echo(f"{revision}  {message}")

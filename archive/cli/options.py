@@ -1,0 +1,103 @@
+"""Option decorators the commands share, so each option is described once."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..errors import UsageError
+from ..output.formats import FORMATS
+from ..query.filters import Filters, parse_date
+from ..query.readonly_sql import DEFAULT_TIMEOUT
+from ..rows import OutputOptions
+
+
+def db_location(ctx: click.Context) -> str:
+    """The archive the user named with --db (or $ARCHIVE_DB, or the default)."""
+    return ctx.find_root().obj["db"]
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The output options every command that prints rows takes, in one place."""
+
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        help="Output format (default: from the extension of -o FILE, else table on a"
+        " terminal and csv otherwise).",
+    )
+    @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+    @click.option("--limit", type=click.IntRange(min=0), help="At most N rows.")
+    @click.option("--no-headers", is_flag=True, help="No header row (csv, tsv, table).")
+    @click.option(
+        "--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel; csv, tsv)."
+    )
+    @click.option(
+        "--excel-safe",
+        is_flag=True,
+        help="Prefix text cells starting with = + - @ with ' (spreadsheets).",
+    )
+    @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str | None, output: str | None, limit: int | None, no_headers: bool,
+                bom: bool, excel_safe: bool, force: bool, **kwargs: Any) -> Any:  # fmt: skip
+        kwargs["out"] = OutputOptions(
+            format=fmt,
+            output=output,
+            limit=limit,
+            headers=not no_headers,
+            bom=bom,
+            excel_safe=excel_safe,
+            force=force,
+        )
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--since/--until on published time, turned into Filters."""
+
+    @click.option(
+        "--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD)."
+    )
+    @click.option(
+        "--until", metavar="DATE", help="Published on or before DATE (whole day, month or year)."
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, since: str | None, until: str | None, **kwargs: Any) -> Any:
+        topics = kwargs.pop("topic", ()) or ()
+        providers = kwargs.pop("provider", ()) or ()
+        kwargs["filters"] = Filters(
+            topics=(topics,) if isinstance(topics, str) else tuple(topics),
+            providers=(providers,) if isinstance(providers, str) else tuple(providers),
+            since=parse_date(since) if since else None,
+            until=parse_date(until, end=True) if until else None,
+        )
+        start, end = kwargs["filters"].since, kwargs["filters"].until
+        if start is not None and end is not None and start >= end:
+            # An empty answer would look like "nothing was published": say why instead.
+            raise UsageError(f"--since {since} is after --until {until}: no date is in that range")
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def user_sql_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of every command that runs a user's SQL (sql, export), in one place."""
+    options = [
+        click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
+                     help="Bind :NAME to VALUE (repeatable)."),
+        click.option("--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT,
+                     show_default=True, metavar="SECONDS",
+                     help="Interrupt the query after this many seconds."),
+        click.option("--allow-superuser", is_flag=True,
+                     help="On PostgreSQL, run even when connected as a superuser."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command

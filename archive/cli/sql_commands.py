@@ -1,0 +1,70 @@
+"""`archive sql` and `archive export`: a user's SQL, or a whole table, to rows."""
+
+from __future__ import annotations
+
+import click
+
+from ..output.formats import keep_freed_memory, write
+from ..query.readonly_sql import open_query
+from ..rows import OutputOptions
+from .app import cli
+from .options import db_location, output_options, user_sql_options
+
+
+@cli.command("sql")
+@click.argument("sql")
+@user_sql_options
+@output_options
+@click.pass_context
+def sql_command(
+    ctx: click.Context,
+    sql: str,
+    params: tuple[tuple[str, str], ...],
+    timeout: float,
+    allow_superuser: bool,
+    out: OutputOptions,
+) -> None:
+    """Run your own read-only SQL (one statement), e.g. SELECT * FROM article_summary."""
+    keep_freed_memory()
+    query = open_query(db_location(ctx), timeout=timeout, allow_superuser=allow_superuser)
+    try:
+        write(query.run(sql, dict(params)), out)
+    finally:
+        query.close()
+
+
+@cli.command("export")
+@click.argument("name", required=False)
+@click.option(
+    "--query", "sql", metavar="SQL", help="Export this query's rows instead of a table or view."
+)
+@user_sql_options
+@output_options
+@click.pass_context
+def export_command(
+    ctx: click.Context,
+    name: str | None,
+    sql: str | None,
+    timeout: float,
+    allow_superuser: bool,
+    params: tuple[tuple[str, str], ...],
+    out: OutputOptions,
+) -> None:
+    """Export a table or view (NAME) or a query's rows: CSV, unless --format or the
+    extension of -o FILE (.tsv, .json, .jsonl) says otherwise."""
+    keep_freed_memory()
+    if out.format is None and out.output in (None, "-"):
+        out.format = "csv"  # even on a terminal: an export is data, not a table to read
+    from ..query.export import export
+
+    count = export(
+        db_location(ctx),
+        name,
+        sql,
+        out,
+        timeout=timeout,
+        allow_superuser=allow_superuser,
+        params=dict(params),
+    )
+    if out.output not in (None, "-"):
+        click.echo(f"wrote {count} rows to {out.output}", err=True)
