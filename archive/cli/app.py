@@ -9,6 +9,7 @@ import click
 
 from ..errors import ArchiveError
 from ..store.location import DEFAULT_DB, password_of, shown
+from .completion import complete_files
 from .options import examples
 
 
@@ -52,6 +53,7 @@ class _ArchiveGroup(click.Group):
     default=DEFAULT_DB,
     show_default=True,
     metavar="PATH",
+    shell_complete=complete_files,
     help="Archive database file (or a SQLAlchemy URL). Also $ARCHIVE_DB.",
 )
 @click.version_option(package_name="archive")

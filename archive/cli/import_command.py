@@ -10,6 +10,7 @@ import click
 
 from ..errors import ArchiveError, RecordError
 from .app import cli
+from .completion import complete_files
 from .options import Number, db_location, examples
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def _show_progress(quiet: bool) -> bool:
         "archive import - < data/example_05_minimal-weburl-only.md",
     ),
 )
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", shell_complete=complete_files)
 @click.option("--strict", is_flag=True, help="Stop at the first bad file and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option(

@@ -13,6 +13,7 @@ from ..output.formats import FORMATS
 from ..query.filters import Filters, parse_date
 from ..query.readonly_sql import DEFAULT_TIMEOUT
 from ..rows import OutputOptions
+from .completion import complete_files
 
 
 class Number(click.ParamType):
@@ -73,6 +74,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "-o",
         "--output",
         metavar="FILE",
+        shell_complete=complete_files,
         help="Write to FILE instead of stdout.",
     )
     @click.option("--limit", type=Number(0), metavar="N", help="At most N rows.")

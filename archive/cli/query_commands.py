@@ -12,6 +12,7 @@ from ..output.formats import write
 from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
 from .app import cli
+from .completion import complete_providers, complete_topics
 from .options import date_filters, db_location, examples, output_options
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def _print(
         "archive providers --topic AI --topic Privacy --since 2020 --format json",
     ),
 )
-@click.option("--topic", multiple=True, metavar="TOPIC",
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
               help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
 @click.option("--provider", multiple=True, hidden=True)
 @click.option(
@@ -80,7 +81,7 @@ def providers_command(
         "archive topics --since 2020-08 --until 2020-09 --limit 5",
     ),
 )
-@click.option("--provider", multiple=True, metavar="DOMAIN",
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
               help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @date_filters
 @output_options
@@ -101,9 +102,9 @@ def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> 
         "archive articles --search 'facial recognition' --format jsonl",
     ),
 )
-@click.option("--topic", multiple=True, metavar="TOPIC",
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
               help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN",
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
               help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @click.option("--type", "type_", metavar="TYPE",
               help="Only articles of this type (e.g. article, video).")  # fmt: skip
@@ -155,9 +156,9 @@ def articles_command(
     ),
 )
 @click.argument("words", nargs=-1, required=True, metavar="TEXT...")
-@click.option("--topic", multiple=True, metavar="TOPIC",
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
               help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN",
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
               help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @date_filters
 @output_options
@@ -185,9 +186,9 @@ def search_command(
         "archive timeline --topic Elections --format csv -o elections.csv",
     ),
 )
-@click.option("--topic", multiple=True, metavar="TOPIC",
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
               help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN",
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
               help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @click.option("--by", type=click.Choice(PERIODS), default="month", show_default=True,
               help="The length of a period; weeks are ISO weeks (2020-W05).")  # fmt: skip
@@ -210,9 +211,9 @@ def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputO
         "archive cooccur --topic AI --provider theverge.com --limit 5",
     ),
 )
-@click.option("--topic", required=True, metavar="TOPIC",
+@click.option("--topic", required=True, metavar="TOPIC", shell_complete=complete_topics,
               help="The topic to find companions of.")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN",
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
               help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @date_filters
 @output_options

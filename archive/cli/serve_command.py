@@ -8,6 +8,7 @@ import click
 
 from ..rows import OutputOptions
 from .app import cli
+from .completion import complete_files
 from .options import Number, db_location, examples
 
 
@@ -28,6 +29,7 @@ from .options import Number, db_location, examples
 @click.option(
     "--write-metadata",
     metavar="FILE",
+    shell_complete=complete_files,
     help="Write the Datasette metadata (JSON) to FILE (- for stdout) and exit, for a plain"
     " `datasette` run.",
 )

@@ -8,6 +8,7 @@ from ..output.formats import keep_freed_memory, write
 from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
 from .app import cli
+from .completion import complete_tables
 from .options import db_location, examples, output_options, user_sql_options
 
 
@@ -54,7 +55,7 @@ def sql_command(
         "archive export --query 'SELECT * FROM article WHERE quality >= :q' -p q 60",
     ),
 )
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_tables)
 @click.option(
     "--query", "sql", metavar="SQL", help="Export this query's rows instead of a table or view."
 )
