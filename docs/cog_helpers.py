@@ -53,6 +53,20 @@ def help_text(path: tuple[str, ...]) -> str:
     return "\n".join(line.rstrip() for line in result.output.splitlines())
 
 
+def help_examples(path: tuple[str, ...]) -> list[str]:
+    """The command lines under "Examples:" in `archive PATH --help`, as typed."""
+    lines = help_text(path).splitlines()
+    if "  Examples:" not in lines:
+        return []
+    examples = []
+    for line in lines[lines.index("  Examples:") + 1 :]:
+        if line and not line.startswith("    "):
+            break
+        if line.strip():
+            examples.append(line.strip())
+    return examples
+
+
 def command_heading(path: tuple[str, ...]) -> str:
     return "### `" + " ".join(("archive", *path)) + "`"
 
@@ -197,6 +211,18 @@ def _run(location: str, args: list[str]) -> str:
     return result.stdout
 
 
+def _command_path(args: list[str]) -> tuple[str, ...]:
+    """The command path at the start of `args` (e.g. ("db", "upgrade"))."""
+    command: click.Command = cli
+    path: tuple[str, ...] = ()
+    for arg in args:
+        if not isinstance(command, click.Group) or arg not in command.commands:
+            break
+        command = command.commands[arg]
+        path = (*path, arg)
+    return path
+
+
 def example(command: str) -> str:
     """`$ archive COMMAND` and what it prints on the sample data, as a fenced block.
 
@@ -205,6 +231,13 @@ def example(command: str) -> str:
     import shlex
 
     args = shlex.split(command)
+    # One source: what the README shows running is an example of the command's --help.
+    path = _command_path(args)
+    if f"archive {command}" not in help_examples(path):
+        raise ValueError(
+            f"`archive {command}` is not an example in `archive {' '.join(path)} --help`:"
+            " add it to the command's examples(...) epilog first"
+        )
     if "--format" not in args:
         args += ["--format", "table"]
     output = _run(_sample_archive(), args)

@@ -9,6 +9,8 @@ import click
 
 from ..errors import ArchiveError
 from ..store.location import DEFAULT_DB, password_of, shown
+from .completion import complete_files
+from .options import examples
 
 
 class _ArchiveGroup(click.Group):
@@ -34,7 +36,16 @@ class _ArchiveGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=_ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_ArchiveGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "archive import data/",
+        "archive providers --topic AI",
+        "archive search facial recognition --since 2020-08",
+        "archive --db news.db import data/ && archive --db news.db stats",
+    ),
+)
 @click.option(
     "--db",
     "db",
@@ -42,6 +53,7 @@ class _ArchiveGroup(click.Group):
     default=DEFAULT_DB,
     show_default=True,
     metavar="PATH",
+    shell_complete=complete_files,
     help="Archive database file (or a SQLAlchemy URL). Also $ARCHIVE_DB.",
 )
 @click.version_option(package_name="archive")

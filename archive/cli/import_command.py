@@ -10,7 +10,8 @@ import click
 
 from ..errors import ArchiveError, RecordError
 from .app import cli
-from .options import db_location
+from .completion import complete_files
+from .options import Number, db_location, examples
 
 if TYPE_CHECKING:
     from ..ingest.summary import ImportSummary
@@ -20,13 +21,22 @@ def _show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-@cli.command("import")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@cli.command(
+    "import",
+    short_help="Import record files and folders of them.",
+    epilog=examples(
+        "archive import data/",
+        "archive import data/ --strict",
+        "archive --db news.db import data/ --workers 0 --quiet",
+        "archive import - < data/example_05_minimal-weburl-only.md",
+    ),
+)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", shell_complete=complete_files)
 @click.option("--strict", is_flag=True, help="Stop at the first bad file and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option(
     "--max-file-size",
-    type=click.FloatRange(min=0.001),
+    type=Number(0.001, whole=False),
     default=10.0,
     show_default=True,
     metavar="MB",
@@ -34,14 +44,15 @@ def _show_progress(quiet: bool) -> bool:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=0),
+    type=Number(0),
     default=None,
+    metavar="N",
     help="Parser processes beside the writer (default: one per core but the writer's,"
     " at least 1, at most 4; 0 parses in this process).",
 )
 @click.option(
     "--commit-every",
-    type=click.IntRange(min=1),
+    type=Number(1),
     default=None,
     metavar="FILES",
     help="Commit after this many files (default 5,000; also after 5 seconds). Smaller"
@@ -58,6 +69,10 @@ def import_command(
     commit_every: int | None,
 ) -> None:
     """Import record files and folders of them (- reads one record from stdin).
+
+    Folders are walked recursively for .md, .txt, .yaml and .yml files (hidden
+    ones skipped). Importing the same files again changes nothing; a changed file
+    updates its article.
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
     """
