@@ -251,7 +251,8 @@ def test_line_folding_reads_the_same_with_crlf(text, eol):
         assert check(text.replace("\n", eol))
 
 
-def test_fast_path_takes_and_agrees_on_the_corpus_the_benchmark_generates():
+@pytest.mark.parametrize("shape", ["real", "old"])
+def test_fast_path_takes_and_agrees_on_the_corpus_the_benchmark_generates(shape):
     import sys
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -261,7 +262,7 @@ def test_fast_path_takes_and_agrees_on_the_corpus_the_benchmark_generates():
     taken = 0
     for index in range(300):
         # As the importer reads a file: bytes decoded, CRLF kept.
-        yaml_text, _, _ = split_front_matter(record(index, 300, rng))
+        yaml_text, _, _ = split_front_matter(record(index, 300, rng, shape))
         taken += check(yaml_text)
     # The point of the fast path: records shaped like real ones must not fall back.
     assert taken == 300
