@@ -2,6 +2,7 @@
 
     python benchmarks/shape.py                      # the real sample, tests/fixtures/real/
     python benchmarks/shape.py FOLDER [FOLDER ...]  # e.g. a corpus generate.py wrote
+    python benchmarks/shape.py --rate               # also files/s: LF vs CRLF, fast vs PyYAML
 
 For each folder: the share of files with CRLF line breaks, videos, provider logos,
 related entries..., field lengths, and the share of files the fast YAML path
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -150,8 +153,51 @@ def fallbacks(texts: Iterable[str]) -> tuple[int, Counter[str]]:
         try:
             yamlfast.load(yaml_text)
         except yamlfast.Declined as declined:
-            reasons[declined.reason] += 1
+            reasons[getattr(declined, "reason", "unknown")] += 1
     return files, reasons
+
+
+def parse_rates(texts: list[str], rounds: int = 7) -> dict[tuple[str, str], float]:
+    """Files/s of parse_record on the LF and the CRLF files, with the fast path and without.
+
+    Each round times every (line break, parser) pair once, in turn, and each figure
+    is the median over rounds: on a shared machine, ratios taken this way are
+    steadier than any one figure.
+    """
+    from archive.ingest import records
+
+    groups = {
+        "LF": [t.encode("utf-8") for t in texts if "\r\n" not in t],
+        "CRLF": [t.encode("utf-8") for t in texts if "\r\n" in t],
+    }
+    load = yamldoc.load
+    timings: dict[tuple[str, str], list[float]] = {}
+    try:
+        for _ in range(rounds):
+            for parser in ("fast path", "PyYAML"):
+                # parse_record calls yamldoc.load(text, offset): without the fast
+                # path, every file goes to PyYAML as a declined one would.
+                yamldoc.load = load if parser == "fast path" else _pyyaml_only(load)
+                for ending, files in groups.items():
+                    if not files:
+                        continue
+                    repeat = max(1, 400 // len(files))
+                    start = time.perf_counter()
+                    for _ in range(repeat):
+                        for data in files:
+                            records.parse_record(data)
+                    elapsed = time.perf_counter() - start
+                    timings.setdefault((ending, parser), []).append(repeat * len(files) / elapsed)
+    finally:
+        yamldoc.load = load
+    return {key: statistics.median(rates) for key, rates in timings.items()}
+
+
+def _pyyaml_only(load: Any) -> Any:
+    def without_fast_path(text: str, line_offset: int = 0, *, fast: bool = True) -> Any:
+        return load(text, line_offset, fast=False)
+
+    return without_fast_path
 
 
 def describe_fallbacks(files: int, reasons: Counter[str]) -> str:
@@ -177,6 +223,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", type=Path, default=[REAL_SAMPLE])
     parser.add_argument("--limit", type=int, help="measure this many files, evenly spaced")
+    parser.add_argument(
+        "--rate", action="store_true", help="also time parsing: LF vs CRLF, fast path vs PyYAML"
+    )
     args = parser.parse_args()
     for folder in args.folders:
         texts = read(folder, args.limit)
@@ -185,6 +234,13 @@ def main() -> None:
             shown = format_shape({name: value}).removeprefix(name + " ")
             print(f"{name:<22} {shown:>8}   {METRICS[name]}")
         print("fast path: " + describe_fallbacks(*fallbacks(texts)))
+        if args.rate:
+            rates = parse_rates(texts)
+            for (ending, parser_name), rate in rates.items():
+                print(f"parse rate {ending:<4} {parser_name:<9} {rate:8.0f} files/s")
+            if ("CRLF", "fast path") in rates and ("LF", "fast path") in rates:
+                slower = rates["LF", "fast path"] / rates["CRLF", "fast path"]
+                print(f"parse rate: CRLF files take {slower:.2f}x the time of LF files")
     sys.stdout.flush()
 
 
