@@ -102,7 +102,8 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 def _break_word(word: str, width: int) -> list[str]:
     """A word wider than `width` in pieces that fit: a timestamp before its `T`, else
-    after the last `/`, `_` or `-` that fits, else at the edge."""
+    after the last `/` (not a `//`), `_` or `-` in the piece's last two thirds, else
+    at the edge."""
     pieces: list[str] = []
     glyphs = _clusters(word)
     while glyphs:
@@ -121,7 +122,12 @@ def _break_word(word: str, width: int) -> list[str]:
                 and chars[i + 1 : i + 2] != []
                 and chars[i + 1].isdigit()
             ]
-            soft = [i + 1 for i in range(1, end) if chars[i] in _SOFT_BREAKS]
+            soft = [
+                i + 1
+                for i in range(max(1, end // 3), end)
+                if chars[i] in _SOFT_BREAKS
+                and not (chars[i] == "/" and "/" in chars[i - 1 : i + 2 : 2])
+            ]
             end = times[-1] if times else soft[-1] if soft else end
         pieces.append("".join(glyph for glyph, _ in glyphs[:end]))
         glyphs = glyphs[end:]
