@@ -308,7 +308,7 @@ def _write_table(
     # Loaded only when a table is written: CSV and JSON output never pay for its layout.
     from .table import write_table
 
-    return write_table(result, rows, stream, options)
+    return write_table(result, rows, stream, options, text_value)
 
 
 _WRITERS = {

@@ -21,13 +21,12 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from itertools import islice
 from typing import Any, TextIO
 
 from ..rows import OutputOptions, Rows
-from .formats import text_value
 
 TABLE_MAX_ROWS = 1000
 GAP = "  "
@@ -166,15 +165,10 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float):
-        text = text_value(value)
-        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else text
-    return text_value(value)
-
-
-def _cell(value: Any) -> str:
-    return _text(value).translate(_ONE_LINE)
+def _text(value: Any, value_text: Callable[[Any], str]) -> str:
+    if isinstance(value, float) and abs(value) < 1e6:
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return value_text(value)
 
 
 def _fit(natural: list[int], floors: list[int], room: int) -> list[int] | None:
@@ -233,11 +227,12 @@ def _tighten(widths: list[int], natural: list[int], texts: list[list[str]], room
 
 
 def _table_lines(
-    columns: list[str], shown: list[Sequence[Any]], result: Rows, stream: TextIO,
-    options: OutputOptions, width: int | None,
+    columns: list[str], shown: list[Sequence[Any]], texts: list[list[str]], result: Rows,
+    stream: TextIO, options: OutputOptions, width: int | None,
 ) -> list[str] | None:  # fmt: skip
-    """The rows as a table, or None when they do not fit in `width` as one."""
-    cells = [[_cell(v) for v in row] for row in shown]
+    """The rows (their values and texts) as a table, or None when they do not fit
+    in `width` as one."""
+    cells = [[text.translate(_ONE_LINE) for text in row] for row in texts]
     count = len(columns)
     by_column = [[row[i] for row in cells] for i in range(count)]
     numeric = [
@@ -294,10 +289,10 @@ def _table_lines(
     return out
 
 
-def _field_lines(fields: Sequence[tuple[str, Any]], width: int | None) -> list[str]:
+def _field_lines(fields: Sequence[tuple[str, str]], width: int | None) -> list[str]:
     """`name │ value` lines; a value's own line breaks are kept, and every line of
     it wraps to the width, in full."""
-    names = [_cell(name) for name, _ in fields]
+    names = [name.translate(_ONE_LINE) for name, _ in fields]
     name_width = max((display_width(name) for name in names), default=0)
     if width is not None:
         name_width = min(name_width, max(10, width * 2 // 5))
@@ -305,7 +300,7 @@ def _field_lines(fields: Sequence[tuple[str, Any]], width: int | None) -> list[s
     out: list[str] = []
     for name, (_, value) in zip(names, fields, strict=True):
         value_lines: list[str] = []
-        for line in _text(value).splitlines() or [""]:
+        for line in value.splitlines() or [""]:
             line = line.translate(_IN_LINE)
             value_lines += [line] if width is None else wrap(line, value_width)
         name_lines = [name] if width is None else wrap(name, name_width)
@@ -316,9 +311,9 @@ def _field_lines(fields: Sequence[tuple[str, Any]], width: int | None) -> list[s
     return out
 
 
-def _record_lines(columns: list[str], shown: list[Sequence[Any]], width: int | None) -> list[str]:
+def _record_lines(columns: list[str], texts: list[list[str]], width: int | None) -> list[str]:
     """One block of `column │ value` lines per row, each under a `-[ N ]` rule."""
-    blocks = [_field_lines(list(zip(columns, row, strict=True)), width) for row in shown]
+    blocks = [_field_lines(list(zip(columns, row, strict=True)), width) for row in texts]
     rule = max((display_width(line) for block in blocks for line in block), default=0)
     out: list[str] = []
     for number, block in enumerate(blocks, 1):
@@ -329,17 +324,25 @@ def _record_lines(columns: list[str], shown: list[Sequence[Any]], width: int | N
 
 
 def write_table(
-    result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
+    result: Rows,
+    rows: Iterator[Sequence[Any]],
+    stream: TextIO,
+    options: OutputOptions,
+    value_text: Callable[[Any], str],
 ) -> int:
+    """Write the rows as a table (or `field │ value` lines); `value_text` gives a
+    value's text, as formats.text_value does for CSV (passed in: formats.py loads
+    this module, so this module does not import it)."""
     columns = [str(column) for column in result.columns]
     shown = list(islice(rows, TABLE_MAX_ROWS))
     more = next(rows, None) is not None
+    texts = [[_text(value, value_text) for value in row] for row in shown]
     width = terminal_width(stream)
     if result.layout == "vertical":
-        lines = _field_lines([(row[0], row[1]) for row in shown], width)
+        lines = _field_lines([(row[0], row[1]) for row in texts], width)
     else:
-        table = _table_lines(columns, shown, result, stream, options, width)
-        lines = _record_lines(columns, shown, width) if table is None else table
+        table = _table_lines(columns, shown, texts, result, stream, options, width)
+        lines = _record_lines(columns, texts, width) if table is None else table
     if more:
         note = f"(showing the first {TABLE_MAX_ROWS} rows; use --format csv or --limit for all)"
         lines += [note] if width is None else wrap(note, width)
