@@ -304,3 +304,16 @@ def test_a_terminal_without_columns_uses_its_own_width(archives):
         assert all(cells(line) <= 50 for line in lines), lines
         if args[0] == "timeline":
             assert any("█" in line for line in lines), lines
+
+
+def test_an_empty_answer_too_wide_for_a_table_still_names_its_columns(archives):
+    result = run(
+        archives["data"], ["sql", "SELECT * FROM article WHERE 0", "--format", "table"], 40
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines and all(cells(line) <= 40 for line in lines), lines
+    names = column(
+        archives["data"], ["sql", "SELECT name FROM pragma_table_info('article')"], "name"
+    )
+    assert result.stdout.split() == names
