@@ -22,6 +22,8 @@ from archive.store.models import TABLE_NAMES, VIEWS, SQLModel
 # Help is wrapped to the terminal's width; a fixed width makes the generated text
 # the same on every machine (78 is what click uses on an 80-column terminal).
 HELP_WIDTH = 78
+# Tables fit COLUMNS too: the examples show what an 80-column terminal shows.
+EXAMPLE_COLUMNS = 80
 
 
 def walk_commands(
@@ -204,7 +206,10 @@ def _sample_archive() -> str:
 
 def _run(location: str, args: list[str]) -> str:
     result = CliRunner().invoke(
-        cli, ["--db", location, *args], prog_name="archive", env={"ARCHIVE_DB": None}
+        cli,
+        ["--db", location, *args],
+        prog_name="archive",
+        env={"ARCHIVE_DB": None, "COLUMNS": str(EXAMPLE_COLUMNS)},
     )
     if result.exit_code != 0:
         raise RuntimeError(f"archive {' '.join(args)} failed:\n{result.output}")
@@ -226,7 +231,8 @@ def _command_path(args: list[str]) -> tuple[str, ...]:
 def example(command: str) -> str:
     """`$ archive COMMAND` and what it prints on the sample data, as a fenced block.
 
-    COMMAND is written as a user types it (shell quoting); output is as a table.
+    COMMAND is written as a user types it (shell quoting); output is as a table on
+    an EXAMPLE_COLUMNS-wide terminal.
     """
     import shlex
 
