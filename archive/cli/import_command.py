@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import ArchiveError, RecordError
+from ..errors import ArchiveError
 from .app import cli
 from .completion import complete_files
 from .options import Number, db_location, examples
 
 if TYPE_CHECKING:
+    from ..ingest.importer import Importer
     from ..ingest.summary import ImportSummary
+    from .progress import ImportProgress
 
 
 def _show_progress(quiet: bool) -> bool:
@@ -76,7 +79,7 @@ def import_command(
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
     """
-    from ..ingest.files import RECORD_SUFFIXES, STDIN, find_record_files
+    from ..ingest.files import RECORD_SUFFIXES, STDIN
     from ..ingest.importer import Importer, StrictAbort
     from ..store import database
 
@@ -91,38 +94,126 @@ def import_command(
             max_file_bytes=int(max_file_size * 1024 * 1024),
             commit_files=commit_every,
         )
-        report_error: Callable[[RecordError], None] = lambda e: click.echo(  # noqa: E731
-            f"rejected: {e}", err=True
-        )
-        if _show_progress(quiet) and STDIN not in paths:
-            total = sum(1 for _ in find_record_files(paths))
-            with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
-
-                def show_stage(label: str) -> None:
-                    bar.label = label
-                    bar.render_progress()
-
-                summary = importer.run(
-                    paths,
-                    on_file=lambda _p: bar.update(1),
-                    on_error=report_error,
-                    on_stage=show_stage,
-                )
-        else:
-            summary = importer.run(paths, on_error=report_error)
+        with _Interrupts(importer) as interrupts:
+            try:
+                if _show_progress(quiet) and STDIN not in paths:
+                    summary = _import_with_progress(importer, paths, interrupts)
+                else:
+                    summary = interrupts.run(
+                        paths, on_error=lambda e: click.echo(f"rejected: {e}", err=True)
+                    )
+            except KeyboardInterrupt:
+                _report_interruption(importer.summary)
+                ctx.exit(EXIT_INTERRUPTED)
     except StrictAbort as exc:
         raise ArchiveError(str(exc)) from None
     finally:
         archive.close()
     if not quiet:
         click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
-        if summary.files_seen == 0:
+        if summary.files_seen == 0 and not summary.interrupted:
             click.echo(
                 f"note: no record files in {', '.join(paths)} (folders are searched for"
                 f" {', '.join(RECORD_SUFFIXES)} files; hidden ones are skipped)",
                 err=True,
             )
+    if summary.interrupted:
+        _report_interruption(summary)
+        ctx.exit(EXIT_INTERRUPTED)
     ctx.exit(summary.exit_code)
+
+
+# What a shell reports for a program ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+class _Interrupts:
+    """Ctrl-C during an import: the first stops it after the files in hand (keeping
+    everything written, then building the indexes a first import defers); a second
+    stops at once, rolling back only the files not yet committed."""
+
+    def __init__(self, importer: Importer) -> None:
+        self.importer = importer
+        self.presses = 0
+        self.importing = False
+        self.display: ImportProgress | None = None
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        # Only the main thread may set a handler (the CLI can run in another, in tests).
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._pressed)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.importing = False
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def run(self, paths: tuple[str, ...], **events: Any) -> ImportSummary:
+        # Before this (finding files), Ctrl-C simply stops: nothing was written yet.
+        self.importing = True
+        return self.importer.run(paths, **events)
+
+    def _pressed(self, _signum: int, _frame: object) -> None:
+        self.presses += 1
+        if self.presses > 1 or not self.importing:
+            self.importer.abort()
+            raise KeyboardInterrupt
+        self.importer.request_stop()
+        if self.display is not None:
+            # Printed at the next redraw: this handler may have interrupted one.
+            self.display.stopping()
+            self.display.note_later(
+                "stopping: finishing the files in hand; everything imported so far is kept"
+                " (Ctrl-C again stops at once)"
+            )
+
+    def on_stage(self, label: str) -> None:
+        if self.presses == 1 and label == "Building indexes" and self.display is not None:
+            self.display.note_later(
+                "press Ctrl-C again to skip building indexes; the next import builds them"
+            )
+
+
+def _import_with_progress(
+    importer: Importer, paths: tuple[str, ...], interrupts: _Interrupts
+) -> ImportSummary:
+    from ..ingest.files import find_record_files
+    from .progress import ImportProgress
+
+    with ImportProgress() as display:
+        interrupts.display = display
+
+        def on_stage(label: str) -> None:
+            interrupts.on_stage(label)
+            display.stage(label)
+
+        # Counted up front for the total; a folder of millions takes a while to walk.
+        display.start(display.count_files(find_record_files(paths)))
+        summary = interrupts.run(
+            paths,
+            on_file=lambda _path: display.file_done(importer.summary.unchanged),
+            on_error=lambda e: display.message(f"rejected: {e}"),
+            on_stage=on_stage,
+            on_wait=display.waiting,
+        )
+        display.finish()
+    return summary
+
+
+def _report_interruption(summary: ImportSummary) -> None:
+    files = "file" if summary.saved == 1 else "files"
+    click.echo(
+        f"interrupted: {summary.saved:,} {files} saved; run the same import again to finish",
+        err=True,
+    )
+    if summary.indexes_pending:
+        click.echo(
+            "note: the query indexes were not built (queries are slower until then);"
+            " the next import builds them",
+            err=True,
+        )
 
 
 def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:
