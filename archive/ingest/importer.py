@@ -264,12 +264,9 @@ class _Run:
                 self.summary.files_seen = self.processed
                 self.summary.interrupted = True
             self.parsers.close(wait=finished and not stopped)
-            if self.indexes_dropped:
-                if self.importer.aborted:
-                    self.summary.indexes_pending = True
-                else:
-                    self.events.on_stage("Building indexes")
-                    self._build_indexes(quietly=not finished)
+            if self.indexes_dropped and not self.importer.aborted:
+                self.events.on_stage("Building indexes")
+                self._build_indexes(quietly=not finished)
 
     def _import_files(self, paths: Iterable[str]) -> None:
         pending: deque[_Chunk] = deque()
@@ -347,6 +344,8 @@ class _Run:
         if self.commits.begin() and self.defer_indexes and not self.indexes_dropped:
             deferred_indexes.drop(self.conn)
             self.indexes_dropped = True
+            # Pending until built: a second Ctrl-C may come anywhere before the build ends.
+            self.summary.indexes_pending = True
         self._write(chunk)
         # --strict keeps the whole run in one transaction.
         if not self.strict and self.commits.due():
@@ -431,6 +430,7 @@ class _Run:
             try:
                 deferred_indexes.build(self.conn)
                 busy_aware(transaction.commit)
+                self.summary.indexes_pending = False
             except BaseException:
                 quietly_roll_back(transaction)
                 raise
