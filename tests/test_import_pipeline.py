@@ -132,3 +132,76 @@ def test_building_the_deferred_indexes_keeps_the_writers_page_cache(archive):
                 assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -65536
     finally:
         opened.close()
+
+
+def test_booleans_json_and_empty_values_are_stored_as_sqlite_reads_them(archive, records):
+    # The writer binds booleans as sqlite3 does and skips converting None: the
+    # stored values must stay what SQLAlchemy's processors made of them.
+    text = "\n".join(
+        [
+            "---",
+            'webUrl: "https://example.com/a"',
+            "published: true",
+            "publishedDateTime: 2020-08-17T20:08:00+02:00",
+            "sponsor: acme",
+            "topics:",
+            "  - AI",
+            "provider:",
+            "  name: Example",
+            "  domain: example.com",
+            "  images:",
+            '    - url: "https://example.com/logo.png"',
+            "images:",
+            '  - url: "https://example.com/1.jpg"',
+            "    isCached: false",
+            "    title: one",
+            "related:",
+            '  - webUrl: "https://example.com/b"',
+            "    published: false",
+            "---",
+            "",
+        ]
+    )
+    write(records, "a.md", text)
+    assert archive.run("import", str(records)).exit_code == 0
+    assert archive.rows(
+        "SELECT url, typeof(published), published, is_stub, typeof(is_stub), published_at,"
+        " extra FROM article ORDER BY id"
+    ) == [
+        ("https://example.com/a", "integer", 1, 0, "integer", "2020-08-17T18:08:00Z",
+         '{"sponsor": "acme"}'),
+        ("https://example.com/b", "integer", 0, 1, "integer", None, None),
+    ]  # fmt: skip
+    assert archive.rows("SELECT is_cached, typeof(is_cached), extra FROM image") == [
+        (0, "integer", '{"title": "one"}')
+    ]
+    assert archive.rows("SELECT extra FROM provider") == [
+        ('{"images": [{"url": "https://example.com/logo.png"}]}',)
+    ]
+    assert archive.rows("SELECT published_at FROM article_topic") == [("2020-08-17T18:08:00Z",)]
+
+
+def test_the_collector_runs_less_often_during_an_import_and_as_before_after(
+    archive, records, monkeypatch
+):
+    import gc
+
+    from archive.ingest import parsers
+
+    write(records, "a.md", record("https://example.com/a"))
+    write(records, "b.md", record("https://example.com/b", quality="high"))
+    before = gc.get_threshold()
+    seen = []
+    write_batch = importer.write_batch
+
+    def spy(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return write_batch(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "write_batch", spy)
+    assert archive.run("import", str(records)).exit_code == 1
+    assert seen == [(parsers.IMPORT_GC_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before
+    # --strict stops at the bad file with an error: the threshold is restored too.
+    assert archive.run("import", "--strict", str(records)).exit_code == 1
+    assert gc.get_threshold() == before

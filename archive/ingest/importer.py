@@ -35,7 +35,7 @@ from ..store import deferred_indexes
 from ..store.database import Archive
 from . import changes
 from .files import File, chunked, find_record_files, read_ahead
-from .parsers import Parsers, default_workers
+from .parsers import Parsers, default_workers, fewer_collections
 from .records import MAX_FILE_BYTES, Record
 from .summary import ImportSummary
 from .transactions import (
@@ -161,6 +161,7 @@ class Importer:
             # Reads (which files are new) use their own connection; the writer holds the
             # write lock for one transaction at a time, so two imports can interleave.
             with (
+                fewer_collections(),
                 self.archive.writer(cache_kib=WRITER_CACHE_KIB) as conn,
                 self.archive.connect() as reader,
                 self._abortable(conn),

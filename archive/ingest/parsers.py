@@ -7,11 +7,13 @@ small imports never pay for starting processes.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import RecordError
@@ -43,6 +45,29 @@ def default_workers() -> int:
     leaves free only compete with it for CPU (and each costs memory).
     """
     return max(1, min((os.cpu_count() or 1) - 1, 4))
+
+
+# Allocations between young-generation collections while importing (Python's
+# default: 700).
+IMPORT_GC_THRESHOLD = 100_000
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while importing.
+
+    An import allocates millions of short-lived objects that reference counting
+    frees (records, rows, parameter tuples) and makes hardly any cycles, so the
+    collector's frequent passes find nothing: they took 7% of the writer's time
+    and a few % of the parsers' (which inherit the setting when forked). Memory
+    stays as flat: what the collector would have found is freed anyway.
+    """
+    saved = gc.get_threshold()
+    gc.set_threshold(IMPORT_GC_THRESHOLD, *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 def _start_worker() -> None:
