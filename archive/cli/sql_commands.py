@@ -8,7 +8,7 @@ from ..output.formats import keep_freed_memory, write
 from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
 from .app import cli
-from .options import db_location, output_options, user_sql_options
+from .options import check_empty, db_location, output_options, user_sql_options
 
 
 @cli.command("sql")
@@ -28,9 +28,10 @@ def sql_command(
     keep_freed_memory()
     query = open_query(db_location(ctx), timeout=timeout, allow_superuser=allow_superuser)
     try:
-        write(query.run(sql, dict(params)), out)
+        count = write(query.run(sql, dict(params)), out)
     finally:
         query.close()
+    check_empty(out, count)
 
 
 @cli.command("export")
@@ -68,3 +69,4 @@ def export_command(
     )
     if out.output not in (None, "-"):
         click.echo(f"wrote {count} rows to {out.output}", err=True)
+    check_empty(out, count)
