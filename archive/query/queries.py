@@ -819,16 +819,15 @@ def _names(conn: Reader, sql: str) -> dict[str, str]:
 
 
 def _unknown(kind: str, value: str, key: str, known: dict[str, str]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    if key in known:  # e.g. a provider's name, where --provider takes its domain
+        close = [key]
+    else:
+        close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(known[k] for k in close))
     note = f'no {kind} "{value}"'
     if suggestions:
         return f"{note}; did you mean: {', '.join(suggestions)}?"
-    return (
-        f"{note} (archive {kind}s lists them)"
-        if kind == "topic"
-        else f"{note} (archive providers lists them)"
-    )
+    return f"{note} (archive {kind}s lists them)"
 
 
 __all__ = [
