@@ -169,7 +169,8 @@ def _articles_with_topics(q: _Sql, topics: Sequence[str]) -> str:
 
 
 def _providers_with_keys(q: _Sql, providers: Sequence[str]) -> str:
-    return f"SELECT provider.id FROM provider WHERE provider.key IN {q.bind_all(_provider_keys(providers))}"
+    keys = q.bind_all(_provider_keys(providers))
+    return f"SELECT provider.id FROM provider WHERE provider.key IN {keys}"
 
 
 def _date_conditions(q: _Sql, filters: Filters, table: str = "article") -> list[str]:
@@ -819,10 +820,8 @@ def _names(conn: Reader, sql: str) -> dict[str, str]:
 
 
 def _unknown(kind: str, value: str, key: str, known: dict[str, str]) -> str:
-    if key in known:  # e.g. a provider's name, where --provider takes its domain
-        close = [key]
-    else:
-        close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    # An exact key is a provider's name, where --provider takes its domain.
+    close = [key] if key in known else difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(known[k] for k in close))
     note = f'no {kind} "{value}"'
     if suggestions:

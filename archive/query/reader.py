@@ -70,7 +70,10 @@ class _SqliteReader(Reader):
 
     def __init__(self, location: str) -> None:
         self.location = location
-        self._query = open_query(location)
+        try:
+            self._query = open_query(location)
+        except sqlite3.Error as exc:  # e.g. a text file, if the opening lets it through
+            raise ArchiveError(f"cannot open archive {location}: {exc}") from None
         connection = self._query.connection
         # readonly_sql's authorizer and time limit guard a user's SQL; this is our
         # own, and the authorizer would refuse the BEGIN that gives one snapshot.
