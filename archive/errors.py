@@ -60,3 +60,9 @@ class SchemaOutOfDate(ArchiveError):
     """The database exists but is not at the revision this version of archive needs."""
 
     exit_code = 3
+
+
+class EmptyAnswer(ArchiveError):
+    """A command given --fail-on-empty found no rows (for scripts: `|| ...`)."""
+
+    exit_code = 5

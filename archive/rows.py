@@ -24,6 +24,7 @@ class OutputOptions:
     bom: bool = False
     excel_safe: bool = False
     force: bool = False
+    fail_on_empty: bool = False  # an answer without rows exits with EmptyAnswer's code
 
     def resolved_format(self, stream: IO[str]) -> str:
         """--format, else the one -o's extension names, else table on a terminal and

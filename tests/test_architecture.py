@@ -127,16 +127,18 @@ def test_the_layer_check_sees_a_wrong_import(tmp_path: Path) -> None:
     assert _layer("archive.cli") > _layer(_module_name(module, root))
 
 
-def _cli_and_heavy_modules(args: list[str]) -> list[str]:
+def _cli_and_heavy_modules(
+    args: list[str], heavy: tuple[str, ...] = ("sqlalchemy", "sqlmodel", "alembic")
+) -> list[str]:
     """Run `archive ARGS` in a fresh interpreter; its output, then the SQLAlchemy,
-    SQLModel and Alembic modules it loaded (as the last line)."""
+    SQLModel and Alembic modules (or those of `heavy`) it loaded (as the last line)."""
     code = (
         "import sys\n"
         "from archive.cli import cli\n"
         f"try:\n    cli({args!r}, prog_name='archive')\n"
         "except SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic')))\n"
+        f" if m.split('.')[0] in {heavy!r}))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -167,4 +169,57 @@ def test_archive_sql_runs_a_query_without_sqlalchemy(tmp_path: Path) -> None:
     )
     assert lines[0] == "n"
     assert int(lines[1]) > 0
+    assert lines[-1] == "[]"
+
+
+@pytest.fixture(scope="module")
+def data_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import DATA
+
+    db = tmp_path_factory.mktemp("data") / "a.db"
+    subprocess.run(
+        [sys.executable, "-m", "archive", "--db", str(db), "import", "-q", str(DATA)], check=True
+    )
+    return db
+
+
+SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
+QUERY_COMMANDS = [
+    ["providers", "--topic", "AI"],
+    ["providers", "--topic", "AI", "--include-related"],
+    ["topics", "--provider", "theguardian.com"],
+    ["articles", "--topic", "AI", "--search", "police"],
+    ["search", "facial", "recognition"],
+    ["timeline", "--topic", "AI", "--by", "year"],
+    ["cooccur", "--topic", "AI"],
+    ["related", SEED_URL],
+    ["related", "https://www.gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest?utm_source=x"],
+    ["show", SEED_URL],
+    ["show", "https://youtu.be/EXAMPLEvid2"],
+    ["stats"],
+    ["providers", "--topic", "AIX"],  # an empty answer, and its note
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", QUERY_COMMANDS, ids=lambda args: " ".join(args)[:40])
+def test_query_commands_answer_without_sqlalchemy(data_archive: Path, args: list[str]) -> None:
+    """The query commands read through plain sqlite3 (query/reader.py), as `archive
+    sql` does: they start without loading SQLAlchemy, SQLModel or Alembic."""
+    lines = _cli_and_heavy_modules(["--db", str(data_archive), *args, "--format", "csv"])
+    assert len(lines) >= 2, lines  # a header (rows, unless empty), and the modules
+    assert lines[-1] == "[]"
+
+
+def test_dump_writes_without_sqlalchemy(data_archive: Path, tmp_path: Path) -> None:
+    lines = _cli_and_heavy_modules(["--db", str(data_archive), "dump", "-q", str(tmp_path / "out")])
+    assert len(list((tmp_path / "out").iterdir())) == 17
+    assert lines[-1] == "[]"
+
+
+@pytest.mark.parametrize("url", [SEED_URL, "https://youtu.be/EXAMPLEvid2"])
+def test_show_of_a_url_as_printed_does_not_load_ural(data_archive: Path, url: str) -> None:
+    """ural takes about 0.1 s to load: an address exactly as `articles` or `related`
+    print it is found without normalizing it (queries._written_address)."""
+    lines = _cli_and_heavy_modules(["--db", str(data_archive), "show", url], heavy=("ural",))
+    assert "sha256" in "\n".join(lines)
     assert lines[-1] == "[]"

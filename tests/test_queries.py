@@ -1089,3 +1089,11 @@ def test_query_on_a_missing_database_creates_nothing(archive, tmp_path, command)
     assert one_error_line(result).startswith(f"error: no archive at {archive.path}")
     assert not archive.path.exists()
     assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("command", QUERY_COMMANDS[:9], ids=lambda c: c[0])
+def test_query_on_a_file_that_is_not_a_database_is_one_line(archive, command):
+    archive.path.write_text("hello\n")
+    line = one_error_line(archive.run(*command))
+    assert line == f"error: cannot open archive {archive.path}: file is not a database"
+    assert archive.path.read_text() == "hello\n"

@@ -22,15 +22,12 @@ def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> N
 
     Each file's latest content, and every article's own record.
     """
-    from ..store import database
+    from ..query.dump import dump
+    from ..query.reader import open_reader
 
-    archive = database.open_archive(db_location(ctx), create=False)
-    try:
-        from ..query.dump import dump
-
-        written = dump(archive, folder, force=force)
-    finally:
-        archive.close()
+    # Read like the query commands: without SQLAlchemy, read-only.
+    with open_reader(db_location(ctx)) as reader:
+        written = dump(reader, folder, force=force)
     if not quiet:
         click.echo(f"wrote {written} record files to {folder}", err=True)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..errors import UsageError
+from ..errors import EmptyAnswer, UsageError
 from ..output.formats import FORMATS
 from ..query.filters import Filters, parse_date
 from ..query.readonly_sql import DEFAULT_TIMEOUT
@@ -88,9 +88,15 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         help="Prefix text cells starting with = + - @ with ' (spreadsheets).",
     )
     @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+    @click.option(
+        "--fail-on-empty",
+        is_flag=True,
+        help=f"Exit with status {EmptyAnswer.exit_code} when there are no rows (for scripts).",
+    )
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str | None, output: str | None, limit: int | None, no_headers: bool,
-                bom: bool, excel_safe: bool, force: bool, **kwargs: Any) -> Any:  # fmt: skip
+                bom: bool, excel_safe: bool, force: bool, fail_on_empty: bool,
+                **kwargs: Any) -> Any:  # fmt: skip
         kwargs["out"] = OutputOptions(
             format=fmt,
             output=output,
@@ -99,10 +105,17 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             bom=bom,
             excel_safe=excel_safe,
             force=force,
+            fail_on_empty=fail_on_empty,
         )
         return command(*args, **kwargs)
 
     return wrapper
+
+
+def check_empty(out: OutputOptions, count: int) -> None:
+    """--fail-on-empty: no rows written is a failure with its own exit status."""
+    if out.fail_on_empty and count == 0:
+        raise EmptyAnswer("no rows (--fail-on-empty)")
 
 
 def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:

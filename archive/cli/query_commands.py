@@ -13,34 +13,45 @@ from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
 from .app import cli
 from .completion import complete_providers, complete_topics
-from .options import date_filters, db_location, examples, output_options
+from .options import check_empty, date_filters, db_location, examples, output_options
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from sqlalchemy import Connection
+    from ..query.reader import Reader
 
 
 @contextmanager
-def _reading(ctx: click.Context) -> Iterator[Connection]:
-    from ..store import database
+def _reading(ctx: click.Context) -> Iterator[Reader]:
+    # Plain sqlite3 (or psycopg): a query command starts without SQLAlchemy.
+    from ..query.reader import open_reader
 
-    archive = database.open_archive(db_location(ctx), create=False)
+    reader = open_reader(db_location(ctx))
     try:
-        with archive.connect() as conn:
-            yield conn
+        yield reader
     finally:
-        archive.close()
+        reader.close()
 
 
 def _print(
-    ctx: click.Context, make_rows: Callable[[ModuleType, Connection], Rows], out: OutputOptions
+    ctx: click.Context,
+    make_rows: Callable[[ModuleType, Reader], Rows],
+    out: OutputOptions,
+    filters: Filters | None = None,
 ) -> None:
-    """Run a query (make_rows gets the queries module and a connection) and write it."""
+    """Run a query (make_rows gets the queries module and a reader) and write it.
+
+    An empty answer caused by a --topic or --provider that names nothing in the
+    archive says so on stderr, with the nearest names.
+    """
     from ..query import queries
 
-    with _reading(ctx) as conn:
-        write(make_rows(queries, conn), out)
+    with _reading(ctx) as reader:
+        count = write(make_rows(queries, reader), out)
+        if count == 0 and filters is not None:
+            for note in queries.unknown_names(reader, filters):
+                click.echo(f"note: {note}", err=True)
+    check_empty(out, count)
 
 
 @cli.command(
@@ -69,7 +80,12 @@ def providers_command(
     Each provider with its articles (own records), first and last publication and
     share of the articles counted, most articles first.
     """
-    _print(ctx, lambda q, conn: q.providers(conn, filters, include_related=include_related), out)
+    _print(
+        ctx,
+        lambda q, conn: q.providers(conn, filters, include_related=include_related),
+        out,
+        filters,
+    )
 
 
 @cli.command(
@@ -88,7 +104,7 @@ def providers_command(
 @click.pass_context
 def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
     """Topics by number of articles, with first and last publication."""
-    _print(ctx, lambda q, conn: q.topics(conn, filters), out)
+    _print(ctx, lambda q, conn: q.topics(conn, filters), out, filters)
 
 
 @cli.command(
@@ -143,6 +159,7 @@ def articles_command(
             include_stubs=include_stubs,
         ),
         out,
+        filters,
     )
 
 
@@ -174,7 +191,7 @@ def search_command(
     """
     text = " ".join(words)
     limit = SEARCH_LIMIT if out.limit is None else out.limit
-    _print(ctx, lambda q, conn: q.search(conn, text, filters, limit=limit), out)
+    _print(ctx, lambda q, conn: q.search(conn, text, filters, limit=limit), out, filters)
 
 
 @cli.command(
@@ -200,7 +217,7 @@ def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputO
 
     On a terminal each row also gets a bar.
     """
-    _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by), out)
+    _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by), out, filters)
 
 
 @cli.command(
@@ -223,7 +240,7 @@ def cooccur_command(ctx: click.Context, filters: Filters, out: OutputOptions) ->
     articles and their share of the topic's articles."""
     topic = filters.topics[0]
     rest = Filters((), filters.providers, filters.since, filters.until)
-    _print(ctx, lambda q, conn: q.cooccur(conn, topic, rest), out)
+    _print(ctx, lambda q, conn: q.cooccur(conn, topic, rest), out, filters)
 
 
 @cli.command(
@@ -274,4 +291,4 @@ def show_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
 @click.pass_context
 def stats_command(ctx: click.Context, out: OutputOptions) -> None:
     """Rows per table, date range, database size and schema revision."""
-    _print(ctx, lambda q, conn: q.stats(conn, db_location(ctx)), out)
+    _print(ctx, lambda q, conn: q.stats(conn), out)

@@ -9,7 +9,7 @@ from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
 from .app import cli
 from .completion import complete_tables
-from .options import db_location, examples, output_options, user_sql_options
+from .options import check_empty, db_location, examples, output_options, user_sql_options
 
 
 @cli.command(
@@ -41,9 +41,10 @@ def sql_command(
     keep_freed_memory()
     query = open_query(db_location(ctx), timeout=timeout, allow_superuser=allow_superuser)
     try:
-        write(query.run(sql, dict(params)), out)
+        count = write(query.run(sql, dict(params)), out)
     finally:
         query.close()
+    check_empty(out, count)
 
 
 @cli.command(
@@ -92,3 +93,4 @@ def export_command(
     )
     if out.output not in (None, "-"):
         click.echo(f"wrote {count} rows to {out.output}", err=True)
+    check_empty(out, count)

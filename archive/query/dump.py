@@ -6,11 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
-
 from ..errors import ArchiveError
-from ..store.database import Archive
-from ..store.models import tables
+from .reader import Reader
 
 
 def _file_name(path: str, sha256: str) -> str:
@@ -33,7 +30,7 @@ def _write_atomically(destination: Path, text: str) -> None:
         raise
 
 
-def dump(archive: Archive, folder: str, *, force: bool = False) -> int:
+def dump(reader: Reader, folder: str, *, force: bool = False) -> int:
     """Write every record file the archive holds into `folder`; return how many.
 
     That is each path's latest imported content, and the own record of every
@@ -46,29 +43,27 @@ def dump(archive: Archive, folder: str, *, force: bool = False) -> int:
     target.mkdir(parents=True, exist_ok=True)
     written = 0
     used: set[str] = set()
-    source = tables.source
-    latest_per_path = select(func.max(source.c.id)).group_by(source.c.path)
-    own_records = select(tables.article.c.source_file_id).where(
-        tables.article.c.is_stub.is_(False)
+    own = "false" if reader.dialect == "postgresql" else "0"
+    _columns, rows = reader.execute(
+        "SELECT source_file.id, source_file.path, source_file.sha256, source_file.text"
+        " FROM source_file"
+        " WHERE source_file.id IN (SELECT max(source_file.id) FROM source_file"
+        " GROUP BY source_file.path)"
+        " OR source_file.id IN (SELECT article.source_file_id FROM article"
+        f" WHERE article.is_stub IS {own})"
+        " ORDER BY source_file.id",
+        stream=True,
     )
-    query = (
-        select(source.c.id, source.c.path, source.c.sha256, source.c.text)
-        .where(or_(source.c.id.in_(latest_per_path), source.c.id.in_(own_records)))
-        .order_by(source.c.id)
-    )
-    with archive.connect() as conn:
-        for source_id, path, sha256, text in conn.execute(query).yield_per(500):
-            name = _file_name(path, sha256)
-            while name in used:  # the id makes it unique, unless a real file has that name
-                name = f"{source_id}_{name}"
-            used.add(name)
-            destination = target / name
-            if destination.is_symlink():
-                raise ArchiveError(
-                    f"{destination} is a symbolic link: refusing to write through it"
-                )
-            if destination.exists() and not force:
-                raise ArchiveError(f"{destination} already exists (use --force to overwrite)")
-            _write_atomically(destination, text)
-            written += 1
+    for source_id, path, sha256, text in rows:
+        name = _file_name(path, sha256)
+        while name in used:  # the id makes it unique, unless a real file has that name
+            name = f"{source_id}_{name}"
+        used.add(name)
+        destination = target / name
+        if destination.is_symlink():
+            raise ArchiveError(f"{destination} is a symbolic link: refusing to write through it")
+        if destination.exists() and not force:
+            raise ArchiveError(f"{destination} already exists (use --force to overwrite)")
+        _write_atomically(destination, text)
+        written += 1
     return written

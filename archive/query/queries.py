@@ -1,42 +1,143 @@
 """The questions users ask of an archive, as functions returning rows.
 
-Every filter value is a bound parameter, never text pasted into SQL. Each function
-returns `rows.Rows` (column names and a row stream), which the CLI formats; a
-library user can iterate the rows directly.
+Plain SQL run through a Reader (reader.py: sqlite3, or psycopg for PostgreSQL), so
+that a query command starts without loading SQLAlchemy. Where the engines differ
+(full-text search, aggregating topic names, booleans, bound timestamps) the SQL
+takes a small fragment per dialect (_Sql). Every filter value is a bound
+parameter, never text pasted into SQL. Each function returns `rows.Rows` (column
+names and a row stream), which the CLI formats; a library user can iterate the
+rows directly:
+
+    with open_reader("news.db") as reader:
+        for row in queries.providers(reader, Filters(topics=["AI"])).rows: ...
+
+Values come out as they did when these were SQLAlchemy queries: timestamps as
+aware UTC datetimes, booleans as bool, JSON columns parsed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import difflib
+import json
+import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
-
-from sqlalchemy import (
-    Connection,
-    Select,
-    case,
-    distinct,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-    text,
-    true,
-    union,
-    union_all,
-)
-from sqlalchemy.exc import OperationalError
 
 from .. import identity
 from ..errors import ArchiveError, UsageError
 from ..record_format import ARTICLE_FIELDS
 from ..rows import Rows
-from ..store import database, models
-from ..store.models import tables
 from .filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
+from .reader import Reader, open_reader
+
+# Every table, in the order `archive stats` lists them. A copy of models.TABLE_NAMES,
+# which would load SQLModel; tests/test_queries.py checks that the two agree.
+TABLE_NAMES = (
+    "article", "provider", "topic", "image", "article_topic", "article_image",
+    "related_link", "article_url", "source_file",
+)  # fmt: skip
+# How SQLite holds an instant (models.ISO_UTC_FORMAT): to the second, UTC, a Z.
+ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+# --- values, as the SQLAlchemy column types gave them ------------------------------
+
+
+def _instant(value: Any) -> Any:
+    """A stored timestamp as an aware UTC datetime (SQLite holds ISO text ending in Z;
+    psycopg gives a datetime in the session's zone, UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:  # Python 3.10 cannot parse the Z
+            return dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.timezone.utc)
+        except ValueError:
+            return value  # written by another tool in some other form: shown as it is
+    if value.utcoffset() is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def _boolean(value: Any) -> Any:
+    return None if value is None else bool(value)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (str, bytes)):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+# Result columns by name: what kind of value each holds, wherever it appears.
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "published_at": _instant,
+    "first_published": _instant,
+    "last_published": _instant,
+    "imported_at": _instant,
+    "is_stub": _boolean,
+    "published": _boolean,
+    "extra": _json,
+}
+
+
+def _converted(columns: Sequence[str], rows: Iterator[tuple]) -> Iterator[tuple]:
+    converters = [(i, _CONVERTERS[c]) for i, c in enumerate(columns) if c in _CONVERTERS]
+    if not converters:
+        yield from rows
+        return
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        yield tuple(values)
+
+
+class _Sql:
+    """One statement's parameters and the fragments that differ by dialect."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.postgres = reader.dialect == "postgresql"
+        self.params: dict[str, Any] = {}
+        # Booleans: the forms SQLAlchemy wrote, which the indexes were tuned for.
+        self.false = "false" if self.postgres else "0"
+        self.true = "true" if self.postgres else "1"
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return ":" + name
+
+    def bind_all(self, values: Sequence[Any]) -> str:
+        return "(" + ", ".join(self.bind(value) for value in values) + ")"
+
+    def bind_instant(self, stamp: dt.datetime) -> str:
+        """A UTC instant as each engine compares it: SQLite's ISO text, or a timestamp."""
+        return self.bind(stamp if self.postgres else _stored(stamp))
+
+    def rows(self, sql: str) -> Rows:
+        columns, rows = self.reader.execute(sql, self.params, stream=True)
+        return Rows(columns, _converted(columns, rows))
+
+    def all(self, sql: str) -> list[tuple]:
+        """Every row, converted, read at once (for short answers)."""
+        columns, rows = self.reader.execute(sql, self.params)
+        return list(_converted(columns, rows))
+
+    def scalar(self, sql: str) -> Any:
+        for row in self.reader.execute(sql, self.params)[1]:
+            return row[0]
+        return None
+
+
+def _stored(stamp: dt.datetime) -> str:
+    """A UTC datetime as SQLite stores timestamps (for raw SQL comparisons)."""
+    return stamp.astimezone(dt.timezone.utc).strftime(ISO_UTC_FORMAT)
 
 
 def _provider_keys(values: Sequence[str]) -> list[str]:
@@ -47,7 +148,7 @@ def _provider_keys(values: Sequence[str]) -> list[str]:
     return keys
 
 
-def _topic_links(topics: Sequence[str], links: Any = None) -> tuple[Any, Any]:
+def _topic_links(q: _Sql, topics: Sequence[str], alias: str | None = None) -> tuple[str, str]:
     """FROM and WHERE for the links of some topics, written as a join from `topic`.
 
     As a join, SQLite looks the topic up first and then reads only its links from
@@ -55,242 +156,202 @@ def _topic_links(topics: Sequence[str], links: Any = None) -> tuple[Any, Any]:
     the whole provider-first index instead (100 ms instead of 0.5 ms for a rare topic
     at a million articles).
     """
-    links = tables.article_topic if links is None else links
     keys = [identity.topic_key(t) for t in topics]
-    return links.join(tables.topic, tables.topic.c.id == links.c.topic_id), tables.topic.c.key.in_(
-        keys
-    )
+    links = alias or "article_topic"
+    named = f"article_topic AS {alias}" if alias else "article_topic"
+    joined = f"{named} JOIN topic ON topic.id = {links}.topic_id"
+    return joined, f"topic.key IN {q.bind_all(keys)}"
 
 
-def _articles_with_topics(topics: Sequence[str]) -> Select:
-    joined, condition = _topic_links(topics)
-    return select(tables.article_topic.c.article_id).select_from(joined).where(condition)
+def _articles_with_topics(q: _Sql, topics: Sequence[str]) -> str:
+    joined, condition = _topic_links(q, topics)
+    return f"SELECT article_topic.article_id FROM {joined} WHERE {condition}"
 
 
-def _date_conditions(filters: Filters) -> list[Any]:
+def _providers_with_keys(q: _Sql, providers: Sequence[str]) -> str:
+    keys = q.bind_all(_provider_keys(providers))
+    return f"SELECT provider.id FROM provider WHERE provider.key IN {keys}"
+
+
+def _date_conditions(q: _Sql, filters: Filters, table: str = "article") -> list[str]:
     conditions = []
     if filters.since is not None:
-        conditions.append(tables.article.c.published_at >= filters.since)
+        conditions.append(f"{table}.published_at >= {q.bind_instant(filters.since)}")
     if filters.until is not None:
-        conditions.append(tables.article.c.published_at < filters.until)
+        conditions.append(f"{table}.published_at < {q.bind_instant(filters.until)}")
     return conditions
 
 
-def _provider_condition(filters: Filters) -> list[Any]:
+def _provider_condition(q: _Sql, filters: Filters) -> list[str]:
     if not filters.providers:
         return []
-    keys = _provider_keys(filters.providers)
-    return [
-        tables.article.c.provider_id.in_(
-            select(tables.provider.c.id).where(tables.provider.c.key.in_(keys))
-        )
-    ]
+    return [f"article.provider_id IN ({_providers_with_keys(q, filters.providers)})"]
 
 
-def _rows(conn: Connection, query: Any) -> Rows:
-    result = conn.execution_options(yield_per=1000).execute(query)
-    return Rows(list(result.keys()), (tuple(row) for row in result))
+def _where(conditions: Sequence[str]) -> str:
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
 
 # --- providers, topics, co-occurrence --------------------------------------------
 
 
-def _link_conditions(filters: Filters, links: Any = None) -> list[Any]:
+def _link_conditions(q: _Sql, filters: Filters, links: str = "article_topic") -> list[str]:
     """Filters on article_topic's copies of the article's provider and time."""
-    columns = (tables.article_topic if links is None else links).c
-    conditions = []
-    if filters.since is not None:
-        conditions.append(columns.published_at >= filters.since)
-    if filters.until is not None:
-        conditions.append(columns.published_at < filters.until)
+    conditions = _date_conditions(q, filters, links)
     if filters.providers:
-        keys = _provider_keys(filters.providers)
-        providers = select(tables.provider.c.id).where(tables.provider.c.key.in_(keys))
-        conditions.append(columns.provider_id.in_(providers))
+        conditions.append(f"{links}.provider_id IN ({_providers_with_keys(q, filters.providers)})")
     return conditions
 
 
-def _by_provider(counts: Any) -> Select:
+def _by_provider(q: _Sql, counts: str) -> Rows:
     """Provider rows for a subquery of (provider_id, articles, first, last)."""
-    return (
-        select(
-            tables.provider.c.name,
-            tables.provider.c.domain,
-            counts.c.articles,
-            counts.c.first_published,
-            counts.c.last_published,
-            (counts.c.articles * 1.0 / func.sum(counts.c.articles).over()).label("share"),
-        )
-        .select_from(counts.join(tables.provider, tables.provider.c.id == counts.c.provider_id))
+    return q.rows(
+        "SELECT provider.name, provider.domain, c.articles, c.first_published,"
+        " c.last_published,"
+        " CAST(c.articles AS DOUBLE PRECISION) / sum(c.articles) OVER () AS share"
+        f" FROM ({counts}) AS c JOIN provider ON provider.id = c.provider_id"
         # NULLS FIRST: SQLite's order for a provider known only by its domain, made
         # explicit so PostgreSQL (which sorts NULL last) gives the same answer.
-        .order_by(counts.c.articles.desc(), tables.provider.c.name.asc().nulls_first())
+        " ORDER BY c.articles DESC, provider.name ASC NULLS FIRST"
     )
 
 
-def providers(conn: Connection, filters: Filters, *, include_related: bool = False) -> Rows:
+def providers(conn: Reader, filters: Filters, *, include_related: bool = False) -> Rows:
     """Providers by number of articles (own records) matching the filters.
 
     With `include_related`, articles that those articles link to as related count
     too (they may be known only from the related entries).
     """
+    q = _Sql(conn)
     if filters.topics and not include_related:
         # The hot question: an index-only scan of the topic's links.
-        links = tables.article_topic.c
-        count = func.count(distinct(links.article_id)) if len(filters.topics) > 1 else func.count()
-        joined, topic_condition = _topic_links(filters.topics)
-        counts = (
-            select(
-                links.provider_id,
-                count.label("articles"),
-                func.min(links.published_at).label("first_published"),
-                func.max(links.published_at).label("last_published"),
-            )
-            .select_from(joined)
-            .where(topic_condition, *_link_conditions(filters))
-            .group_by(links.provider_id)
-            .subquery()
+        count = (
+            "count(DISTINCT article_topic.article_id)" if len(filters.topics) > 1 else "count(*)"
         )
-        return _rows(conn, _by_provider(counts))
-    condition: Any = tables.article.c.is_stub.is_(false())
+        joined, topic_condition = _topic_links(q, filters.topics)
+        conditions = [topic_condition, *_link_conditions(q, filters)]
+        counts = (
+            f"SELECT article_topic.provider_id AS provider_id, {count} AS articles,"
+            " min(article_topic.published_at) AS first_published,"
+            " max(article_topic.published_at) AS last_published"
+            f" FROM {joined}{_where(conditions)} GROUP BY article_topic.provider_id"
+        )
+        return _by_provider(q, counts)
+    source = "article"
+    own = f"article.is_stub IS {q.false}"
     if filters.topics:
         # Only own records have topics, so the topic's links are own articles.
-        base: Any = _articles_with_topics(filters.topics)
-        condition = tables.article.c.id.in_(base)
+        base = _articles_with_topics(q, filters.topics)
     else:
-        base = select(tables.article.c.id).where(tables.article.c.is_stub.is_(false()))
-    source: Any = tables.article
+        base = f"SELECT article.id FROM article WHERE {own}"
+    conditions: list[str] = []
     if include_related:
-        linked = select(tables.related.c.related_article_id).where(
-            tables.related.c.article_id.in_(base)
-        )
         if filters.topics:
             # One list of ids, made distinct by GROUP BY (a sort) rather than by
             # UNION's B-tree, then joined to article in id order: 0.66 s instead of
             # 0.95 s for the most popular topic at a million articles.
-            ids = union_all(base, linked).subquery()
-            unique_ids = select(ids.c.article_id).group_by(ids.c.article_id).subquery()
-            source = tables.article.join(unique_ids, tables.article.c.id == unique_ids.c.article_id)
-            condition = true()
+            linked = (
+                "SELECT related_link.related_article_id AS related_article_id FROM related_link"
+                f" WHERE related_link.article_id IN ({_articles_with_topics(q, filters.topics)})"
+            )
+            ids = f"SELECT ids.article_id AS article_id FROM ({base} UNION ALL {linked}) AS ids"
+            source = (
+                f"article JOIN ({ids} GROUP BY ids.article_id) AS unique_ids"
+                " ON article.id = unique_ids.article_id"
+            )
         else:
-            condition = or_(condition, tables.article.c.id.in_(linked))
+            linked = (
+                "SELECT related_link.related_article_id FROM related_link"
+                f" WHERE related_link.article_id IN ({base})"
+            )
+            conditions.append(f"({own} OR article.id IN ({linked}))")
+    elif filters.topics:
+        conditions.append(f"article.id IN ({base})")
+    else:
+        conditions.append(own)
+    conditions += _date_conditions(q, filters) + _provider_condition(q, filters)
     counts = (
-        select(
-            tables.article.c.provider_id,
-            func.count().label("articles"),
-            func.min(tables.article.c.published_at).label("first_published"),
-            func.max(tables.article.c.published_at).label("last_published"),
-        )
-        .select_from(source)
-        .where(condition, *_date_conditions(filters), *_provider_condition(filters))
-        .group_by(tables.article.c.provider_id)
-        .subquery()
+        "SELECT article.provider_id AS provider_id, count(*) AS articles,"
+        " min(article.published_at) AS first_published,"
+        " max(article.published_at) AS last_published"
+        f" FROM {source}{_where(conditions)} GROUP BY article.provider_id"
     )
-    return _rows(conn, _by_provider(counts))
+    return _by_provider(q, counts)
 
 
-def topics(conn: Connection, filters: Filters) -> Rows:
+def topics(conn: Reader, filters: Filters) -> Rows:
     """Topics by number of articles, optionally of some providers only."""
-    links = tables.article_topic.c
-    counts = select(
-        links.topic_id,
-        func.count().label("articles"),
-        func.min(links.published_at).label("first_published"),
-        func.max(links.published_at).label("last_published"),
-    ).where(*_link_conditions(filters))
+    q = _Sql(conn)
+    source = "article_topic"
+    conditions = []
     if filters.topics:
-        joined, topic_condition = _topic_links(filters.topics)
-        counts = counts.select_from(joined).where(topic_condition)
-    counts = counts.group_by(links.topic_id).subquery()
-    query = (
-        select(
-            tables.topic.c.name,
-            counts.c.articles,
-            counts.c.first_published,
-            counts.c.last_published,
-        )
-        .select_from(counts.join(tables.topic, tables.topic.c.id == counts.c.topic_id))
-        .order_by(counts.c.articles.desc(), tables.topic.c.name)
+        source, topic_condition = _topic_links(q, filters.topics)
+        conditions.append(topic_condition)
+    conditions += _link_conditions(q, filters)
+    counts = (
+        "SELECT article_topic.topic_id AS topic_id, count(*) AS articles,"
+        " min(article_topic.published_at) AS first_published,"
+        " max(article_topic.published_at) AS last_published"
+        f" FROM {source}{_where(conditions)} GROUP BY article_topic.topic_id"
     )
-    return _rows(conn, query)
+    return q.rows(
+        "SELECT topic.name, c.articles, c.first_published, c.last_published"
+        f" FROM ({counts}) AS c JOIN topic ON topic.id = c.topic_id"
+        " ORDER BY c.articles DESC, topic.name"
+    )
 
 
-def cooccur(conn: Connection, topic: str, filters: Filters) -> Rows:
+def cooccur(conn: Reader, topic: str, filters: Filters) -> Rows:
     """Topics that appear on the same articles as `topic`, with counts."""
-    mine = tables.article_topic.alias("mine")
-    other = tables.article_topic.alias("other")
-    joined, topic_condition = _topic_links([topic])
-    with_topic = (
-        select(func.count()).select_from(joined).where(topic_condition, *_link_conditions(filters))
-    )
-    total = conn.execute(with_topic).scalar() or 0
-    mine_joined, mine_condition = _topic_links([topic], mine)
+    q = _Sql(conn)
+    joined, topic_condition = _topic_links(q, [topic])
+    conditions = [topic_condition, *_link_conditions(q, filters)]
+    total = q.scalar(f"SELECT count(*) FROM {joined}{_where(conditions)}") or 0
+    q = _Sql(conn)
+    mine_joined, mine_condition = _topic_links(q, [topic], "mine")
     conditions = [
         mine_condition,
-        other.c.topic_id != mine.c.topic_id,
-        *_link_conditions(filters, mine),
+        "other.topic_id != mine.topic_id",
+        *_link_conditions(q, filters, "mine"),
     ]
     counts = (
         # (article_id, topic_id) is the primary key: count(*) counts distinct articles.
-        select(other.c.topic_id, func.count().label("articles"))
-        .select_from(mine_joined.join(other, other.c.article_id == mine.c.article_id))
-        .where(*conditions)
-        .group_by(other.c.topic_id)
-        .subquery()
+        "SELECT other.topic_id AS topic_id, count(*) AS articles"
+        f" FROM {mine_joined}"
+        " JOIN article_topic AS other ON other.article_id = mine.article_id"
+        f"{_where(conditions)} GROUP BY other.topic_id"
     )
-    query = (
-        select(
-            tables.topic.c.name,
-            counts.c.articles,
-            (counts.c.articles * 1.0 / (total or 1)).label("share"),
-        )
-        .select_from(counts.join(tables.topic, tables.topic.c.id == counts.c.topic_id))
-        .order_by(counts.c.articles.desc(), tables.topic.c.name)
+    found = q.rows(
+        "SELECT topic.name, c.articles"
+        f" FROM ({counts}) AS c JOIN topic ON topic.id = c.topic_id"
+        " ORDER BY c.articles DESC, topic.name"
     )
-    return _rows(conn, query)
+    # The share in Python: the same IEEE division SQLite's articles * 1.0 / total made.
+    return Rows(
+        [*found.columns, "share"],
+        ((name, articles, articles * 1.0 / (total or 1)) for name, articles in found.rows),
+    )
 
 
 # --- articles and search ---------------------------------------------------------
 
 
-def _topics_column(dialect: str) -> Any:
+def _topics_column(q: _Sql) -> str:
     """An article's topics, comma-separated, as a correlated subquery."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import aggregate_order_by
-
-        return (
-            select(
-                func.string_agg(
-                    tables.topic.c.name,
-                    aggregate_order_by(literal(", "), tables.article_topic.c.position),
-                )
-            )
-            .select_from(
-                tables.article_topic.join(
-                    tables.topic, tables.topic.c.id == tables.article_topic.c.topic_id
-                )
-            )
-            .where(tables.article_topic.c.article_id == tables.article.c.id)
-            .correlate(tables.article)
-            .scalar_subquery()
-        )
-    inner = (
-        select(tables.topic.c.name)
-        .select_from(
-            tables.article_topic.join(
-                tables.topic, tables.topic.c.id == tables.article_topic.c.topic_id
-            )
-        )
-        .where(tables.article_topic.c.article_id == tables.article.c.id)
-        .order_by(tables.article_topic.c.position)
-        .correlate(tables.article)
-        .subquery()
+    links = (
+        "FROM article_topic JOIN topic ON topic.id = article_topic.topic_id"
+        " WHERE article_topic.article_id = article.id"
     )
-    return select(func.group_concat(inner.c.name, ", ")).scalar_subquery()
+    if q.postgres:
+        return f"(SELECT string_agg(topic.name, ', ' ORDER BY article_topic.position) {links})"
+    return (
+        "(SELECT group_concat(t.name, ', ')"
+        f" FROM (SELECT topic.name AS name {links} ORDER BY article_topic.position) AS t)"
+    )
 
 
 def articles(
-    conn: Connection,
+    conn: Reader,
     filters: Filters,
     *,
     type_: str | None = None,
@@ -298,70 +359,64 @@ def articles(
     search: str | None = None,
     include_stubs: bool = False,
 ) -> Rows:
-    query = (
-        select(
-            tables.article.c.published_at,
-            tables.article.c.title,
-            tables.provider.c.name.label("provider"),
-            tables.provider.c.domain,
-            _topics_column(conn.dialect.name).label("topics"),
-            tables.article.c.type,
-            tables.article.c.quality,
-            tables.article.c.url,
-            tables.article.c.is_stub,
-        )
-        .select_from(
-            tables.article.outerjoin(
-                tables.provider, tables.provider.c.id == tables.article.c.provider_id
-            )
-        )
-        .where(*_date_conditions(filters), *_provider_condition(filters))
-        # NULLS LAST: undated articles after the dated ones, as SQLite sorts them.
-        .order_by(tables.article.c.published_at.desc().nulls_last(), tables.article.c.id)
-    )
+    q = _Sql(conn)
+    conditions = _date_conditions(q, filters) + _provider_condition(q, filters)
     if not include_stubs:
-        query = query.where(tables.article.c.is_stub.is_(false()))
+        conditions.append(f"article.is_stub IS {q.false}")
     if filters.topics:
-        query = query.where(tables.article.c.id.in_(_articles_with_topics(filters.topics)))
+        conditions.append(f"article.id IN ({_articles_with_topics(q, filters.topics)})")
     if type_:
-        query = query.where(func.lower(tables.article.c.type) == type_.lower())
+        conditions.append(f"lower(article.type) = {q.bind(type_.lower())}")
     if min_quality is not None:
-        query = query.where(tables.article.c.quality >= min_quality)
+        conditions.append(f"article.quality >= {q.bind(min_quality)}")
     if search:
-        query = query.where(tables.article.c.id.in_(_fts_ids(conn, search)))
-    return _checked(conn, query)
-
-
-def _fts_ids(conn: Connection, search: str) -> Any:
-    if conn.dialect.name == "postgresql":  # the search column of migration 0002
-        return text(
-            "SELECT id FROM article"
-            " WHERE search_vector @@ websearch_to_tsquery('archive_search', :search)"
-        ).bindparams(search=search)
-    # SQLite: the FTS5 index created by migration 0002.
-    return text("SELECT rowid FROM article_fts WHERE article_fts MATCH :search").bindparams(
-        search=search
+        conditions.append(f"article.id IN ({_fts_ids(q, search)})")
+    sql = (
+        "SELECT article.published_at, article.title, provider.name AS provider,"
+        f" provider.domain, {_topics_column(q)} AS topics, article.type, article.quality,"
+        " article.url, article.is_stub"
+        " FROM article LEFT OUTER JOIN provider ON provider.id = article.provider_id"
+        f"{_where(conditions)}"
+        # NULLS LAST: undated articles after the dated ones, as SQLite sorts them.
+        " ORDER BY article.published_at DESC NULLS LAST, article.id"
     )
+    return _checked(q, sql)
 
 
-def _checked(conn: Connection, query: Any) -> Rows:
+def _fts_ids(q: _Sql, search: str) -> str:
+    if q.postgres:  # the search column of migration 0002
+        return (
+            "SELECT id FROM article"
+            f" WHERE search_vector @@ websearch_to_tsquery('archive_search', {q.bind(search)})"
+        )
+    # SQLite: the FTS5 index created by migration 0002.
+    return f"SELECT rowid FROM article_fts WHERE article_fts MATCH {q.bind(search)}"
+
+
+def _checked(q: _Sql, sql: str) -> Rows:
     """Run a query whose errors come from the user's search syntax."""
     try:
-        result = conn.execution_options(yield_per=1000).execute(query)
-    except OperationalError as exc:
-        raise ArchiveError(_search_error(exc)) from None
-    return Rows(list(result.keys()), (tuple(row) for row in result))
+        found = q.rows(sql)
+    except ArchiveError as exc:
+        raise ArchiveError(_search_error(str(exc))) from None
+    return Rows(found.columns, _search_errors_explained(found.rows))
 
 
-def _search_error(exc: OperationalError) -> str:
-    message = str(exc.orig)
+def _search_errors_explained(rows: Iterator[tuple]) -> Iterator[tuple]:
+    try:
+        yield from rows
+    except ArchiveError as exc:
+        raise ArchiveError(_search_error(str(exc))) from None
+
+
+def _search_error(message: str) -> str:
     if any(hint in message for hint in ("fts5", "no such column", "syntax error", "unterminated")):
         return f"cannot search for that: {message} (put words with punctuation in double quotes)"
     return message
 
 
 def search(
-    conn: Connection,
+    conn: Reader,
     query_text: str,
     filters: Filters,
     *,
@@ -370,78 +425,53 @@ def search(
 ) -> Rows:
     """Full-text search over title, excerpt and body, best matches first.
 
-    SQLite-specific (FTS5). The text is FTS5 query syntax: words (all must match),
-    "exact phrases", OR, NOT, prefix*. Ranking must score every match, but with a
-    limit SQLite keeps only the best rows instead of sorting them all.
+    The text is FTS5 query syntax on SQLite: words (all must match), "exact
+    phrases", OR, NOT, prefix*. Ranking must score every match, but with a limit
+    SQLite keeps only the best rows instead of sorting them all.
     """
-    postgres = conn.dialect.name == "postgresql"
-    match = (
-        "a.search_vector @@ websearch_to_tsquery('archive_search', :query)"
-        if postgres
-        else "article_fts MATCH :query"
-    )
-    conditions = [match]
-    params: dict[str, Any] = {"query": query_text}
-    if limit is not None:
-        params["limit"] = limit
-    if filters.since is not None:
-        conditions.append("a.published_at >= :since")
-        params["since"] = filters.since if postgres else _stored(filters.since)
-    if filters.until is not None:
-        conditions.append("a.published_at < :until")
-        params["until"] = filters.until if postgres else _stored(filters.until)
+    q = _Sql(conn)
+    query = q.bind(query_text)
+    conditions = [
+        f"a.search_vector @@ websearch_to_tsquery('archive_search', {query})"
+        if q.postgres
+        else f"article_fts MATCH {query}"
+    ]
+    conditions += _date_conditions(q, filters, "a")
     if filters.providers:
-        names = [f":provider{i}" for i in range(len(_provider_keys(filters.providers)))]
-        conditions.append(f"p.key IN ({', '.join(names)})")
-        params.update(
-            {n[1:]: key for n, key in zip(names, _provider_keys(filters.providers), strict=True)}
-        )
+        conditions.append(f"p.key IN {q.bind_all(_provider_keys(filters.providers))}")
     if filters.topics:
-        names = [f":topic{i}" for i in range(len(filters.topics))]
+        keys = [identity.topic_key(t) for t in filters.topics]
         conditions.append(
             "a.id IN (SELECT at.article_id FROM article_topic at JOIN topic t ON t.id = at.topic_id"
-            f" WHERE t.key IN ({', '.join(names)}))"
-        )
-        params.update(
-            {n[1:]: identity.topic_key(t) for n, t in zip(names, filters.topics, strict=True)}
+            f" WHERE t.key IN {q.bind_all(keys)})"
         )
     if not include_stubs:
-        conditions.append("NOT a.is_stub" if postgres else "a.is_stub = 0")
-    if postgres:
-        return _search_postgres(conn, conditions, params, limit)
+        conditions.append("NOT a.is_stub" if q.postgres else "a.is_stub = 0")
+    limited = f" LIMIT {q.bind(limit)}" if limit is not None else ""
+    if q.postgres:
+        return _search_postgres(q, query, conditions, limited)
     if len(conditions) == 1 and limit is not None:
         # No filter on the article: rank in the full-text index alone, then read
         # articles and make snippets for the best rows only (3x faster for a word
         # that half the archive contains).
         sql = (
-            text(
-                "WITH best AS (SELECT rowid AS id, bm25(article_fts) AS score FROM article_fts"
-                " WHERE article_fts MATCH :query ORDER BY score, rowid LIMIT :limit)"
-                " SELECT a.published_at, a.title, p.name AS provider, a.url,"
-                " snippet(article_fts, -1, '[', ']', '…', 12) AS snippet"
-                " FROM best JOIN article_fts ON article_fts.rowid = best.id"
-                " JOIN article a ON a.id = best.id LEFT JOIN provider p ON p.id = a.provider_id"
-                " WHERE article_fts MATCH :query ORDER BY best.score, best.id"
-            )
-            .bindparams(**params)
-            .columns(published_at=tables.article.c.published_at.type)
+            "WITH best AS (SELECT rowid AS id, bm25(article_fts) AS score FROM article_fts"
+            f" WHERE article_fts MATCH {query} ORDER BY score, rowid{limited})"
+            " SELECT a.published_at, a.title, p.name AS provider, a.url,"
+            " snippet(article_fts, -1, '[', ']', '…', 12) AS snippet"
+            " FROM best JOIN article_fts ON article_fts.rowid = best.id"
+            " JOIN article a ON a.id = best.id LEFT JOIN provider p ON p.id = a.provider_id"
+            f" WHERE article_fts MATCH {query} ORDER BY best.score, best.id"
         )
-        found = _checked(conn, sql)
-        return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
-    sql = (
-        text(
-            "SELECT a.published_at, a.title,"
-            " p.name AS provider, a.url,"
+    else:
+        sql = (
+            "SELECT a.published_at, a.title, p.name AS provider, a.url,"
             " snippet(article_fts, -1, '[', ']', '…', 12) AS snippet"
             " FROM article_fts JOIN article a ON a.id = article_fts.rowid"
             " LEFT JOIN provider p ON p.id = a.provider_id"
-            f" WHERE {' AND '.join(conditions)} ORDER BY bm25(article_fts), a.id"
-            + (" LIMIT :limit" if limit is not None else "")
+            f" WHERE {' AND '.join(conditions)} ORDER BY bm25(article_fts), a.id{limited}"
         )
-        .bindparams(**params)
-        .columns(published_at=tables.article.c.published_at.type)
-    )
-    found = _checked(conn, sql)
+    found = _checked(q, sql)
     # FTS5's auxiliary functions cannot run inside window functions: number here.
     return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
 
@@ -450,38 +480,25 @@ def search(
 _HEADLINE = "StartSel=[, StopSel=], MaxWords=12, MinWords=6, MaxFragments=1, FragmentDelimiter=…"
 
 
-def _search_postgres(
-    conn: Connection, conditions: list[str], params: dict[str, Any], limit: int | None
-) -> Rows:
+def _search_postgres(q: _Sql, query: str, conditions: list[str], limited: str) -> Rows:
     """PostgreSQL: websearch_to_tsquery syntax, ranked by ts_rank (README: PostgreSQL).
 
     Snippets are made for the best rows only, after the limit: ts_headline re-reads
     and re-parses each article's text.
     """
     sql = (
-        text(
-            "WITH q AS (SELECT websearch_to_tsquery('archive_search', :query) AS query),"
-            " best AS (SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
-            " FROM article a CROSS JOIN q LEFT JOIN provider p ON p.id = a.provider_id"
-            f" WHERE {' AND '.join(conditions)} ORDER BY score DESC, a.id"
-            + (" LIMIT :limit" if limit is not None else "")
-            + ")"
-            " SELECT a.published_at, a.title, p.name AS provider, a.url,"
-            " ts_headline('archive_search',"
-            " concat_ws(' ', a.title, a.excerpt, a.body), q.query, :headline) AS snippet"
-            " FROM best JOIN article a ON a.id = best.id CROSS JOIN q"
-            " LEFT JOIN provider p ON p.id = a.provider_id ORDER BY best.score DESC, best.id"
-        )
-        .bindparams(headline=_HEADLINE, **params)
-        .columns(published_at=tables.article.c.published_at.type)
+        f"WITH q AS (SELECT websearch_to_tsquery('archive_search', {query}) AS query),"
+        " best AS (SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
+        " FROM article a CROSS JOIN q LEFT JOIN provider p ON p.id = a.provider_id"
+        f" WHERE {' AND '.join(conditions)} ORDER BY score DESC, a.id{limited})"
+        " SELECT a.published_at, a.title, p.name AS provider, a.url,"
+        " ts_headline('archive_search',"
+        f" concat_ws(' ', a.title, a.excerpt, a.body), q.query, {q.bind(_HEADLINE)}) AS snippet"
+        " FROM best JOIN article a ON a.id = best.id CROSS JOIN q"
+        " LEFT JOIN provider p ON p.id = a.provider_id ORDER BY best.score DESC, best.id"
     )
-    found = _checked(conn, sql)
+    found = _checked(q, sql)
     return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
-
-
-def _stored(stamp: dt.datetime) -> str:
-    """A UTC datetime as SQLite stores timestamps (for raw SQL comparisons)."""
-    return stamp.astimezone(dt.timezone.utc).strftime(models.ISO_UTC_FORMAT)
 
 
 # --- timeline --------------------------------------------------------------------
@@ -518,38 +535,42 @@ def _label(start: dt.date, by: str) -> str:
     return start.isoformat()
 
 
-def _day_counts(conn: Connection, table: Any, conditions: list[Any], source: Any = None) -> Counter:
-    day = func.date(table.c.published_at)
-    query = (
-        select(day, func.count())
-        .select_from(table if source is None else source)
-        .where(table.c.published_at.is_not(None), *conditions)
-        .group_by(day)
-    )
+def _day_counts(q: _Sql, table: str, conditions: list[str], source: str | None = None) -> Counter:
+    day = f"date({table}.published_at)"
+    where = _where([f"{table}.published_at IS NOT NULL", *conditions])
     counts: Counter = Counter()
-    for value, count in conn.execute(query):
+    for value, count in q.all(
+        f"SELECT {day}, count(*) FROM {source or table}{where} GROUP BY {day}"
+    ):
         counts[dt.date.fromisoformat(str(value)[:10])] += count
     return counts
 
 
-def timeline(conn: Connection, filters: Filters, *, by: str = "month") -> Rows:
+def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
     """Articles per period, empty periods included, with each period's share of all
     articles published in it (attention over time)."""
     if by not in PERIODS:
         raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
-    own = [tables.article.c.is_stub.is_(false()), *_date_conditions(filters)]
+    q = _Sql(conn)
+    own = f"article.is_stub IS {q.false}"
     if filters.topics:
         if len(filters.topics) > 1:  # an article with two of the topics counts once
-            conditions = [tables.article.c.id.in_(_articles_with_topics(filters.topics)), *own]
-            conditions += _provider_condition(filters)
-            selected = _day_counts(conn, tables.article, conditions)
+            conditions = [
+                f"article.id IN ({_articles_with_topics(q, filters.topics)})",
+                own,
+                *_date_conditions(q, filters),
+                *_provider_condition(q, filters),
+            ]
+            selected = _day_counts(q, "article", conditions)
         else:
-            joined, topic_condition = _topic_links(filters.topics)
-            conditions = [topic_condition, *_link_conditions(filters)]
-            selected = _day_counts(conn, tables.article_topic, conditions, joined)
+            joined, topic_condition = _topic_links(q, filters.topics)
+            conditions = [topic_condition, *_link_conditions(q, filters)]
+            selected = _day_counts(q, "article_topic", conditions, joined)
     else:
-        selected = _day_counts(conn, tables.article, own + _provider_condition(filters))
-    everything = _day_counts(conn, tables.article, own)
+        conditions = [own, *_date_conditions(q, filters), *_provider_condition(q, filters)]
+        selected = _day_counts(q, "article", conditions)
+    q = _Sql(conn)
+    everything = _day_counts(q, "article", [own, *_date_conditions(q, filters)])
     return Rows(
         ["period", "articles", "all_articles", "share"],
         _periods(selected, everything, by, filters),
@@ -582,185 +603,240 @@ def _periods(selected: Counter, everything: Counter, by: str, filters: Filters) 
 
 # --- one article -----------------------------------------------------------------
 
+# A URL the way `articles` and `related` print them: http(s), a host, a path, no
+# query, fragment, port or user. Its key is very likely the host (lower case,
+# without www.) and the path without a trailing slash.
+_PLAIN_ADDRESS = re.compile(r"https?://(?:www\.)?([^/?#@:\s]+)(/[^?#\s]*)?", re.IGNORECASE)
+# A YouTube video's usual links, whose key is its watch URL (identity._youtube_video).
+_YOUTUBE_ADDRESS = re.compile(
+    r"https?://(?:www\.|m\.)?(?:youtu\.be/|youtube\.com/watch\?v=)([A-Za-z0-9_-]+)"
+)
 
-def find_article(conn: Connection, url: str) -> int:
+
+def _written_address(q: _Sql, url: str) -> int | None:
+    """The article that has `url` as one of its own addresses, exactly as written,
+    found without normalizing the URL (ural takes a tenth of a second to load).
+
+    The importer keys an article by every address it was given, so an address
+    written on the article row has its key pointing at that row: the article found
+    here is the one url_key() finds. The guessed key only narrows the search.
+    """
+    video = _YOUTUBE_ADDRESS.fullmatch(url)
+    match = _PLAIN_ADDRESS.fullmatch(url)
+    if video is not None:
+        guess = f"youtube.com/watch?v={video.group(1)}"
+    elif match is not None:
+        guess = match.group(1).lower() + (match.group(2) or "").rstrip("/")
+    else:
+        return None
+    written = q.bind(url)
+    return q.scalar(
+        "SELECT article.id FROM article_url JOIN article ON article.id = article_url.article_id"
+        f" WHERE article_url.url_key = {q.bind(guess)} AND {written} IN"
+        " (article.url, article.original_url, article.amp_url, article.cdn_amp_url)"
+    )
+
+
+def find_article(conn: Reader, url: str) -> int:
+    article_id = _written_address(_Sql(conn), url.strip())
+    if article_id is not None:
+        return article_id
     try:
         key = identity.url_key(url)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    article_id = conn.execute(
-        select(tables.article_url.c.article_id).where(tables.article_url.c.url_key == key)
-    ).scalar()
+    q = _Sql(conn)
+    article_id = q.scalar(
+        f"SELECT article_url.article_id FROM article_url WHERE article_url.url_key = {q.bind(key)}"
+    )
     if article_id is None:
         # A row another tool wrote has no normalized keys (they need ural, which SQL
         # lacks): it is found by its URL exactly as written.
-        article_id = conn.execute(
-            select(tables.article.c.id)
-            .where(tables.article.c.url == url.strip())
-            .order_by(tables.article.c.id)
-            .limit(1)
-        ).scalar()
+        q = _Sql(conn)
+        article_id = q.scalar(
+            f"SELECT article.id FROM article WHERE article.url = {q.bind(url.strip())}"
+            " ORDER BY article.id LIMIT 1"
+        )
     if article_id is None:
         raise ArchiveError(f"no article with URL {url}")
     return article_id
 
 
-def related(conn: Connection, url: str) -> Rows:
-    """The articles `url` links to as related, then the articles that link to it."""
-    article_id = find_article(conn, url)
-    other = tables.article.alias("other")
+def _related_rows(conn: Reader, article_id: int) -> Rows:
+    q = _Sql(conn)
 
-    def side(direction: str, mine: Any, theirs: Any) -> Select:
+    def side(direction: str, mine: str, theirs: str) -> str:
         return (
-            select(
-                literal(direction).label("direction"),
-                tables.related.c.position,
-                other.c.published_at,
-                other.c.title,
-                tables.provider.c.name.label("provider"),
-                tables.provider.c.domain,
-                other.c.url,
-                other.c.is_stub,
-            )
-            .select_from(
-                tables.related.join(other, other.c.id == theirs).outerjoin(
-                    tables.provider, tables.provider.c.id == other.c.provider_id
-                )
-            )
-            .where(mine == article_id)
+            f"SELECT '{direction}' AS direction, related_link.position, other.published_at,"
+            " other.title, provider.name AS provider, provider.domain, other.url, other.is_stub"
+            f" FROM related_link JOIN article AS other ON other.id = related_link.{theirs}"
+            " LEFT OUTER JOIN provider ON provider.id = other.provider_id"
+            f" WHERE related_link.{mine} = {q.bind(article_id)}"
         )
 
-    links_to = side("links to", tables.related.c.article_id, tables.related.c.related_article_id)
-    linked_from = side(
-        "linked from", tables.related.c.related_article_id, tables.related.c.article_id
-    )
-    query = union(links_to, linked_from).order_by(
-        text("direction DESC"), text("position"), text("url")
-    )
-    return _rows(conn, query)
+    links_to = side("links to", "article_id", "related_article_id")
+    linked_from = side("linked from", "related_article_id", "article_id")
+    return q.rows(f"{links_to} UNION {linked_from} ORDER BY direction DESC, position, url")
 
 
-def show(conn: Connection, url: str) -> Rows:
+def related(conn: Reader, url: str) -> Rows:
+    """The articles `url` links to as related, then the articles that link to it."""
+    return _related_rows(conn, find_article(conn, url))
+
+
+# The article's columns `show` lists, in its order: id, the record's fields but the
+# blobs, is_stub; then (after provider, topics, images, links, file) the blobs,
+# extra and body.
+_SHOWN = ("id", *(f.column for f in ARTICLE_FIELDS if not f.blob), "is_stub")
+_SHOWN_LAST = (*(f.column for f in ARTICLE_FIELDS if f.blob), "extra", "body")
+
+
+def show(conn: Reader, url: str) -> Rows:
     """One article in full, as (field, value) rows."""
     article_id = find_article(conn, url)
-    row = conn.execute(
-        select(
-            tables.article,
-            tables.provider.c.name.label("provider_name"),
-            tables.provider.c.domain.label("provider_domain"),
-        )
-        .select_from(
-            tables.article.outerjoin(
-                tables.provider, tables.provider.c.id == tables.article.c.provider_id
-            )
-        )
-        .where(tables.article.c.id == article_id)
-    ).one()
-    fields: list[tuple[str, Any]] = [
-        (name, row._mapping[name])
-        for name in ("id", *(f.column for f in ARTICLE_FIELDS if not f.blob), "is_stub")
-    ]
-    fields += [("provider", row.provider_name), ("provider_domain", row.provider_domain)]
-    topic_names = conn.execute(
-        select(tables.topic.c.name)
-        .join(tables.article_topic, tables.article_topic.c.topic_id == tables.topic.c.id)
-        .where(tables.article_topic.c.article_id == article_id)
-        .order_by(tables.article_topic.c.position)
-    ).scalars()
-    fields.append(("topics", ", ".join(topic_names)))
-    for position, image in enumerate(
-        conn.execute(
-            select(tables.image.c.url, tables.image.c.width, tables.image.c.height)
-            .join(tables.article_image, tables.article_image.c.image_id == tables.image.c.id)
-            .where(tables.article_image.c.article_id == article_id)
-            .order_by(tables.article_image.c.position)
-        )
-    ):
-        size = f" ({image.width}x{image.height})" if image.width and image.height else ""
-        fields.append((f"image[{position}]", f"{image.url}{size}"))
-    for link in related(conn, url).rows:
+    q = _Sql(conn)
+    columns = ", ".join(f"article.{c}" for c in (*_SHOWN, *_SHOWN_LAST, "source_file_id"))
+    names, found = conn.execute(
+        f"SELECT {columns}, provider.name AS provider_name, provider.domain AS provider_domain"
+        " FROM article LEFT OUTER JOIN provider ON provider.id = article.provider_id"
+        f" WHERE article.id = {q.bind(article_id)}",
+        q.params,
+    )
+    row = dict(zip(names, next(_converted(names, found)), strict=True))
+    fields: list[tuple[str, Any]] = [(name, row[name]) for name in _SHOWN]
+    fields += [("provider", row["provider_name"]), ("provider_domain", row["provider_domain"])]
+    q = _Sql(conn)
+    topic_names = q.all(
+        "SELECT topic.name FROM topic JOIN article_topic ON article_topic.topic_id = topic.id"
+        f" WHERE article_topic.article_id = {q.bind(article_id)} ORDER BY article_topic.position"
+    )
+    fields.append(("topics", ", ".join(name for (name,) in topic_names)))
+    q = _Sql(conn)
+    images = q.all(
+        "SELECT image.url, image.width, image.height"
+        " FROM image JOIN article_image ON article_image.image_id = image.id"
+        f" WHERE article_image.article_id = {q.bind(article_id)} ORDER BY article_image.position"
+    )
+    for position, (image_url, width, height) in enumerate(images):
+        size = f" ({width}x{height})" if width and height else ""
+        fields.append((f"image[{position}]", f"{image_url}{size}"))
+    for link in _related_rows(conn, article_id).rows:
         fields.append((link[0].replace(" ", "_"), f"{link[6]} ({link[4] or 'unknown provider'})"))
-    source = conn.execute(
-        select(tables.source.c.path, tables.source.c.imported_at, tables.source.c.sha256).where(
-            tables.source.c.id == row.source_file_id
-        )
-    ).first()
-    if source is not None:
-        label = "named in file" if row.is_stub else "source_file"
-        fields += [
-            (label, source.path),
-            ("imported_at", source.imported_at),
-            ("sha256", source.sha256),
-        ]
-        fields += [("also_in_file", path) for path in _other_files(conn, article_id, source.path)]
-    fields += [(f.column, row._mapping[f.column]) for f in ARTICLE_FIELDS if f.blob]
-    fields += [("extra", row.extra), ("body", row.body)]
+    q = _Sql(conn)
+    source = q.all(
+        "SELECT source_file.path, source_file.imported_at, source_file.sha256"
+        f" FROM source_file WHERE source_file.id = {q.bind(row['source_file_id'])}"
+    )
+    if source:
+        path, imported_at, sha256 = source[0]
+        label = "named in file" if row["is_stub"] else "source_file"
+        fields += [(label, path), ("imported_at", imported_at), ("sha256", sha256)]
+        fields += [("also_in_file", other) for other in _other_files(conn, article_id, path)]
+    fields += [(name, row[name]) for name in _SHOWN_LAST]
     return Rows(["field", "value"], iter(fields), layout="vertical")
 
 
-def _other_files(conn: Connection, article_id: int, shown: str) -> list[str]:
+def _other_files(conn: Reader, article_id: int, shown: str) -> list[str]:
     """Other files whose latest content describes the article (the README's "Several
     files, one article"), in import order."""
-    source = tables.source
-    later = source.alias("later")
-    newest = ~(
-        select(later.c.id).where(later.c.path == source.c.path, later.c.id > source.c.id).exists()
-    )
-    return list(
-        conn.execute(
-            select(source.c.path)
-            .where(source.c.article_id == article_id, source.c.path != shown, newest)
-            .order_by(source.c.id)
-        ).scalars()
-    )
+    q = _Sql(conn)
+    return [
+        path
+        for (path,) in q.all(
+            "SELECT source_file.path FROM source_file"
+            f" WHERE source_file.article_id = {q.bind(article_id)}"
+            f" AND source_file.path != {q.bind(shown)}"
+            " AND NOT (EXISTS (SELECT later.id FROM source_file AS later"
+            " WHERE later.path = source_file.path AND later.id > source_file.id))"
+            " ORDER BY source_file.id"
+        )
+    ]
 
 
 # --- stats -----------------------------------------------------------------------
 
 
-def stats(conn: Connection, location: str) -> Rows:
-    rows: list[tuple[str, Any]] = []
-    for table in models.TABLE_NAMES:
-        rows.append(
-            (
-                f"rows in {table}",
-                conn.execute(
-                    select(func.count()).select_from(models.SQLModel.metadata.tables[table])
-                ).scalar(),
-            )
-        )
-    counts = conn.execute(
-        select(
-            func.sum(case((tables.article.c.is_stub.is_(true()), 0), else_=1)),
-            func.sum(case((tables.article.c.is_stub.is_(true()), 1), else_=0)),
-            func.min(tables.article.c.published_at),
-            func.max(tables.article.c.published_at),
-        )
-    ).one()
-    rows += [
-        ("articles with own record", counts[0] or 0),
-        ("articles known only from related entries", counts[1] or 0),
-        ("first published", counts[2]),
-        ("last published", counts[3]),
+def stats(conn: Reader, location: str | None = None) -> Rows:
+    """Rows per table, date range, database size (SQLite) and schema revision.
+
+    `location` is no longer needed (the reader knows its file); it is accepted for
+    callers of the earlier signature.
+    """
+    q = _Sql(conn)
+    rows: list[tuple[str, Any]] = [
+        (f"rows in {table}", q.scalar(f"SELECT count(*) FROM {table}")) for table in TABLE_NAMES
     ]
-    url = database.to_url(location)
-    if url.get_backend_name() == "sqlite" and url.database and os.path.exists(url.database):
-        size = sum(
-            os.path.getsize(path)
-            for path in (url.database, url.database + "-wal")
-            if os.path.exists(path)
-        )
+    own, stubs, first, last = q.all(
+        f"SELECT sum(CASE WHEN article.is_stub IS {q.true} THEN 0 ELSE 1 END),"
+        f" sum(CASE WHEN article.is_stub IS {q.true} THEN 1 ELSE 0 END),"
+        " min(article.published_at), max(article.published_at) FROM article"
+    )[0]
+    rows += [
+        ("articles with own record", own or 0),
+        ("articles known only from related entries", stubs or 0),
+        ("first published", _instant(first)),
+        ("last published", _instant(last)),
+    ]
+    path = conn.path()
+    if path is not None and path.exists():
+        wal = path.with_name(path.name + "-wal")
+        size = sum(p.stat().st_size for p in (path, wal) if p.exists())
         rows.append(("database size (MB)", round(size / 1e6, 2)))
-    rows.append(("schema revision", database.current_revision(conn)))
+    rows.append(("schema revision", q.scalar("SELECT version_num FROM alembic_version")))
     return Rows(["metric", "value"], iter(rows))
+
+
+# --- empty answers ---------------------------------------------------------------
+
+
+def unknown_names(conn: Reader, filters: Filters) -> list[str]:
+    """Notes on the filter values that name no topic or provider in the archive,
+    each with the nearest names it has (at most three): why an answer is empty."""
+    notes = []
+    if filters.topics:
+        known = _names(conn, "SELECT key, name FROM topic")
+        for topic in filters.topics:
+            if identity.topic_key(topic) not in known:
+                notes.append(_unknown("topic", topic, identity.topic_key(topic), known))
+    if filters.providers:
+        rows = _Sql(conn).all("SELECT key, name, domain FROM provider")
+        keys = {key for key, _name, _domain in rows}
+        # Suggest by domain (what --provider takes), or by name for a provider
+        # without one; match a typed name against names too.
+        by_text: dict[str, str] = {}
+        for _key, name, domain in rows:
+            if domain:
+                by_text.setdefault(identity.domain_key(domain), identity.domain_key(domain))
+            if name:
+                by_text.setdefault(identity.text_key(name), domain or name)
+        for value in filters.providers:
+            if not keys.intersection(_provider_keys([value])):
+                notes.append(_unknown("provider", value, identity.domain_key(value), by_text))
+    return notes
+
+
+def _names(conn: Reader, sql: str) -> dict[str, str]:
+    return {key: name for key, name in _Sql(conn).all(sql)}
+
+
+def _unknown(kind: str, value: str, key: str, known: dict[str, str]) -> str:
+    # An exact key is a provider's name, where --provider takes its domain.
+    close = [key] if key in known else difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    suggestions = list(dict.fromkeys(known[k] for k in close))
+    note = f'no {kind} "{value}"'
+    if suggestions:
+        return f"{note}; did you mean: {', '.join(suggestions)}?"
+    return f"{note} (archive {kind}s lists them)"
 
 
 __all__ = [
     "PERIODS",
     "Filters",
+    "Reader",
     "articles",
     "cooccur",
     "find_article",
+    "open_reader",
     "parse_date",
     "providers",
     "related",
@@ -769,4 +845,5 @@ __all__ = [
     "stats",
     "timeline",
     "topics",
+    "unknown_names",
 ]
