@@ -1,6 +1,36 @@
-"""Errors a user is meant to see: one line, no traceback."""
+"""Errors a user is meant to see: one line, no traceback; and the exit statuses.
+
+Every failure the `archive` command reports is one `error:` line on stderr and one
+of the exit statuses in EXIT_STATUSES (the README's "Exit status" table is checked
+against it by tests/test_mistakes.py).
+"""
 
 from __future__ import annotations
+
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in archive, not the user's mistake
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C'd program
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`'s `yes`
+
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (0, "success"),
+    (1, "some record files were rejected, or another failure (one `error:` line says which)"),
+    (2, "usage error: an unknown option, a bad value, a path that does not exist"),
+    (3, "the archive's schema is older (or newer) than this version needs: `archive db upgrade`"),
+    (4, "the archive stayed locked by another process for longer than the busy timeout"),
+    (
+        5,
+        "the archive cannot be opened as the command needs: missing, not an archive,"
+        " a folder, read-only for a command that writes, no driver, server unreachable",
+    ),
+    (
+        6,
+        "the output cannot be written: `-o FILE` or `dump FOLDER` exists, is a folder"
+        " or a file, or its folder is missing or read-only",
+    ),
+    (EXIT_INTERNAL, "internal error, a bug: one line says where the full report was written"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_BROKEN_PIPE, "the reader of the output went away (`archive articles | head -1`)"),
+)
 
 
 class ArchiveError(Exception):
@@ -60,3 +90,17 @@ class SchemaOutOfDate(ArchiveError):
     """The database exists but is not at the revision this version of archive needs."""
 
     exit_code = 3
+
+
+class ArchiveUnavailable(ArchiveError):
+    """The archive cannot be opened as the command needs it: it is missing, not an
+    archive, a folder, read-only for a command that writes, or its server or driver
+    is missing."""
+
+    exit_code = 5
+
+
+class OutputError(ArchiveError):
+    """The file or folder the user asked us to write cannot be written."""
+
+    exit_code = 6

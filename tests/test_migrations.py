@@ -115,7 +115,7 @@ def test_a_database_that_is_not_an_archive_is_refused(tmp_path, command):
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE t (x)")
     result = Archive(other).run(*command)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 5, result.output  # the archive cannot be opened
     assert "is not an archive: it has tables but no schema revision" in result.output
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
+from ..errors import OutputError
 from .app import cli
 from .options import db_location
+
+if TYPE_CHECKING:
+    from ..store.database import SchemaChange
 
 
 @cli.command("dump")
@@ -17,15 +25,32 @@ def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> N
     """Write every archived record back out as a record file, exactly as imported."""
     from ..store import database
 
+    _check_folder(folder)  # before the archive is read: a mistake costs nothing
     archive = database.open_archive(db_location(ctx), create=False)
     try:
         from ..query.dump import dump
 
         written = dump(archive, folder, force=force)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
+        raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     finally:
         archive.close()
     if not quiet:
         click.echo(f"wrote {written} record files to {folder}", err=True)
+
+
+def _check_folder(folder: str) -> None:
+    """Refuse, in words, a FOLDER that dump could not write into."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{folder} is a file: dump writes one file per record into a folder")
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise OutputError(f"cannot create {folder}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == path:
+            raise OutputError(f"cannot write to {folder}: the folder is read-only")
+        raise OutputError(f"cannot create {folder}: {existing} is read-only")
 
 
 @cli.group("db")
@@ -35,12 +60,33 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also turn a database that is not an archive (other tables, or none) into one.",
+)
 @click.pass_context
-def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Upgrade the archive's schema (to the newest revision by default), after a backup."""
+def db_upgrade(ctx: click.Context, revision: str, force: bool) -> None:
+    """Upgrade the archive's schema (to the newest revision by default), after a backup.
+
+    It never creates an archive (`archive import` does) and refuses a database
+    that is not one unless --force. At the revision already, it does nothing and
+    makes no backup.
+
+    Exit status: 0 done (or nothing to do), 1 the migration failed (the archive is
+    unchanged), 4 busy, 5 no archive there, not an archive, or read-only.
+    """
     from ..store import database
 
-    result = database.upgrade(db_location(ctx), revision)
+    _report(database.upgrade(db_location(ctx), revision, force=force))
+
+
+def _report(result: SchemaChange) -> None:
+    from ..store.schema_version import HEAD_REVISION
+
+    if result.unchanged:
+        head = " (head)" if result.revision == HEAD_REVISION else ""
+        click.echo(f"already at {result.revision}{head}: nothing to do, no backup made", err=True)
     if result.backup:
         click.echo(f"backed up {result.location} to {result.backup}", err=True)
     if result.notice:
@@ -56,12 +102,7 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Downgrade the archive's schema to REVISION (e.g. -1, or a revision id), after a backup."""
     from ..store import database
 
-    result = database.downgrade(db_location(ctx), revision)
-    if result.backup:
-        click.echo(f"backed up {result.location} to {result.backup}", err=True)
-    if result.notice:
-        click.echo(f"warning: {result.notice}", err=True)
-    click.echo(f"schema at {result.revision}")
+    _report(database.downgrade(db_location(ctx), revision))
 
 
 @db_group.command("current")

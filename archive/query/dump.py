@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select
 
-from ..errors import ArchiveError
+from ..errors import OutputError
 from ..store.database import Archive
 from ..store.models import tables
 
@@ -48,9 +48,7 @@ def dump(archive: Archive, folder: str, *, force: bool = False) -> int:
     used: set[str] = set()
     source = tables.source
     latest_per_path = select(func.max(source.c.id)).group_by(source.c.path)
-    own_records = select(tables.article.c.source_file_id).where(
-        tables.article.c.is_stub.is_(False)
-    )
+    own_records = select(tables.article.c.source_file_id).where(tables.article.c.is_stub.is_(False))
     query = (
         select(source.c.id, source.c.path, source.c.sha256, source.c.text)
         .where(or_(source.c.id.in_(latest_per_path), source.c.id.in_(own_records)))
@@ -64,11 +62,9 @@ def dump(archive: Archive, folder: str, *, force: bool = False) -> int:
             used.add(name)
             destination = target / name
             if destination.is_symlink():
-                raise ArchiveError(
-                    f"{destination} is a symbolic link: refusing to write through it"
-                )
+                raise OutputError(f"{destination} is a symbolic link: refusing to write through it")
             if destination.exists() and not force:
-                raise ArchiveError(f"{destination} already exists (use --force to overwrite)")
+                raise OutputError(f"{destination} already exists (use --force to overwrite)")
             _write_atomically(destination, text)
             written += 1
     return written
