@@ -13,23 +13,23 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`'s `y
 
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (0, "success"),
-    (1, "some record files were rejected, or another failure (one `error:` line says which)"),
+    (1, "some record files were rejected, or another failure"),
     (2, "usage error: an unknown option, a bad value, a path that does not exist"),
-    (3, "the archive's schema is older (or newer) than this version needs: `archive db upgrade`"),
-    (4, "the archive stayed locked by another process for longer than the busy timeout"),
+    (3, "the archive's schema is out of date: run `archive db upgrade`"),
+    (4, "the archive stayed locked by another process past the busy timeout"),
     (
         5,
-        "the archive cannot be opened as the command needs: missing, not an archive,"
-        " a folder, read-only for a command that writes, no driver, server unreachable",
+        "the archive cannot be opened: it is missing, not an archive, a folder,"
+        " read-only (for import and db upgrade), or its driver or server is missing",
     ),
     (
         6,
-        "the output cannot be written: `-o FILE` or `dump FOLDER` exists, is a folder"
-        " or a file, or its folder is missing or read-only",
+        "the output cannot be written: -o FILE or dump FOLDER exists, is a folder or"
+        " a file, or its folder is missing or read-only",
     ),
-    (EXIT_INTERNAL, "internal error, a bug: one line says where the full report was written"),
+    (EXIT_INTERNAL, "internal error (a bug): the message says where the full report is"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
-    (EXIT_BROKEN_PIPE, "the reader of the output went away (`archive articles | head -1`)"),
+    (EXIT_BROKEN_PIPE, "the output's reader went away (e.g. `head -1` had read enough)"),
 )
 
 

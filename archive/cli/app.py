@@ -50,6 +50,11 @@ class _ArchiveGroup(click.Group):
         except Exception as exc:
             _internal_error(ctx, exc)
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Exit status"):
+            formatter.write_dl([(str(code), meaning) for code, meaning in EXIT_STATUSES])
+        super().format_epilog(ctx, formatter)
+
     def main(  # type: ignore[override]
         self,
         args: Sequence[str] | None = None,
@@ -183,16 +188,7 @@ def _write_report(exc: BaseException) -> str | None:
     return None
 
 
-def _exit_statuses() -> str:
-    lines = [f"  {code:<4}{meaning}" for code, meaning in EXIT_STATUSES]
-    return "Exit status:\n\n\b\n" + "\n".join(lines)
-
-
-@click.group(
-    cls=_ArchiveGroup,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    epilog=_exit_statuses(),
-)
+@click.group(cls=_ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db",

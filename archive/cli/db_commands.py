@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @cli.command("dump")
-@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("folder", type=click.Path())  # checked by _check_folder, exit 6
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in FOLDER.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @click.pass_context
@@ -74,7 +74,8 @@ def db_upgrade(ctx: click.Context, revision: str, force: bool) -> None:
     makes no backup.
 
     Exit status: 0 done (or nothing to do), 1 the migration failed (the archive is
-    unchanged), 4 busy, 5 no archive there, not an archive, or read-only.
+    unchanged), 2 no such revision, 3 the archive is newer than this version, 4
+    busy, 5 no archive there, not an archive, or read-only.
     """
     from ..store import database
 

@@ -117,6 +117,7 @@ class ReadOnlyQuery:
         # A read-only connection to a WAL database creates -wal/-shm files it cannot
         # remove; remember whether they were there, to tidy up after ourselves.
         self._path = path
+        self._cursors: list[sqlite3.Cursor] = []
         self._sidecars_existed = any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
         try:
             # Declared types give values their meaning, as the query commands do:
@@ -197,6 +198,7 @@ class ReadOnlyQuery:
         self._deadline = time.monotonic() + self.timeout
         try:
             cursor = self.connection.execute(sql, dict(params or {}))
+            self._cursors.append(cursor)
         except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
             raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
@@ -242,6 +244,11 @@ class ReadOnlyQuery:
         return f"SQL error: {message}"
 
     def close(self) -> None:
+        # A statement left unfinished (its rows never read, because writing them
+        # failed) would keep the connection alive past close(), and the -wal/-shm
+        # files with it.
+        for cursor in self._cursors:
+            cursor.close()
         self.connection.close()
         if not self._sidecars_existed and self._mode != "immutable":
             # The last connection to close removes the WAL files; a read-only one

@@ -7,6 +7,7 @@ existing one at an older revision is left alone until the user runs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError, ProgrammingError
 
-from ..errors import ArchiveError, ArchiveUnavailable, BusyError
+from ..errors import ArchiveError, ArchiveUnavailable, BusyError, UsageError
 from .location import (
     BUSY_TIMEOUT_MS,
     is_url,
@@ -90,9 +91,10 @@ def _require_driver(url: URL) -> None:
         raise ArchiveUnavailable(POSTGRES_DRIVER_HINT) from None
 
 
-def create_archive_engine(location: str, *, mode: str = "rw") -> Engine:
+def create_archive_engine(location: str, *, mode: str = "rw", writing: bool = True) -> Engine:
     """An engine for the archive; `mode` (SQLite files: location.open_mode's answer)
-    "ro" or "immutable" opens the file read-only."""
+    "ro" or "immutable" opens the file read-only. `writing` puts a new SQLite file
+    in WAL mode (open_archive an existing archive): never a file that is no archive."""
     url = to_url(location)
     if is_postgres(url):
         return _postgres_engine(url)
@@ -122,7 +124,8 @@ def create_archive_engine(location: str, *, mode: str = "rw") -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # Explicit, so it does not depend on how SQLite was compiled.
         cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        if url.database and url.database != ":memory:" and mode == "rw":
+        new = writing and cursor.execute("PRAGMA page_count").fetchone()[0] == 0
+        if url.database and url.database != ":memory:" and new:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         for pragma in EXTRA_PRAGMAS:
@@ -256,7 +259,7 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
     location = resolve_location(location)
     url = to_url(location)
     mode = _file_mode(url, create=create, write=create)
-    engine = create_archive_engine(location, mode=mode)
+    engine = create_archive_engine(location, mode=mode, writing=create)
     try:
         with engine.connect() as connection:
             with connection.begin():
@@ -277,6 +280,11 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
                 _known_revisions,
                 empty_version_table=current is None and tables == {"alembic_version"},
             )
+        if create and _is_sqlite(url):
+            # An archive made before archive created files in WAL mode; outside a
+            # transaction, as SQLite requires.
+            with engine.connect() as connection:
+                connection.connection.driver_connection.execute("PRAGMA journal_mode = WAL")
     except ArchiveError:
         engine.dispose()
         raise
@@ -455,6 +463,16 @@ def _migrate(
         )
     if before is not None and revision in (before, "head" if before == HEAD_REVISION else None):
         return SchemaChange(location, before, None, unchanged=True)
+    # Refused before the backup, which would otherwise be left behind for nothing.
+    known = _known_revisions()
+    if before is not None and before not in known:
+        check_revision(shown(location), before, lambda: known)  # says "a newer version?"
+    named = revision not in ("head", "base", "heads") and not re.fullmatch(r"[+-]\d+", revision)
+    if named and not any(r.startswith(revision) for r in known):
+        raise UsageError(
+            f"no schema revision {revision!r}: `archive db history` lists them"
+            " (or give head, base, -1, +1)"
+        )
     _file_mode(url, write=True)  # refuses a read-only file or folder before the backup
     notice = backup = None
     engine = create_archive_engine(location)
@@ -517,7 +535,7 @@ def revision_of(location: str | None) -> str | None:
 def _read_state(location: str) -> tuple[str | None, set[str]]:
     """(schema revision, table names), read without writing anything."""
     url = to_url(location)
-    engine = create_archive_engine(location, mode=_file_mode(url))
+    engine = create_archive_engine(location, mode=_file_mode(url), writing=False)
     try:
         with engine.connect() as connection:
             return current_revision(connection), _table_names(connection)

@@ -93,9 +93,9 @@ def _creating_hint(path: str) -> str:
 
 def open_mode(path: str, *, create: bool = False, write: bool = False) -> str:
     """How to open the SQLite archive file `path`, checked before SQLite is asked:
-    "rw"; "ro" (SQLite's mode=ro) when it cannot be written but its folder can hold
-    the WAL's -wal/-shm files; "immutable" when not even those can be created (a
-    read-only folder or mount), the one way SQLite then reads a WAL database.
+    "rw"; for a file this process cannot write (see read_only_reason), "ro"
+    (SQLite's mode=ro) while its WAL holds pages, else "immutable": SQLite then
+    reads the file alone, and creates no -wal/-shm files it could not remove.
 
     Raises ArchiveUnavailable, in words, for a folder, a missing file (unless
     `create`), a file that is not SQLite, and a read-only one when `write`.
@@ -129,7 +129,12 @@ def open_mode(path: str, *, create: bool = False, write: bool = False) -> str:
         raise ArchiveUnavailable(
             f"cannot write to archive {path}: {reason} (commands that only read it still work)"
         )
-    return "ro" if os.access(folder, os.W_OK | os.X_OK) else "immutable"
+    wal = Path(f"{file}-wal")
+    if wal.exists() and (wal.stat().st_size > 0 or Path(f"{file}-shm").exists()):
+        return "ro"  # committed pages may be in the WAL: only mode=ro reads them
+    # Everything is in the file. mode=ro would create -wal/-shm beside it that a
+    # reader cannot remove (or cannot create, in a read-only folder).
+    return "immutable"
 
 
 def read_only_reason(file: Path) -> str | None:
