@@ -219,7 +219,9 @@ MISTAKES: dict[str, Mistake] = {
     "empty file: export": Mistake(["export", "article"], 5, "empty database, not an archive yet", "empty.db", process=P),
     "empty file: db upgrade": Mistake(["db", "upgrade"], 5, "empty database, not an archive yet", "empty.db", process=P),
     # A typo'd --db: nothing may be created.
-    "missing: db upgrade": Mistake(["db", "upgrade"], 5, "no archive at typo.db: `archive --db typo.db import PATH`", "typo.db", process=P),
+    "missing: db upgrade": Mistake(["db", "upgrade"], 5, "no archive at typo.db: db upgrade changes an existing archive", "typo.db", process=P),
+    "missing folder: db upgrade --create": Mistake(["db", "upgrade", "--create"], 5, "folder nowhere does not exist", "nowhere/archive.db", process=P),
+    "other SQLite: db upgrade --create": Mistake(["db", "upgrade", "--create"], 5, "--force does that anyway", "other.db", process=P),
     "missing: db downgrade": Mistake(["db", "downgrade", "-1"], 5, "no archive at typo.db", "typo.db", process=P),
     "missing: db current": Mistake(["db", "current"], 5, "no archive at typo.db", "typo.db", process=P),
     "missing: topics": Mistake(["topics"], 5, "no archive at typo.db", "typo.db", process=P),
@@ -422,6 +424,17 @@ def test_db_upgrade_backs_up_first_and_upgrades(base, sample, old):
     (backup,) = work.glob("old.db.backup-*")
     assert sqlite3.connect(backup).execute("SELECT version_num FROM alembic_version").fetchone()
     assert (work / "old.db").read_bytes() != old_bytes
+
+
+@pytest.mark.parametrize("db", ["new.db", "empty.db"])
+def test_db_upgrade_create_makes_an_empty_archive(db, base, sample, old):
+    work = work_folder(base, f"upgrade create {db}", sample, old, ())
+    done = run_process(["--db", db, "db", "upgrade", "--create"], cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"schema at {HEAD_REVISION}\n"
+    assert not list(work.glob("new.db.backup-*"))  # nothing to back up
+    query = run_process(["--db", db, "sql", "SELECT count(*) AS n FROM article"], cwd=work)
+    assert query.stdout.splitlines() == ["n", "0"], query.stderr
 
 
 def test_db_upgrade_force_turns_another_database_into_an_archive(base, sample, old):

@@ -61,17 +61,22 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
 @click.option(
+    "--create",
+    is_flag=True,
+    help="Create an empty archive if the file does not exist (or the database is empty).",
+)
+@click.option(
     "--force",
     is_flag=True,
-    help="Also turn a database that is not an archive (other tables, or none) into one.",
+    help="Also add the archive's tables to a database that has other tables.",
 )
 @click.pass_context
-def db_upgrade(ctx: click.Context, revision: str, force: bool) -> None:
+def db_upgrade(ctx: click.Context, revision: str, create: bool, force: bool) -> None:
     """Upgrade the archive's schema (to the newest revision by default), after a backup.
 
-    It never creates an archive (`archive import` does) and refuses a database
-    that is not one unless --force. At the revision already, it does nothing and
-    makes no backup.
+    It creates no archive unless --create (a typo'd --db must not become one) and
+    refuses a database with other tables unless --force. At the revision already,
+    it does nothing and makes no backup.
 
     Exit status: 0 done (or nothing to do), 1 the migration failed (the archive is
     unchanged), 2 no such revision, 3 the archive is newer than this version, 4
@@ -79,7 +84,7 @@ def db_upgrade(ctx: click.Context, revision: str, force: bool) -> None:
     """
     from ..store import database
 
-    _report(database.upgrade(db_location(ctx), revision, force=force))
+    _report(database.upgrade(db_location(ctx), revision, force=force, create=create))
 
 
 def _report(result: SchemaChange) -> None:

@@ -85,7 +85,11 @@ def _require_driver(url: URL) -> None:
                 f" {url.get_driver_name()}"
             )
         return
-    try:  # imported, not just looked for: the engine imports it next anyway
+    from importlib.util import find_spec
+
+    if find_spec("psycopg") is None:
+        raise ArchiveUnavailable(POSTGRES_DRIVER_HINT)
+    try:  # one that is there but broken: the engine would import it next anyway
         import psycopg  # noqa: F401
     except ImportError:
         raise ArchiveUnavailable(POSTGRES_DRIVER_HINT) from None
@@ -433,33 +437,53 @@ def _backup(location: str, revision: str | None) -> str | None:
 
 
 def _migrate(
-    location: str | None, revision: str, direction: str, *, force: bool = False
+    location: str | None,
+    revision: str,
+    direction: str,
+    *,
+    force: bool = False,
+    create: bool = False,
 ) -> SchemaChange:
-    """Move the schema to `revision`, after a backup; never create an archive.
+    """Move the schema to `revision`, after a backup.
 
-    Refused, with the file untouched: a missing file (`archive import` creates
-    archives), a database that is not an archive (its tables would be joined by the
-    archive's) unless `force`, and a read-only one. At the target already: nothing
-    is done and no backup is made.
+    Refused, with the file untouched: a missing file or an empty database unless
+    `create` (a typo'd --db must not become an archive), a database that is not an
+    archive (its tables would be joined by the archive's) unless `force`, and a
+    read-only one. At the target already: nothing is done and no backup is made.
     """
     location = resolve_location(location)
     url = to_url(location)
-    _file_mode(url)  # refuses a missing file, a folder, a file that is not SQLite
-    before, tables = _read_state(location)
+    upgrading = direction == "upgrade"
+    path = url.database if _is_sqlite(url) else None
+    if path and upgrading and create and not Path(path).exists():
+        _file_mode(url, create=True)  # refuses a missing or read-only folder
+        before, tables = None, set()
+    else:
+        try:
+            _file_mode(url)  # refuses a missing file, a folder, a file that is not SQLite
+        except ArchiveUnavailable as exc:
+            if path and upgrading and not Path(path).exists():
+                raise ArchiveUnavailable(
+                    f"no archive at {location}: db upgrade changes an existing archive;"
+                    " `archive import PATH` creates one from record files,"
+                    " `db upgrade --create` an empty one"
+                ) from exc
+            raise
+        before, tables = _read_state(location)
     # An archive downgraded to base keeps only an empty version table: still one.
     is_archive = before is not None or "alembic_version" in tables
-    if not is_archive and (direction != "upgrade" or not force):
-        if tables:
-            listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-            raise ArchiveUnavailable(
-                f"{shown(location)} is not an archive: it has other tables ({listed}) and no"
-                " schema revision, and db upgrade would add the archive's tables to them"
-                + (" (--force does that anyway)" if direction == "upgrade" else "")
-            )
+    if not is_archive and tables and not (upgrading and force):
+        listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise ArchiveUnavailable(
+            f"{shown(location)} is not an archive: it has other tables ({listed}) and no"
+            " schema revision, and db upgrade would add the archive's tables to them"
+            + (" (--force does that anyway)" if upgrading else "")
+        )
+    if not is_archive and not tables and not (upgrading and (create or force)):
         raise ArchiveUnavailable(
             f"{shown(location)} is an empty database, not an archive yet: `archive import"
             " PATH` creates the archive in it"
-            + (" (db upgrade --force creates only the tables)" if direction == "upgrade" else "")
+            + (" (db upgrade --create creates only the tables)" if upgrading else "")
         )
     if before is not None and revision in (before, "head" if before == HEAD_REVISION else None):
         return SchemaChange(location, before, None, unchanged=True)
@@ -473,7 +497,7 @@ def _migrate(
             f"no schema revision {revision!r}: `archive db history` lists them"
             " (or give head, base, -1, +1)"
         )
-    _file_mode(url, write=True)  # refuses a read-only file or folder before the backup
+    _file_mode(url, create=create, write=True)  # a read-only file or folder: before the backup
     notice = backup = None
     engine = create_archive_engine(location)
     try:
@@ -486,7 +510,9 @@ def _migrate(
             # between the backup and the migration.
             locked = connection.execution_options(archive_write=True)
             with locked.begin():
-                if is_postgres(url):
+                if not tables:
+                    pass  # an empty database: nothing to back up
+                elif is_postgres(url):
                     backup, notice = _pg_dump(url, before)
                 else:
                     backup = _backup(location, before)
@@ -511,10 +537,12 @@ def _migrate(
     return SchemaChange(location, after, backup, notice)
 
 
-def upgrade(location: str | None, revision: str = "head", *, force: bool = False) -> SchemaChange:
-    """Upgrade the archive at `location`; `force` also turns a database that is not an
-    archive (other tables, or none) into one."""
-    return _migrate(location, revision, "upgrade", force=force)
+def upgrade(
+    location: str | None, revision: str = "head", *, force: bool = False, create: bool = False
+) -> SchemaChange:
+    """Upgrade the archive at `location`; `create` makes one from nothing (a missing
+    file, an empty database), `force` also from a database with other tables."""
+    return _migrate(location, revision, "upgrade", force=force, create=create)
 
 
 def downgrade(location: str | None, revision: str) -> SchemaChange:
