@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 # What `-o FILE` writes when --format is not given, by FILE's extension.
 EXTENSION_FORMATS = {"csv": "csv", "tsv": "tsv", "tab": "tsv", "json": "json", "jsonl": "jsonl",
@@ -46,3 +46,6 @@ class Rows:
     rows: Iterable[Sequence[Any]]
     # A column to draw as a bar on a terminal table (timeline), and its scale.
     bar_column: str | None = None
+    # "vertical": the rows are one record's (field, value) pairs, shown on a terminal
+    # as `field │ value` lines whose values wrap in full (output/table.py).
+    layout: Literal["table", "vertical"] = "table"

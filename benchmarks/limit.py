@@ -42,7 +42,9 @@ def _parse(paths: list[str]) -> list[tuple[str, str, dict]]:
         with open(path, "rb") as handle:
             data = handle.read()
         text = data.decode("utf-8")
-        front = data.split(b"\n---", 1)[0][4:] if data.startswith(b"---\n") else data
+        # Front matter opens with `---` and a LF or CRLF (rapidyaml reads CRLF itself).
+        opened = data.startswith((b"---\n", b"---\r\n"))
+        front = data.split(b"\n---", 1)[0][data.index(b"\n") + 1 :] if opened else data
         tree = ryml.parse_in_arena(front)
         failed, size = ryml.emit_json_to_substr(tree, tree.root_id(), _buffer)
         if failed:

@@ -3,16 +3,22 @@
     python benchmarks/run.py                     # N = 10,000 and 100,000
     python benchmarks/run.py --sizes 1000        # quicker
     python benchmarks/run.py --million           # adds N = 1,000,000
+    python benchmarks/run.py --shape old         # the seed-shaped corpus of earlier rounds
 
 Each figure is measured in this run on this machine; the import is also shown as
 a ratio of the practical limit (benchmarks/limit.py) measured in the same run, since
 absolute numbers move with the machine. Corpora are generated deterministically
-(benchmarks/generate.py) into --workdir and reused by later runs.
+(benchmarks/generate.py) into --workdir and reused by later runs (regenerated when
+generate.py changes). The default corpus is shaped like the real sample: the header
+prints what was measured (benchmarks/shape.py on up to 2,000 of its files: CRLF,
+videos, related entries, sizes...) and the share of files the fast YAML path
+leaves to PyYAML, by reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import shutil
@@ -29,8 +35,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate  # noqa: E402
+from generate import SHAPES, generate  # noqa: E402
 from limit import run_limit  # noqa: E402
+from shape import describe_fallbacks, fallbacks, format_shape, measure, read  # noqa: E402
 
 ARCHIVE = [sys.executable, "-m", "archive"]
 ROWS: list[tuple[str, str, float, str, str]] = []
@@ -41,16 +48,31 @@ def report(metric: str, n: int | str, value: float, unit: str, ratio: float | No
     print(f"{metric:<50} {n!s:>9} {value:>12.1f} {unit:<11} {ROWS[-1][4]:>8}", flush=True)
 
 
+SHAPE = "real"  # set by --shape
+# Which generator wrote a corpus: a corpus from an older generate.py is rewritten.
+_GENERATOR = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()[:16]
+
+
 def corpus(workdir: Path, n: int) -> tuple[Path, int]:
-    folder = workdir / f"corpus-{n}"
+    folder = workdir / f"corpus-{SHAPE}-{n}"
     marker = folder / ".complete"
-    if not marker.exists():
+    stamp = f"{n} {SHAPE} {_GENERATOR}"
+    if not marker.exists() or marker.read_text() != stamp:
         shutil.rmtree(folder, ignore_errors=True)
         print(f"# generating {n} records into {folder}", file=sys.stderr, flush=True)
-        generate(folder, n)
-        marker.write_text(str(n))
+        generate(folder, n, shape=SHAPE)
+        marker.write_text(stamp)
     size = sum(f.stat().st_size for f in folder.rglob("*.md"))
     return folder, size
+
+
+def describe_corpus(workdir: Path, n: int) -> None:
+    """Print what the corpus of N records looks like (measured, not the generator's intent)."""
+    folder, _ = corpus(workdir, n)
+    texts = read(folder, limit=2000)
+    print(f"# corpus N={n}, {SHAPE} shape (measured on {len(texts)} files):")
+    print(f"#   {format_shape(measure(texts))}")
+    print(f"#   fast YAML path: {describe_fallbacks(*fallbacks(texts))}", flush=True)
 
 
 def _tree_memory_kb(pid: int) -> int:
@@ -262,7 +284,15 @@ def main() -> None:
         metavar="URL",
         help="a PostgreSQL database to benchmark instead of a SQLite file (it is emptied first)",
     )
+    parser.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="real",
+        help="records shaped like the real sample (default) or like the seed (old)",
+    )
     args = parser.parse_args()
+    global SHAPE
+    SHAPE = args.shape
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.million:
         sizes.append(1_000_000)
@@ -273,6 +303,8 @@ def main() -> None:
         f"# archive benchmark: python {platform.python_version()}, {engine},"
         f" {os.cpu_count()} cores, {platform.machine()}"
     )
+    for n in sizes:
+        describe_corpus(args.workdir, n)
     print(f"{'metric':<50} {'N':>9} {'value':>12} {'unit':<11} {'vs limit':>8}")
     for n in sizes:
         db = bench_import(args.workdir, n, args.repeat, args.db)

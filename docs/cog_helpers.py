@@ -22,6 +22,8 @@ from archive.store.models import TABLE_NAMES, VIEWS, SQLModel
 # Help is wrapped to the terminal's width; a fixed width makes the generated text
 # the same on every machine (78 is what click uses on an 80-column terminal).
 HELP_WIDTH = 78
+# Tables fit COLUMNS too: the examples show what an 80-column terminal shows.
+EXAMPLE_COLUMNS = 80
 
 
 def walk_commands(
@@ -51,6 +53,20 @@ def help_text(path: tuple[str, ...]) -> str:
         raise RuntimeError(f"archive {' '.join(path)} --help failed:\n{result.output}")
     # Editors strip trailing spaces; the generated text must survive that.
     return "\n".join(line.rstrip() for line in result.output.splitlines())
+
+
+def help_examples(path: tuple[str, ...]) -> list[str]:
+    """The command lines under "Examples:" in `archive PATH --help`, as typed."""
+    lines = help_text(path).splitlines()
+    if "  Examples:" not in lines:
+        return []
+    examples = []
+    for line in lines[lines.index("  Examples:") + 1 :]:
+        if line and not line.startswith("    "):
+            break
+        if line.strip():
+            examples.append(line.strip())
+    return examples
 
 
 def command_heading(path: tuple[str, ...]) -> str:
@@ -190,21 +206,44 @@ def _sample_archive() -> str:
 
 def _run(location: str, args: list[str]) -> str:
     result = CliRunner().invoke(
-        cli, ["--db", location, *args], prog_name="archive", env={"ARCHIVE_DB": None}
+        cli,
+        ["--db", location, *args],
+        prog_name="archive",
+        env={"ARCHIVE_DB": None, "COLUMNS": str(EXAMPLE_COLUMNS)},
     )
     if result.exit_code != 0:
         raise RuntimeError(f"archive {' '.join(args)} failed:\n{result.output}")
     return result.stdout
 
 
+def _command_path(args: list[str]) -> tuple[str, ...]:
+    """The command path at the start of `args` (e.g. ("db", "upgrade"))."""
+    command: click.Command = cli
+    path: tuple[str, ...] = ()
+    for arg in args:
+        if not isinstance(command, click.Group) or arg not in command.commands:
+            break
+        command = command.commands[arg]
+        path = (*path, arg)
+    return path
+
+
 def example(command: str) -> str:
     """`$ archive COMMAND` and what it prints on the sample data, as a fenced block.
 
-    COMMAND is written as a user types it (shell quoting); output is as a table.
+    COMMAND is written as a user types it (shell quoting); output is as a table on
+    an EXAMPLE_COLUMNS-wide terminal.
     """
     import shlex
 
     args = shlex.split(command)
+    # One source: what the README shows running is an example of the command's --help.
+    path = _command_path(args)
+    if f"archive {command}" not in help_examples(path):
+        raise ValueError(
+            f"`archive {command}` is not an example in `archive {' '.join(path)} --help`:"
+            " add it to the command's examples(...) epilog first"
+        )
     if "--format" not in args:
         args += ["--format", "table"]
     output = _run(_sample_archive(), args)

@@ -34,6 +34,30 @@ def test_benchmark_runs_and_prints_its_table(tmp_path):
         assert float(value) > 0, (metric, table[metric])
     # The import is reported as a fraction of the limit measured in the same run.
     assert float(table["import"][3]) > 0
+    # The header says what was measured: the real shape's shares, measured on the
+    # corpus itself, and how many files the fast YAML path left to PyYAML.
+    described = "\n".join(lines[:header])
+    assert "# corpus N=60, real shape (measured on 60 files):" in described, described
+    for share in ("crlf ", "video ", "video without webUrl 100%", "originalUrl 100%",
+                  "provider.images ", "related per record ", "file bytes "):  # fmt: skip
+        assert share in described, (share, described)
+    assert "fast YAML path: 0.0% of 60 files fall back to PyYAML" in described, described
+    assert (tmp_path / "corpus-real-60" / ".complete").exists()
+
+
+def test_benchmark_keeps_the_old_shape_on_request(tmp_path):
+    """--shape old measures the seed-shaped corpus of earlier rounds, in its own folder."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "40",
+         "--workdir", str(tmp_path), "--query-runs", "1", "--shape", "old"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "# corpus N=40, old shape" in result.stdout
+    assert "crlf 0%, video 0%" in result.stdout
+    assert "related per record 4.00" in result.stdout
+    assert (tmp_path / "corpus-old-40" / ".complete").exists()
+    assert not (tmp_path / "corpus-real-40").exists()
 
 
 def test_serve_benchmark_loads_every_page(tmp_path):

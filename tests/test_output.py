@@ -597,6 +597,13 @@ def test_limit_on_export_to_file(sample, tmp_path):
 
 # --- table -----------------------------------------------------------------------------
 
+
+@pytest.fixture(autouse=True)
+def _no_columns(monkeypatch):
+    # Tables follow COLUMNS (tests/test_terminal_tables.py); these expect none.
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 PROVIDERS_TABLE = [
     "name                 domain          articles  first_published       last_published        share",
     "-------------------  --------------  --------  --------------------  --------------------  -----",
@@ -637,7 +644,7 @@ def test_table_to_a_file(seeded, tmp_path):
     assert target.read_text("utf-8") == "\n".join(PROVIDERS_TABLE) + "\n"
 
 
-def test_table_cells_are_one_line_and_short(tricky):
+def test_table_cells_are_one_line_and_never_cut(tricky, monkeypatch):
     result = ok(
         tricky.run(
             "sql",
@@ -651,9 +658,20 @@ def test_table_cells_are_one_line_and_short(tricky):
         "------------------------------  --  -",
         "+line one  line two line three  12",
     ]
-    long = "x" * 100
-    result = ok(tricky.run("sql", f"SELECT '{long}' AS v", "--format", "table"))
-    assert result.stdout.splitlines()[2] == "x" * 59 + "…"
+    # Piped, with no COLUMNS, a table is as wide as its values: nothing is cut.
+    words = " ".join(["word"] * 20)
+    result = ok(tricky.run("sql", f"SELECT '{words}' AS v, 1 AS n", "--format", "table"))
+    assert result.stdout.splitlines()[2] == words + "  1"
+    # Narrower than its values, a text cell wraps in full.
+    monkeypatch.setenv("COLUMNS", "40")
+    result = ok(tricky.run("sql", f"SELECT '{words}' AS v, 1 AS n", "--format", "table"))
+    assert result.stdout.splitlines() == [
+        "v                                      n",
+        "-------------------------------------  -",
+        "word word word word word word word     1",
+        "word word word word word word word",
+        "word word word word word word",
+    ]
 
 
 def test_table_shows_at_most_1000_rows_and_says_so(seeded):

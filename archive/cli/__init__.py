@@ -5,7 +5,14 @@ code; `options` holds the option decorators commands share; each other module is
 family of commands, registered on the group when imported here.
 """
 
-from . import db_commands, import_command, query_commands, serve_command, sql_commands  # noqa: F401  (registers the commands)
+from . import (  # noqa: F401  (registers the commands)
+    completion_command,
+    db_commands,
+    import_command,
+    query_commands,
+    serve_command,
+    sql_commands,
+)
 from .app import cli, main
 
 __all__ = ["cli", "main"]

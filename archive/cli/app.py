@@ -20,6 +20,8 @@ from ..errors import (
     UsageError,
 )
 from ..store.location import DEFAULT_DB, busy_timeout_problem, password_of, shown
+from .completion import complete_files
+from .options import examples
 
 DEBUG_ENV = "ARCHIVE_DEBUG"
 
@@ -188,7 +190,16 @@ def _write_report(exc: BaseException) -> str | None:
     return None
 
 
-@click.group(cls=_ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_ArchiveGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "archive import data/",
+        "archive providers --topic AI",
+        "archive search facial recognition --since 2020-08",
+        "archive --db news.db import data/ && archive --db news.db stats",
+    ),
+)
 @click.option(
     "--db",
     "db",
@@ -196,6 +207,7 @@ def _write_report(exc: BaseException) -> str | None:
     default=DEFAULT_DB,
     show_default=True,
     metavar="PATH",
+    shell_complete=complete_files,
     help="Archive database file (or a SQLAlchemy URL). Also $ARCHIVE_DB.",
 )
 @click.option(

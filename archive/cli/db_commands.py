@@ -10,19 +10,26 @@ import click
 
 from ..errors import OutputError
 from .app import cli
-from .options import db_location
+from .options import db_location, examples
 
 if TYPE_CHECKING:
     from ..store.database import SchemaChange
 
 
-@cli.command("dump")
+@cli.command(
+    "dump",
+    short_help="Write every record back out as a file.",
+    epilog=examples("archive dump out/", "archive dump out/ --force --quiet"),
+)
 @click.argument("folder", type=click.Path())  # checked by _check_folder, exit 6
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in FOLDER.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @click.pass_context
 def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> None:
-    """Write every archived record back out as a record file, exactly as imported."""
+    """Write every archived record back out as a record file, exactly as imported.
+
+    Each file's latest content, and every article's own record.
+    """
     from ..store import database
 
     _check_folder(folder)  # before the archive is read: a mistake costs nothing
@@ -53,12 +60,23 @@ def _check_folder(folder: str) -> None:
         raise OutputError(f"cannot create {folder}: {existing} is read-only")
 
 
-@cli.group("db")
+@cli.group(
+    "db",
+    short_help="Schema upgrades and other database tasks.",
+    epilog=examples("archive db current", "archive db upgrade", "archive db history"),
+)
 def db_group() -> None:
-    """Schema revisions (Alembic): upgrade, downgrade, current, history."""
+    """Schema revisions (Alembic): upgrade, downgrade, current, history.
+
+    On PostgreSQL, grant-reader creates a role that may only read the archive.
+    """
 
 
-@db_group.command("upgrade")
+@db_group.command(
+    "upgrade",
+    short_help="Upgrade the schema, after a backup.",
+    epilog=examples("archive db upgrade", "archive db upgrade head"),
+)
 @click.argument("revision", default="head")
 @click.option(
     "--create",
@@ -72,7 +90,7 @@ def db_group() -> None:
 )
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str, create: bool, force: bool) -> None:
-    """Upgrade the archive's schema (to the newest revision by default), after a backup.
+    """Upgrade the archive's schema to REVISION (the newest by default), after a backup.
 
     It creates no archive unless --create (a typo'd --db must not become one) and
     refuses a database with other tables unless --force. At the revision already,
@@ -101,7 +119,12 @@ def _report(result: SchemaChange) -> None:
 
 
 # "-1" (one revision down) is a revision, not an option.
-@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
+@db_group.command(
+    "downgrade",
+    context_settings={"ignore_unknown_options": True},
+    short_help="Downgrade the schema, after a backup.",
+    epilog=examples("archive db downgrade -1", "archive db downgrade base"),
+)
 @click.argument("revision")
 @click.pass_context
 def db_downgrade(ctx: click.Context, revision: str) -> None:
@@ -111,7 +134,11 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
     _report(database.downgrade(db_location(ctx), revision))
 
 
-@db_group.command("current")
+@db_group.command(
+    "current",
+    short_help="Print the archive's schema revision.",
+    epilog=examples("archive db current"),
+)
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Print the archive's schema revision and whether it is the newest."""
@@ -122,7 +149,13 @@ def db_current(ctx: click.Context) -> None:
     click.echo(f"{current or 'none'}{' (head)' if current == head else f' (head is {head})'}")
 
 
-@db_group.command("grant-reader")
+@db_group.command(
+    "grant-reader",
+    short_help="PostgreSQL: a role that may only read.",
+    epilog=examples(
+        "archive --db postgresql://admin@dbhost/news db grant-reader news_reader",
+    ),
+)
 @click.argument("role")
 @click.option("--login/--no-login", default=True, show_default=True,
               help="Create the role able to log in (it needs a password or other auth to).")  # fmt: skip
@@ -137,7 +170,7 @@ def db_grant_reader(ctx: click.Context, role: str, login: bool) -> None:
     )
 
 
-@db_group.command("history")
+@db_group.command("history", epilog=examples("archive db history"))
 def db_history() -> None:
     """List the schema revisions, newest first."""
     from ..store import database

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import ArchiveError, RecordError
+from ..errors import ArchiveError
 from .app import cli
-from .options import db_location
+from .completion import complete_files
+from .options import Number, db_location, examples
 
 if TYPE_CHECKING:
+    from ..ingest.importer import Importer
     from ..ingest.summary import ImportSummary
+    from .progress import ImportProgress
 
 
 def _show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-@cli.command("import")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@cli.command(
+    "import",
+    short_help="Import record files and folders of them.",
+    epilog=examples(
+        "archive import data/",
+        "archive import data/ --strict",
+        "archive --db news.db import data/ --workers 0 --quiet",
+        "archive import - < data/example_05_minimal-weburl-only.md",
+    ),
+)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", shell_complete=complete_files)
 @click.option("--strict", is_flag=True, help="Stop at the first bad file and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option(
     "--max-file-size",
-    type=click.FloatRange(min=0.001),
+    type=Number(0.001, whole=False),
     default=10.0,
     show_default=True,
     metavar="MB",
@@ -34,14 +47,15 @@ def _show_progress(quiet: bool) -> bool:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=0),
+    type=Number(0),
     default=None,
+    metavar="N",
     help="Parser processes beside the writer (default: one per core but the writer's,"
     " at least 1, at most 4; 0 parses in this process).",
 )
 @click.option(
     "--commit-every",
-    type=click.IntRange(min=1),
+    type=Number(1),
     default=None,
     metavar="FILES",
     help="Commit after this many files (default 5,000; also after 5 seconds). Smaller"
@@ -59,11 +73,15 @@ def import_command(
 ) -> None:
     """Import record files and folders of them (- reads one record from stdin).
 
+    Folders are walked recursively for .md, .txt, .yaml and .yml files (hidden
+    ones skipped). Importing the same files again changes nothing; a changed file
+    updates its article.
+
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error, 3 the
     schema is out of date (archive db upgrade), 4 the archive stayed busy, 5 it
     cannot be opened or written, 130 interrupted.
     """
-    from ..ingest.files import RECORD_SUFFIXES, STDIN, find_record_files
+    from ..ingest.files import RECORD_SUFFIXES, STDIN
     from ..ingest.importer import Importer, StrictAbort
     from ..store import database
 
@@ -78,38 +96,126 @@ def import_command(
             max_file_bytes=int(max_file_size * 1024 * 1024),
             commit_files=commit_every,
         )
-        report_error: Callable[[RecordError], None] = lambda e: click.echo(  # noqa: E731
-            f"rejected: {e}", err=True
-        )
-        if _show_progress(quiet) and STDIN not in paths:
-            total = sum(1 for _ in find_record_files(paths))
-            with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
-
-                def show_stage(label: str) -> None:
-                    bar.label = label
-                    bar.render_progress()
-
-                summary = importer.run(
-                    paths,
-                    on_file=lambda _p: bar.update(1),
-                    on_error=report_error,
-                    on_stage=show_stage,
-                )
-        else:
-            summary = importer.run(paths, on_error=report_error)
+        with _Interrupts(importer) as interrupts:
+            try:
+                if _show_progress(quiet) and STDIN not in paths:
+                    summary = _import_with_progress(importer, paths, interrupts)
+                else:
+                    summary = interrupts.run(
+                        paths, on_error=lambda e: click.echo(f"rejected: {e}", err=True)
+                    )
+            except KeyboardInterrupt:
+                _report_interruption(importer.summary)
+                ctx.exit(EXIT_INTERRUPTED)
     except StrictAbort as exc:
         raise ArchiveError(str(exc)) from None
     finally:
         archive.close()
     if not quiet:
         click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
-        if summary.files_seen == 0:
+        if summary.files_seen == 0 and not summary.interrupted:
             click.echo(
                 f"note: no record files in {', '.join(paths)} (folders are searched for"
                 f" {', '.join(RECORD_SUFFIXES)} files; hidden ones are skipped)",
                 err=True,
             )
+    if summary.interrupted:
+        _report_interruption(summary)
+        ctx.exit(EXIT_INTERRUPTED)
     ctx.exit(summary.exit_code)
+
+
+# What a shell reports for a program ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+class _Interrupts:
+    """Ctrl-C during an import: the first stops it after the files in hand (keeping
+    everything written, then building the indexes a first import defers); a second
+    stops at once, rolling back only the files not yet committed."""
+
+    def __init__(self, importer: Importer) -> None:
+        self.importer = importer
+        self.presses = 0
+        self.importing = False
+        self.display: ImportProgress | None = None
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        # Only the main thread may set a handler (the CLI can run in another, in tests).
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._pressed)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.importing = False
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def run(self, paths: tuple[str, ...], **events: Any) -> ImportSummary:
+        # Before this (finding files), Ctrl-C simply stops: nothing was written yet.
+        self.importing = True
+        return self.importer.run(paths, **events)
+
+    def _pressed(self, _signum: int, _frame: object) -> None:
+        self.presses += 1
+        if self.presses > 1 or not self.importing:
+            self.importer.abort()
+            raise KeyboardInterrupt
+        self.importer.request_stop()
+        if self.display is not None:
+            # Printed at the next redraw: this handler may have interrupted one.
+            self.display.stopping()
+            self.display.note_later(
+                "stopping: finishing the files in hand; everything imported so far is kept"
+                " (Ctrl-C again stops at once)"
+            )
+
+    def on_stage(self, label: str) -> None:
+        if self.presses == 1 and label == "Building indexes" and self.display is not None:
+            self.display.note_later(
+                "press Ctrl-C again to skip building indexes; the next import builds them"
+            )
+
+
+def _import_with_progress(
+    importer: Importer, paths: tuple[str, ...], interrupts: _Interrupts
+) -> ImportSummary:
+    from ..ingest.files import find_record_files
+    from .progress import ImportProgress
+
+    with ImportProgress() as display:
+        interrupts.display = display
+
+        def on_stage(label: str) -> None:
+            interrupts.on_stage(label)
+            display.stage(label)
+
+        # Counted up front for the total; a folder of millions takes a while to walk.
+        display.start(display.count_files(find_record_files(paths)))
+        summary = interrupts.run(
+            paths,
+            on_file=lambda _path: display.file_done(importer.summary.unchanged),
+            on_error=lambda e: display.message(f"rejected: {e}"),
+            on_stage=on_stage,
+            on_wait=display.waiting,
+        )
+        display.finish()
+    return summary
+
+
+def _report_interruption(summary: ImportSummary) -> None:
+    files = "file" if summary.saved == 1 else "files"
+    click.echo(
+        f"interrupted: {summary.saved:,} {files} saved; run the same import again to finish",
+        err=True,
+    )
+    if summary.indexes_pending:
+        click.echo(
+            "note: the query indexes were not built (queries are slower until then);"
+            " the next import builds them",
+            err=True,
+        )
 
 
 def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:

@@ -13,6 +13,46 @@ from ..output.formats import FORMATS
 from ..query.filters import Filters, parse_date
 from ..query.readonly_sql import DEFAULT_TIMEOUT
 from ..rows import OutputOptions
+from .completion import complete_files
+
+
+class Number(click.ParamType):
+    """A whole (or decimal) number within bounds, with its bounds in words.
+
+    Rather than click's IntRange/FloatRange, whose help shows `INTEGER RANGE [x>=0]`
+    and whose errors say "not in the range x>=0": each option names its number
+    (N, MB, SECONDS, PORT) with a metavar, and a mistake reads "must be at least 1".
+    """
+
+    name = "number"
+
+    def __init__(self, least: float, most: float | None = None, *, whole: bool = True) -> None:
+        self.least, self.most, self.whole = least, most, whole
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        kind: type = int if self.whole else float
+        try:
+            number = value if type(value) is kind else kind(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a {'whole ' if self.whole else ''}number", param, ctx)
+        # `not >=` also refuses NaN, which every comparison calls false.
+        if not number >= self.least or (self.most is not None and not number <= self.most):
+            self.fail(f"{value} is not {self.bounds()}", param, ctx)
+        return number
+
+    def bounds(self) -> str:
+        """The allowed values in words: "at least 1", "from 0 to 65535"."""
+        if self.most is None:
+            return f"at least {self.least:g}"
+        return f"from {self.least:g} to {self.most:g}"
+
+
+def examples(*lines: str) -> str:
+    """An epilog of example command lines, which click must not rewrap (`\\b`).
+
+    Each line is run on an archive of data/ by tests/test_help.py, so they stay true.
+    """
+    return "Examples:\n\n\b\n" + "\n".join("  " + line for line in lines)
 
 
 def db_location(ctx: click.Context) -> str:
@@ -30,8 +70,14 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         help="Output format (default: from the extension of -o FILE, else table on a"
         " terminal and csv otherwise).",
     )
-    @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
-    @click.option("--limit", type=click.IntRange(min=0), help="At most N rows.")
+    @click.option(
+        "-o",
+        "--output",
+        metavar="FILE",
+        shell_complete=complete_files,
+        help="Write to FILE instead of stdout.",
+    )
+    @click.option("--limit", type=Number(0), metavar="N", help="At most N rows.")
     @click.option("--no-headers", is_flag=True, help="No header row (csv, tsv, table).")
     @click.option(
         "--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel; csv, tsv)."
@@ -92,7 +138,7 @@ def user_sql_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
                      help="Bind :NAME to VALUE (repeatable)."),
-        click.option("--timeout", type=click.FloatRange(min=0.001), default=DEFAULT_TIMEOUT,
+        click.option("--timeout", type=Number(0.001, whole=False), default=DEFAULT_TIMEOUT,
                      show_default=True, metavar="SECONDS",
                      help="Interrupt the query after this many seconds."),
         click.option("--allow-superuser", is_flag=True,

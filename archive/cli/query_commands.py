@@ -12,7 +12,8 @@ from ..output.formats import write
 from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
 from .app import cli
-from .options import date_filters, db_location, output_options
+from .completion import complete_providers, complete_topics
+from .options import date_filters, db_location, examples, output_options
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -42,10 +43,17 @@ def _print(
         write(make_rows(queries, conn), out)
 
 
-@cli.command("providers")
-@click.option(
-    "--topic", multiple=True, help="Only articles with this topic (repeatable: any of them)."
+@cli.command(
+    "providers",
+    short_help="Which providers cover a topic.",
+    epilog=examples(
+        "archive providers --topic AI",
+        "archive providers --topic 'Computer Vision' --include-related",
+        "archive providers --topic AI --topic Privacy --since 2020 --format json",
+    ),
 )
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
+              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
 @click.option("--provider", multiple=True, hidden=True)
 @click.option(
     "--include-related", is_flag=True, help="Count the articles these articles link to as related."
@@ -56,38 +64,54 @@ def _print(
 def providers_command(
     ctx: click.Context, filters: Filters, include_related: bool, out: OutputOptions
 ) -> None:
-    """Providers by number of articles: which providers cover a topic?"""
+    """Providers by number of articles: which providers cover a topic?
+
+    Each provider with its articles (own records), first and last publication and
+    share of the articles counted, most articles first.
+    """
     _print(ctx, lambda q, conn: q.providers(conn, filters, include_related=include_related), out)
 
 
-@cli.command("topics")
-@click.option(
-    "--provider",
-    multiple=True,
-    metavar="DOMAIN",
-    help="Only articles of this provider (repeatable).",
+@cli.command(
+    "topics",
+    short_help="Topics by number of articles.",
+    epilog=examples(
+        "archive topics",
+        "archive topics --provider theguardian.com",
+        "archive topics --since 2020-08 --until 2020-09 --limit 5",
+    ),
 )
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
+              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @date_filters
 @output_options
 @click.pass_context
 def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
-    """Topics by number of articles."""
+    """Topics by number of articles, with first and last publication."""
     _print(ctx, lambda q, conn: q.topics(conn, filters), out)
 
 
-@cli.command("articles")
-@click.option(
-    "--topic", multiple=True, help="Only articles with this topic (repeatable: any of them)."
+@cli.command(
+    "articles",
+    short_help="Articles, newest first.",
+    epilog=examples(
+        "archive articles --topic Elections --format table",
+        "archive articles --provider theguardian.com --since 2020-08",
+        "archive articles --type video",
+        "archive articles --topic AI --min-quality 60 --limit 5",
+        "archive articles --search 'facial recognition' --format jsonl",
+    ),
 )
-@click.option(
-    "--provider",
-    multiple=True,
-    metavar="DOMAIN",
-    help="Only articles of this provider (repeatable).",
-)
-@click.option("--type", "type_", help="Only articles of this type (e.g. article, video).")
-@click.option("--min-quality", type=int, help="Only articles with quality >= N.")
-@click.option("--search", metavar="TEXT", help="Only articles matching this full-text search.")
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
+              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
+              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
+@click.option("--type", "type_", metavar="TYPE",
+              help="Only articles of this type (e.g. article, video).")  # fmt: skip
+@click.option("--min-quality", type=int, metavar="N",
+              help="Only articles with quality N or more.")  # fmt: skip
+@click.option("--search", metavar="TEXT",
+              help="Only articles matching this full-text search (as archive search).")  # fmt: skip
 @click.option(
     "--include-stubs", is_flag=True, help="Also articles known only from related entries."
 )
@@ -103,7 +127,11 @@ def articles_command(
     include_stubs: bool,
     out: OutputOptions,
 ) -> None:
-    """Articles, newest first, with provider and topics."""
+    """Articles, newest first, with provider and topics.
+
+    Articles known only from other records' related entries are left out unless
+    --include-stubs.
+    """
     _print(
         ctx,
         lambda q, conn: q.articles(
@@ -118,10 +146,20 @@ def articles_command(
     )
 
 
-@cli.command("search")
+@cli.command(
+    "search",
+    short_help="Full-text search, best matches first.",
+    epilog=examples(
+        "archive search '\"facial recognition\" police' --limit 3",
+        "archive search facial recognition --provider theverge.com",
+        "archive search 'deepfake* OR clearview' --since 2020 --format csv",
+    ),
+)
 @click.argument("words", nargs=-1, required=True, metavar="TEXT...")
-@click.option("--topic", multiple=True, help="Only articles with this topic.")
-@click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
+              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
+              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @date_filters
 @output_options
 @click.pass_context
@@ -139,50 +177,99 @@ def search_command(
     _print(ctx, lambda q, conn: q.search(conn, text, filters, limit=limit), out)
 
 
-@cli.command("timeline")
-@click.option("--topic", multiple=True, help="Only articles with this topic.")
-@click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
-@click.option("--by", type=click.Choice(PERIODS), default="month", show_default=True)
+@cli.command(
+    "timeline",
+    short_help="Articles per day, week, month or year.",
+    epilog=examples(
+        "archive timeline --topic AI --by year",
+        "archive timeline --provider theguardian.com --by week --since 2020-08",
+        "archive timeline --topic Elections --format csv -o elections.csv",
+    ),
+)
+@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
+              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
+              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
+@click.option("--by", type=click.Choice(PERIODS), default="month", show_default=True,
+              help="The length of a period; weeks are ISO weeks (2020-W05).")  # fmt: skip
 @date_filters
 @output_options
 @click.pass_context
 def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputOptions) -> None:
-    """Articles per period (empty ones too) and their share of all articles then."""
+    """Articles per period (empty ones too) and their share of all articles then.
+
+    On a terminal each row also gets a bar.
+    """
     _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by), out)
 
 
-@cli.command("cooccur")
-@click.option("--topic", required=True, help="The topic to find companions of.")
-@click.option("--provider", multiple=True, metavar="DOMAIN", help="Only articles of this provider.")
+@cli.command(
+    "cooccur",
+    short_help="Topics that appear together with a topic.",
+    epilog=examples(
+        "archive cooccur --topic Elections",
+        "archive cooccur --topic AI --provider theverge.com --limit 5",
+    ),
+)
+@click.option("--topic", required=True, metavar="TOPIC", shell_complete=complete_topics,
+              help="The topic to find companions of.")  # fmt: skip
+@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
+              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
 @date_filters
 @output_options
 @click.pass_context
 def cooccur_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
-    """Topics that appear together with --topic, with counts."""
+    """Topics that appear on the same articles as --topic, with the number of those
+    articles and their share of the topic's articles."""
     topic = filters.topics[0]
     rest = Filters((), filters.providers, filters.since, filters.until)
     _print(ctx, lambda q, conn: q.cooccur(conn, topic, rest), out)
 
 
-@cli.command("related")
+@cli.command(
+    "related",
+    short_help="Articles linked to or from an article.",
+    epilog=examples(
+        "archive related https://youtu.be/EXAMPLEvid2",
+        "archive related https://www.bbc.co.uk/news/uk-example-51237665",
+    ),
+)
 @click.argument("url")
 @output_options
 @click.pass_context
 def related_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
-    """The articles URL links to, and the articles that link to it."""
+    """The articles URL links to as related, and the articles that link to it.
+
+    URL may be written in any form that identifies the article (www., tracking
+    parameters, AMP and short video links do not matter).
+    """
     _print(ctx, lambda q, conn: q.related(conn, url), out)
 
 
-@cli.command("show")
+@cli.command(
+    "show",
+    short_help="One article in full.",
+    epilog=examples(
+        "archive show https://youtube.com/watch?v=EXAMPLEvid1",
+        "archive show https://www.bbc.co.uk/news/uk-example-51237665 --format json",
+    ),
+)
 @click.argument("url")
 @output_options
 @click.pass_context
 def show_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
-    """One article in full: fields, provider, topics, images, related, source file."""
+    """One article in full: fields, provider, topics, images, related, source file.
+
+    URL may be written in any form that identifies the article.
+    """
     _print(ctx, lambda q, conn: q.show(conn, url), out)
 
 
-@cli.command("stats")
+@cli.command(
+    "stats",
+    short_help="Rows per table, dates, size, revision.",
+    epilog=examples("archive stats", "archive stats --format json"),
+)
 @output_options
 @click.pass_context
 def stats_command(ctx: click.Context, out: OutputOptions) -> None:

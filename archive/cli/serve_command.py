@@ -8,18 +8,28 @@ import click
 
 from ..rows import OutputOptions
 from .app import cli
-from .options import db_location
+from .completion import complete_files
+from .options import Number, db_location, examples
 
 
-@cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True,
+@cli.command(
+    "serve",
+    short_help="Browse the archive in a web browser.",
+    epilog=examples(
+        "archive serve",
+        "archive serve --port 8080 --open",
+        "archive serve --write-metadata metadata.json",
+    ),
+)
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
               help="Address to listen on (0.0.0.0: every network interface).")  # fmt: skip
-@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
-              help="Port to listen on (0: any free port).")  # fmt: skip
+@click.option("--port", type=Number(0, 65535), default=8001, show_default=True, metavar="PORT",
+              help="Port to listen on, 0 to 65535 (0: any free port).")  # fmt: skip
 @click.option("--open", "open_browser", is_flag=True, help="Open the home page in a web browser.")
 @click.option(
     "--write-metadata",
     metavar="FILE",
+    shell_complete=complete_files,
     help="Write the Datasette metadata (JSON) to FILE (- for stdout) and exit, for a plain"
     " `datasette` run.",
 )

@@ -8,10 +8,19 @@ from ..output.formats import keep_freed_memory, write
 from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
 from .app import cli
-from .options import db_location, output_options, user_sql_options
+from .completion import complete_tables
+from .options import db_location, examples, output_options, user_sql_options
 
 
-@cli.command("sql")
+@cli.command(
+    "sql",
+    short_help="Run your own read-only SQL.",
+    epilog=examples(
+        "archive sql 'SELECT title, published_at FROM article_summary LIMIT 5'",
+        "archive sql 'SELECT * FROM topic_article WHERE topic = :t' -p t AI",
+        "archive sql 'PRAGMA table_info(article)' --format table",
+    ),
+)
 @click.argument("sql")
 @user_sql_options
 @output_options
@@ -24,7 +33,11 @@ def sql_command(
     allow_superuser: bool,
     out: OutputOptions,
 ) -> None:
-    """Run your own read-only SQL (one statement), e.g. SELECT * FROM article_summary."""
+    """Run your own read-only SQL (one statement), e.g. SELECT * FROM article_summary.
+
+    Named parameters (:name) take their values from -p NAME VALUE. Writes, ATTACH,
+    PRAGMA assignments and several statements at once are refused.
+    """
     keep_freed_memory()
     query = open_query(db_location(ctx), timeout=timeout, allow_superuser=allow_superuser)
     try:
@@ -33,8 +46,16 @@ def sql_command(
         query.close()
 
 
-@cli.command("export")
-@click.argument("name", required=False)
+@cli.command(
+    "export",
+    short_help="Export a table, view or query (CSV, JSON).",
+    epilog=examples(
+        "archive export article_summary -o articles.csv --bom --excel-safe",
+        "archive export topic_article --format jsonl",
+        "archive export --query 'SELECT * FROM article WHERE quality >= :q' -p q 60",
+    ),
+)
+@click.argument("name", required=False, shell_complete=complete_tables)
 @click.option(
     "--query", "sql", metavar="SQL", help="Export this query's rows instead of a table or view."
 )
@@ -51,7 +72,10 @@ def export_command(
     out: OutputOptions,
 ) -> None:
     """Export a table or view (NAME) or a query's rows: CSV, unless --format or the
-    extension of -o FILE (.tsv, .json, .jsonl) says otherwise."""
+    extension of -o FILE (.tsv, .json, .jsonl) says otherwise.
+
+    A query runs under the same read-only rules as archive sql.
+    """
     keep_freed_memory()
     if out.format is None and out.output in (None, "-"):
         out.format = "csv"  # even on a terminal: an export is data, not a table to read

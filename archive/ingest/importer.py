@@ -12,6 +12,11 @@ left out; if writing a chunk fails on a constraint, the chunk is rolled back and
 retried one file at a time, so only the offending file is rejected. A killed
 import keeps every committed chunk, and running it again completes the work
 (finished files are recognised by their content hash).
+
+Interruption (the CLI's Ctrl-C): `request_stop` ends the run after the chunk being
+written, commits it, builds the deferred indexes and returns; `abort` ends it at
+once, rolls back what is not committed, skips the index build (the next import
+does it) and raises KeyboardInterrupt. Either way every committed file stays.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from ..errors import ArchiveError, RecordError
+from ..errors import ArchiveError, BusyError, RecordError
 from ..store import deferred_indexes
 from ..store.database import Archive
 from . import changes
@@ -33,7 +38,14 @@ from .files import File, chunked, find_record_files, read_ahead
 from .parsers import Parsers, default_workers
 from .records import MAX_FILE_BYTES, Record
 from .summary import ImportSummary
-from .transactions import CommitPolicy, busy_aware, db_reason, quietly_roll_back
+from .transactions import (
+    CommitPolicy,
+    Stopped,
+    begin_write,
+    busy_aware,
+    db_reason,
+    quietly_roll_back,
+)
 from .writer import Catalog, FileOutcome, write_batch
 
 BATCH_FILES = 250
@@ -48,6 +60,10 @@ COMMIT_SECONDS = 5.0
 WRITER_CACHE_KIB = 65_536
 # An import that changed at least this many files refreshes the planner's statistics.
 ANALYZE_AFTER_FILES = 1000
+# SQLite: how often (in virtual machine steps) a running statement asks whether the
+# import was aborted; rare enough to cost nothing, often enough to stop a long
+# CREATE INDEX within a fraction of a second.
+ABORT_CHECK_STEPS = 10_000
 
 
 class StrictAbort(ArchiveError):
@@ -62,6 +78,8 @@ class _Events:
     on_error: Callable[[RecordError], None]
     # Steps after the last file that can take a while on a large archive.
     on_stage: Callable[[str], None]
+    # True while another process holds the write lock and this run waits for it.
+    on_wait: Callable[[bool], None]
 
 
 @dataclass
@@ -96,6 +114,28 @@ class Importer:
         self.commit_files = commit_files or COMMIT_FILES
         # Providers and topics by key, kept between runs (refreshed when others add some).
         self.catalog = Catalog()
+        # The current (or last) run's counts, also readable while it runs and after
+        # it was interrupted.
+        self.summary = ImportSummary()
+        self._stop = False
+        self._abort = False
+
+    def request_stop(self) -> None:
+        """Stop the running import after the chunk being written, keeping everything
+        written (may be called from a signal handler: it only sets a flag)."""
+        self._stop = True
+
+    def abort(self) -> None:
+        """Stop at once: roll back what is not committed, skip the index build."""
+        self._stop = self._abort = True
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+    @property
+    def aborted(self) -> bool:
+        return self._abort
 
     def run(
         self,
@@ -104,25 +144,65 @@ class Importer:
         on_file: Callable[[str], None] | None = None,
         on_error: Callable[[RecordError], None] | None = None,
         on_stage: Callable[[str], None] | None = None,
+        on_wait: Callable[[bool], None] | None = None,
     ) -> ImportSummary:
         """Import the record files under `paths`; bad files are counted, not raised
-        (except with `strict`). Raises ArchiveError if the archive cannot be written."""
+        (except with `strict`). Raises ArchiveError if the archive cannot be written,
+        KeyboardInterrupt after `abort`. After `request_stop` it returns early, with
+        `interrupted` set in the summary."""
         events = _Events(
             on_file or (lambda _path: None),
             on_error or (lambda _error: None),
             on_stage or (lambda _stage: None),
+            on_wait or (lambda _waiting: None),
         )
-        # Reads (which files are new) use their own connection; the writer holds the
-        # write lock for one transaction at a time, so two imports can interleave.
-        with (
-            self.archive.writer(cache_kib=WRITER_CACHE_KIB) as conn,
-            self.archive.connect() as reader,
-        ):
-            run = _Run(self, conn, reader, events)
-            run.repair_indexes()
-            run.import_files(paths)
-            run.refresh_statistics()
+        self.summary = ImportSummary()
+        try:
+            # Reads (which files are new) use their own connection; the writer holds the
+            # write lock for one transaction at a time, so two imports can interleave.
+            with (
+                self.archive.writer(cache_kib=WRITER_CACHE_KIB) as conn,
+                self.archive.connect() as reader,
+                self._abortable(conn),
+            ):
+                run = _Run(self, conn, reader, events)
+                run.repair_indexes()
+                run.import_files(paths)
+                run.refresh_statistics()
+            if self._abort:
+                raise KeyboardInterrupt
+        except (SQLAlchemyError, ArchiveError):
+            # An aborted statement fails with "interrupted": that is the abort itself.
+            if self._abort:
+                self.summary.interrupted = True
+                raise KeyboardInterrupt from None
+            raise
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+            raise
+        finally:
+            self._stop = self._abort = False
         return run.summary
+
+    @contextlib.contextmanager
+    def _abortable(self, conn: Connection) -> Any:
+        """SQLite-specific: let `abort` stop a statement that is running.
+
+        A Ctrl-C's Python handler cannot run while SQLite works (a CREATE INDEX over
+        a large archive takes seconds); SQLite's progress handler calls back into
+        Python every few thousand steps, the handler runs there, and a True answer
+        stops the statement.
+        """
+        if conn.dialect.name != "sqlite":
+            # psycopg cancels a running statement on KeyboardInterrupt by itself.
+            yield
+            return
+        driver = conn.connection.driver_connection
+        driver.set_progress_handler(lambda: self._abort, ABORT_CHECK_STEPS)
+        try:
+            yield
+        finally:
+            driver.set_progress_handler(None, 0)
 
 
 class _Run:
@@ -137,7 +217,9 @@ class _Run:
         self.conn = conn
         self.reader = reader
         self.events = events
-        self.summary = ImportSummary()
+        self.summary = importer.summary
+        # Files written so far in this run (in order), committed or not.
+        self.processed = 0
         self.in_flight = changes.InFlight()
         self.parsers = Parsers(importer.workers, importer.max_file_bytes)
         self.commits = CommitPolicy(
@@ -145,6 +227,8 @@ class _Run:
             max_files=importer.commit_files,
             max_seconds=COMMIT_SECONDS,
             on_commit=self._committed,
+            on_wait=events.on_wait,
+            stopping=lambda: importer.stop_requested,
         )
         with reader.begin():
             # A first import builds the query-only indexes at its end (deferred_indexes).
@@ -164,15 +248,8 @@ class _Run:
     def import_files(self, paths: Iterable[str]) -> None:
         finished = False
         try:
-            pending: deque[_Chunk] = deque()
-            chunks = chunked(find_record_files(paths), BATCH_FILES)
-            with contextlib.closing(read_ahead(chunks, self.importer.max_file_bytes)) as files:
-                for chunk_files in files:
-                    pending.append(self._submit(chunk_files))
-                    if len(pending) > PREFETCH:
-                        self._write_chunk(pending.popleft())
-            while pending:
-                self._write_chunk(pending.popleft())
+            with contextlib.suppress(Stopped):
+                self._import_files(paths)
             if self.commits.open:
                 self.commits.commit()
             finished = True
@@ -181,15 +258,31 @@ class _Run:
             self.catalog.forget()
             raise
         finally:
-            self.parsers.close(wait=finished)
-            if self.indexes_dropped:
+            stopped = self.importer.stop_requested
+            if stopped:
+                # Chunks read or parsed ahead were not written: they were not seen.
+                self.summary.files_seen = self.processed
+                self.summary.interrupted = True
+            self.parsers.close(wait=finished and not stopped)
+            if self.indexes_dropped and not self.importer.aborted:
                 self.events.on_stage("Building indexes")
                 self._build_indexes(quietly=not finished)
+
+    def _import_files(self, paths: Iterable[str]) -> None:
+        pending: deque[_Chunk] = deque()
+        chunks = chunked(find_record_files(paths), BATCH_FILES)
+        with contextlib.closing(read_ahead(chunks, self.importer.max_file_bytes)) as files:
+            for chunk_files in files:
+                pending.append(self._submit(chunk_files))
+                if len(pending) > PREFETCH:
+                    self._write_chunk(pending.popleft())
+        while pending:
+            self._write_chunk(pending.popleft())
 
     def refresh_statistics(self) -> None:
         """Refresh the query planner's statistics after imports that changed a lot."""
         changed = self.summary.new + self.summary.updated
-        if changed < ANALYZE_AFTER_FILES:
+        if changed < ANALYZE_AFTER_FILES or self.importer.stop_requested:
             return
         dialect = self.conn.dialect.name
         if dialect == "sqlite":
@@ -204,9 +297,14 @@ class _Run:
         self.events.on_stage("Updating statistics")
         # Statistics are an optimization: if the archive is busy, skip them.
         try:
-            with self.conn.begin():
+            transaction = begin_write(
+                self.conn,
+                on_wait=self.events.on_wait,
+                stopping=lambda: self.importer.stop_requested,
+            )
+            with transaction:
                 self.conn.exec_driver_sql(statement)
-        except OperationalError:
+        except (OperationalError, BusyError, Stopped):
             pass
 
     # --- one chunk ---------------------------------------------------------------
@@ -241,9 +339,13 @@ class _Run:
         return _Chunk(order, self.parsers.submit(to_parse), failures, [d for _, d in to_parse])
 
     def _write_chunk(self, chunk: _Chunk) -> None:
+        if self.importer.stop_requested:
+            raise Stopped
         if self.commits.begin() and self.defer_indexes and not self.indexes_dropped:
             deferred_indexes.drop(self.conn)
             self.indexes_dropped = True
+            # Pending until built: a second Ctrl-C may come anywhere before the build ends.
+            self.summary.indexes_pending = True
         self._write(chunk)
         # --strict keeps the whole run in one transaction.
         if not self.strict and self.commits.due():
@@ -273,6 +375,7 @@ class _Run:
         for path, digest, index in chunk.order:
             if index is not None:
                 self.commits.written(path, digest)  # type: ignore[arg-type]
+            self.processed += 1
             self.events.on_file(path)
 
     def _write_records(
@@ -307,6 +410,7 @@ class _Run:
             ) from None
 
     def _committed(self, files: list[tuple[str, str]]) -> None:
+        self.summary.saved = self.processed
         # Only now can the reading connection see these files.
         for path, digest in files:
             self.in_flight.discard(path, digest)
@@ -322,14 +426,16 @@ class _Run:
     def _build_indexes(self, *, quietly: bool = False) -> None:
         """Build the query indexes a first import deferred (see deferred_indexes)."""
         try:
-            transaction = busy_aware(self.conn.begin)
+            transaction = begin_write(self.conn, on_wait=self.events.on_wait)
             try:
                 deferred_indexes.build(self.conn)
                 busy_aware(transaction.commit)
+                self.summary.indexes_pending = False
             except BaseException:
                 quietly_roll_back(transaction)
                 raise
         except SQLAlchemyError as exc:
+            self.summary.indexes_pending = True
             # After a failed import (a full disk, say) this may fail too: the first
             # error is the one to report, and the next import builds them.
             if not quietly:
@@ -338,5 +444,6 @@ class _Run:
                     " are kept, and the next import builds them"
                 ) from None
         except BaseException:
+            self.summary.indexes_pending = True
             if not quietly:
                 raise

@@ -29,6 +29,13 @@ class ImportSummary:
     errors: list[str] = field(default_factory=list)
     # (file, the other file describing its article), the first ones only.
     merged_pairs: list[tuple[str, str]] = field(default_factory=list)
+    # Files whose outcome is committed (imported, unchanged or rejected): what an
+    # interrupted import keeps.
+    saved: int = 0
+    # Stopped before its last file (Importer.request_stop or Ctrl-C).
+    interrupted: bool = False
+    # The query indexes a first import defers were not built (see deferred_indexes).
+    indexes_pending: bool = False
 
     @property
     def exit_code(self) -> int:

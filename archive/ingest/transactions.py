@@ -19,6 +19,15 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from ..errors import BusyError
 from ..store.location import BUSY_TIMEOUT_MS
 
+# SQLite: how long one attempt to take the write lock waits inside SQLite, where
+# neither Ctrl-C nor a "waiting" notice can get in; attempts repeat until the busy
+# timeout. SQLite's own busy handler polls too, so nothing is lost in fairness.
+LOCK_POLL_MS = 200
+
+
+class Stopped(Exception):
+    """The import was asked to stop while it waited for the write lock."""
+
 
 class CommitPolicy:
     """Opens a write transaction when a chunk needs one, and commits it every
@@ -31,8 +40,12 @@ class CommitPolicy:
         max_files: int,
         max_seconds: float,
         on_commit: Callable[[list[tuple[str, str]]], None],
+        on_wait: Callable[[bool], None] | None = None,
+        stopping: Callable[[], bool] | None = None,
     ) -> None:
         self.conn = conn
+        self.on_wait = on_wait
+        self.stopping = stopping
         self.max_files = max_files
         self.max_seconds = max_seconds
         # Told which (path, sha256) became visible to other connections.
@@ -49,7 +62,7 @@ class CommitPolicy:
         """Open a transaction unless one is open; True if this opened it."""
         if self.transaction is not None:
             return False
-        self.transaction = busy_aware(self.conn.begin)
+        self.transaction = begin_write(self.conn, on_wait=self.on_wait, stopping=self.stopping)
         self.opened = time.monotonic()
         return True
 
@@ -84,17 +97,66 @@ def quietly_roll_back(transaction: Any) -> None:
         transaction.rollback()
 
 
+def begin_write(
+    conn: Connection,
+    *,
+    on_wait: Callable[[bool], None] | None = None,
+    stopping: Callable[[], bool] | None = None,
+) -> Any:
+    """Begin a write transaction, waiting up to the busy timeout for the write lock.
+
+    `on_wait(True)` is called once the lock turns out to be taken (another import is
+    writing), `on_wait(False)` once the wait is over. `stopping()` is asked between
+    attempts: if it says so, the wait ends with Stopped.
+    """
+    if conn.dialect.name != "sqlite":
+        # PostgreSQL waits in psycopg, where Ctrl-C cancels the wait by itself.
+        return busy_aware(conn.begin)
+    # SQLite-specific: short attempts on the raw connection's busy timeout, so that
+    # Python gets control (signals, the notice, stopping) between them.
+    driver = conn.connection.driver_connection
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    waiting = False
+    driver.execute(f"PRAGMA busy_timeout = {LOCK_POLL_MS:d}")
+    try:
+        while True:
+            try:
+                return conn.begin()
+            except OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise _busy_error() from None
+            if not waiting and on_wait is not None:
+                on_wait(True)
+            waiting = True
+            if stopping is not None and stopping():
+                raise Stopped
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+        if waiting and on_wait is not None:
+            on_wait(False)
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+
+
 def busy_aware(step: Callable[[], Any]) -> Any:
     """Run a BEGIN or COMMIT; a write lock that stays taken becomes a clear error."""
     try:
         return step()
     except OperationalError as exc:
-        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
-            raise BusyError(
-                "the archive is busy: another process kept it locked for "
-                f"{BUSY_TIMEOUT_MS / 1000:g} s; files already imported are kept, run the import again"
-            ) from None
+        if _is_busy(exc):
+            raise _busy_error() from None
         raise
+
+
+def _busy_error() -> BusyError:
+    return BusyError(
+        "the archive is busy: another process kept it locked for "
+        f"{BUSY_TIMEOUT_MS / 1000:g} s; files already imported are kept, run the import again"
+    )
 
 
 def db_reason(exc: SQLAlchemyError) -> str:

@@ -1,13 +1,20 @@
-"""A fast path for loading record YAML with rapidyaml, exactly equal to PyYAML or declined.
+r"""A fast path for loading record YAML with rapidyaml, exactly equal to PyYAML or declined.
 
 rapidyaml parses about ten times faster than libyaml, but it reads YAML 1.2 and
 its JSON output forgets how a scalar was written, while PyYAML's safe loader (the
 reference) reads YAML 1.1, where a plain `yes`, `012` or `2020-08-17` is a bool,
 an int or a date. So:
 
+- CRLF line breaks become LF first: PyYAML (libyaml) reads CR LF as one line
+  break and gives every break inside a scalar, folded or not, as "\n", so the
+  two texts have the same YAML reading; a lone CR (also a break in YAML 1.1) is
+  declined;
 - anything whose meaning the two could disagree on is declined up front (tags,
-  anchors and aliases, merge keys, flow mappings, tabs, CRs, odd escapes and
-  characters PyYAML refuses), and the caller falls back to PyYAML;
+  anchors and aliases, merge keys, flow mappings other than an empty `[]` or
+  `{}`, tabs, escapes other than \" \\ \/ \n \t \r and \uXXXX, characters
+  PyYAML refuses), and the caller falls back to PyYAML. The scan for indicators
+  skips scalars quoted whole on their own line (`key: "..."`, `- '...'`): real
+  records quote every title, and an `&` or `>` inside quotes is only text;
 - the document is parsed by rapidyaml and emitted as JSON into a reused buffer
   (rapidyaml 0.15's `emit_json_malloc` leaks; the in-place emitter does not);
 - every string that PyYAML would resolve to something else *if it were plain* is
@@ -39,7 +46,14 @@ AVAILABLE = ryml is not None
 
 
 class Declined(Exception):
-    """The fast path cannot promise PyYAML's result for this document."""
+    """The fast path cannot promise PyYAML's result for this document.
+
+    `reason` is a short tag (benchmarks/fallbacks.py counts them).
+    """
+
+    def __init__(self, reason: str = "unspecified") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -47,8 +61,9 @@ _resolver = yaml.resolver.Resolver()
 _constructor = SafeConstructor()
 _FIRST = frozenset(ch for ch in _resolver.yaml_implicit_resolvers if ch)
 
-# Characters PyYAML's reader refuses, line breaks only YAML 1.1 knows, BOMs, tabs
-# and CRs (whose handling differs in corners between the two parsers).
+# Characters PyYAML's reader refuses, line breaks only YAML 1.1 knows (NEL, LS, PS
+# and a lone CR), BOMs and tabs (whose handling differs in corners between the two
+# parsers).
 _UNSAFE_CHARS = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
 )
@@ -63,19 +78,64 @@ _NODE_START_BEFORE = frozenset(" \n[]{},")
 _FLOW_COLON = re.compile(r"\[[^\]]*:")
 
 
-def _unsafe_syntax(text: str) -> bool:
+def _indicator(text: str, chars: str = _INDICATORS) -> str | None:
+    """The first of `chars` in `text` where a node can start, or None."""
     # str.find per character is much faster than one regex over the whole text.
-    for char in _INDICATORS:
+    for char in chars:
         index = text.find(char)
         while index != -1:
             if index == 0 or text[index - 1] in _NODE_START_BEFORE:
-                return True
+                return char
             index = text.find(char, index + 1)
-    return "[" in text and _FLOW_COLON.search(text) is not None
+    if chars is _INDICATORS and "[" in text and _FLOW_COLON.search(text) is not None:
+        return ":"
+    return None
 
 
-# Escapes other than \" \\ \/ \n \t \r: their decoding is where parsers drift.
-_UNSAFE_ESCAPE = re.compile(r'\\[^"\\/ntr]')
+# A line that is one scalar quoted whole (or an empty flow collection), as the
+# value of a plain word key or a sequence entry: `  - url: "https://..."`. Its
+# closing quote ends the line, so it opens no multi-line scalar, and nothing
+# between its quotes can start a node.
+_QUOTED_LINE = re.compile(
+    r"""^( *(?:- +)*(?:[A-Za-z0-9_][\w.-]*: +)?)"""
+    r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|\[\]|\{\})( *)$""",
+    re.MULTILINE,
+)
+
+
+def _unsafe_syntax(text: str) -> str | None:
+    """An indicator that may make the two parsers read the document differently, or None.
+
+    `text` has no NUL (declined before), so NUL can stand in for a quoted scalar.
+    """
+    found = _indicator(text)
+    if found is None:
+        return None
+    blanked = _QUOTED_LINE.sub("\\1\x00\\2", text)
+    if _indicator(blanked, "\"'") is not None:
+        # A quote that can open a scalar is left (one spanning lines, or followed
+        # by a comment): this line-wise view cannot tell quoted text from the
+        # rest, so every indicator counts.
+        return found
+    return _indicator(blanked)
+
+
+# A quoted scalar followed by ':' (a quoted key), and the key itself, tried from
+# every opening quote (lookahead: overlapping): PyYAML refuses a key that spans
+# lines, rapidyaml reads it.
+_QUOTE_COLON = re.compile(r"[\"'] *:")
+_QUOTED_KEY = re.compile(r"""(?=("(?:[^"\\]|\\[\s\S])*"|'(?:[^']|'')*') *:)""")
+
+
+def _multi_line_key(text: str) -> bool:
+    if _QUOTE_COLON.search(text) is None:
+        return False
+    return any("\n" in match.group(1) for match in _QUOTED_KEY.finditer(text))
+
+
+# Escapes other than \" \\ \/ \n \t \r and \u of a character that is no surrogate
+# (a lone surrogate is an error in PyYAML): their decoding is where parsers drift.
+_UNSAFE_ESCAPE = re.compile(r'\\(?!["\\/ntr]|u(?![dD][89a-fA-F])[0-9a-fA-F]{4})')
 
 _buffer = bytearray(64 * 1024)
 _quiet_stderr = False
@@ -114,14 +174,14 @@ def _emit_json(tree: Any) -> bytes:
     return bytes(memoryview(_buffer)[:size])
 
 
-def _decline(*_args: Any) -> Any:
-    raise Declined
+def _decline_float(*_args: Any) -> Any:
+    raise Declined("float")
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        raise Declined  # duplicate key: PyYAML (strict) names it
+        raise Declined("duplicate key")  # PyYAML (strict) names it
     return result
 
 
@@ -147,7 +207,7 @@ def _collect(
     for key, item in items:
         if type(key) is str and key not in _plain_keys:
             if _plain_tag(key) != _STR:
-                raise Declined
+                raise Declined("key not a plain string")
             if len(_plain_keys) < 10_000:
                 _plain_keys.add(key)
         kind = type(item)
@@ -173,45 +233,55 @@ def _plain_value(text: str) -> Any:
     tag = _plain_tag(text)
     construct = SafeConstructor.yaml_constructors.get(tag)
     if construct is None:
-        raise Declined  # e.g. a plain "=": PyYAML has no constructor and errors
+        raise Declined("no constructor")  # e.g. a plain "=": PyYAML errors
     try:
         return construct(_constructor, ScalarNode(tag, text))
     except Exception:  # e.g. 2020-02-30: PyYAML reports it, with its line
-        raise Declined from None
+        raise Declined("invalid value") from None
 
 
 def load(text: str) -> dict[str, Any]:
     """PyYAML's safe-load result for a mapping document, or Declined."""
-    if ryml is None or _UNSAFE_CHARS.search(text) or "<<" in text:
-        raise Declined
+    if ryml is None:
+        raise Declined("no rapidyaml")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")  # a lone CR left over is declined below
+    if _UNSAFE_CHARS.search(text):
+        raise Declined("character")
     if text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
-        raise Declined  # document markers: one document per record
-    if _unsafe_syntax(text):
-        raise Declined
+        raise Declined("document marker")  # one document per record
+    if "<<" in text:
+        raise Declined("merge key")
+    indicator = _unsafe_syntax(text)
+    if indicator is not None:
+        raise Declined(f"indicator {indicator}")
+    if _multi_line_key(text):
+        raise Declined("quoted key over lines")
     if "\\" in text and _UNSAFE_ESCAPE.search(text):
-        raise Declined
+        raise Declined("escape")
     data = text.encode("utf-8")
     try:
         tree = _parse(data)
         emitted = _emit_json(tree)
         value = json.loads(
-            emitted, object_pairs_hook=_pairs, parse_float=_decline, parse_constant=_decline
-        )
+            emitted, object_pairs_hook=_pairs, parse_float=_decline_float,
+            parse_constant=_decline_float,
+        )  # fmt: skip
     except Declined:
         raise
     except Exception:  # parse errors, depth limits: PyYAML gives the message
-        raise Declined from None
+        raise Declined("parse error") from None
     if not isinstance(value, dict):
-        raise Declined
+        raise Declined("not a mapping")
     found: list[tuple[tuple[Any, ...], Any, Any]] = []
     try:
         _collect(value, (), found)
     except RecursionError:
-        raise Declined from None
+        raise Declined("depth") from None
     for path, container, key in found:
         node = _node(tree, path)
         if node == ryml.NONE:
-            raise Declined
+            raise Declined("node not found")
         if not tree.is_val_quoted(node):
             container[key] = _plain_value(container[key])
     return value

@@ -1,7 +1,7 @@
 """Writing rows out: one place for every command's table, CSV, TSV, JSON and JSONL.
 
-Rows stream: memory does not grow with their number, except for `table`, which
-needs column widths and so shows at most TABLE_MAX_ROWS rows (and says so).
+Rows stream: memory does not grow with their number, except for `table` (table.py),
+which needs column widths and so shows at most TABLE_MAX_ROWS rows (and says so).
 Files are written to a temporary file beside the target and renamed into place,
 so a failed export leaves neither a half file nor a clobbered old one.
 """
@@ -28,8 +28,6 @@ from .offload import available as offload_available
 from .offload import write_in_child
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl")
-TABLE_MAX_ROWS = 1000
-TABLE_MAX_WIDTH = 60
 EXCEL_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -316,50 +314,10 @@ def _write_jsonl(
 def _write_table(
     result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
 ) -> int:
-    columns = list(result.columns)
-    shown = list(islice(rows, TABLE_MAX_ROWS))
-    more = next(rows, None) is not None
-    cells = [[_cell(v) for v in row] for row in shown]
-    if result.bar_column in columns and stream.isatty():
-        index = columns.index(result.bar_column)
-        peak = max((row[index] or 0 for row in shown), default=0) or 1
-        columns.append("")
-        for row, text in zip(shown, cells, strict=True):
-            text.append("█" * round(30 * (row[index] or 0) / peak))
-    widths = [len(c) for c in columns]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    numeric = [
-        all(isinstance(row[i], (int, float)) or row[i] is None for row in shown) and bool(shown)
-        for i in range(len(result.columns))
-    ] + [False] * (len(columns) - len(result.columns))
+    # Loaded only when a table is written: CSV and JSON output never pay for its layout.
+    from .table import write_table
 
-    def line(values: list[str]) -> str:
-        parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    if options.headers:
-        stream.write(line(columns) + "\n")
-        stream.write("  ".join("-" * w for w in widths).rstrip() + "\n")
-    for row in cells:
-        stream.write(line(row) + "\n")
-    if more:
-        stream.write(
-            f"(showing the first {TABLE_MAX_ROWS} rows; use --format csv or --limit for all)\n"
-        )
-    return len(shown)
-
-
-def _cell(value: Any) -> str:
-    text = text_value(value).replace("\r", " ").replace("\n", " ")
-    if isinstance(value, float):
-        text = f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else text
-    if len(text) > TABLE_MAX_WIDTH:
-        text = text[: TABLE_MAX_WIDTH - 1] + "…"
-    return text
+    return write_table(result, rows, stream, options, text_value)
 
 
 _WRITERS = {

@@ -695,7 +695,7 @@ def show(conn: Connection, url: str) -> Rows:
         fields += [("also_in_file", path) for path in _other_files(conn, article_id, source.path)]
     fields += [(f.column, row._mapping[f.column]) for f in ARTICLE_FIELDS if f.blob]
     fields += [("extra", row.extra), ("body", row.body)]
-    return Rows(["field", "value"], iter(fields))
+    return Rows(["field", "value"], iter(fields), layout="vertical")
 
 
 def _other_files(conn: Connection, article_id: int, shown: str) -> list[str]:

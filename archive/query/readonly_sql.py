@@ -28,6 +28,7 @@ from ..errors import ArchiveError, ArchiveUnavailable, BusyError, UsageError
 from ..rows import Rows
 from ..store.location import BUSY_TIMEOUT_MS, is_url, open_mode, sqlite_uri
 from ..store.schema_version import HEAD_REVISION, check_revision
+from .names import EXPORTABLE
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -216,10 +217,7 @@ class ReadOnlyQuery:
 
     def names(self) -> list[str]:
         """The tables and views a user may export, tables first."""
-        rows = self.run(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
-            " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'article_fts%' ORDER BY type, name"
-        )
+        rows = self.run(f"SELECT name FROM sqlite_master WHERE {EXPORTABLE} ORDER BY type, name")
         return [name for (name,) in rows.rows]
 
     def select_all(self, name: str) -> str:

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from reliability_checks import escaped
 
 from archive.errors import RecordError
-from archive.ingest.records import Record, parse_record
+from archive.ingest import yamldoc, yamlfast
+from archive.ingest.records import Record, parse_record, split_front_matter
 
 SOURCE = "fuzz/some record.md"
 SETTINGS = settings(
@@ -169,7 +170,9 @@ def documents(draw) -> bytes:
         text = yaml.safe_dump(document, sort_keys=draw(st.booleans()), **options)
     except TypeError:  # keys of mixed types cannot be sorted
         text = yaml.safe_dump(document, sort_keys=False, **options)
-    framing = draw(st.sampled_from(["bare", "front", "front-body", "unclosed", "bom-crlf"]))
+    framing = draw(
+        st.sampled_from(["bare", "front", "front-body", "unclosed", "bom-crlf", "front-crlf"])
+    )
     if framing == "front":
         text = f"---\n{text}---\n"
     elif framing == "front-body":
@@ -178,6 +181,8 @@ def documents(draw) -> bytes:
         text = f"---\n{text}"
     elif framing == "bom-crlf":
         text = "\ufeff---\r\n" + text.replace("\n", "\r\n") + "---\r\n"
+    elif framing == "front-crlf":  # as a third of real files are written
+        text = "---\r\n" + text.replace("\n", "\r\n") + "---\r\n"
     mutation = draw(st.sampled_from(["none", "none", "none", "truncate", "insert", "delete"]))
     if text and mutation == "truncate":
         text = text[: draw(st.integers(0, len(text) - 1))]
@@ -195,6 +200,45 @@ def documents(draw) -> bytes:
 @given(documents())
 def test_structured_yaml_documents(data):
     check(data)
+
+
+def _same(a, b) -> bool:
+    """Equality that also demands equal types (True == 1 in Python, not here)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and a != a:
+        return b != b
+    if isinstance(a, dt.datetime):
+        return a == b and a.utcoffset() == b.utcoffset()
+    return a == b
+
+
+@SETTINGS
+@given(documents())
+def test_the_fast_yaml_path_reads_what_pyyaml_reads(data):
+    """Differential: PyYAML's safe_dump writes every quoting style, folds long scalars
+    over lines, writes [] and {}, and the framing adds CRLF; whatever the fast path
+    takes must equal PyYAML's reading (yamldoc without the fast path)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    yaml_text, _, _ = split_front_matter(text.removeprefix("\ufeff"))
+    try:
+        fast = yamlfast.load(yaml_text)
+    except yamlfast.Declined:
+        return
+    try:
+        expected, _ = yamldoc.load(yaml_text, fast=False)
+    except RecordError as error:
+        raise AssertionError(
+            f"PyYAML refuses ({error}) what the fast path read: {fast!r}"
+        ) from None
+    assert _same(fast, expected), f"fast {fast!r}\n!= PyYAML {expected!r}"
 
 
 def test_python_tags_are_refused_and_never_run(tmp_path):

@@ -1,0 +1,79 @@
+"""Names in a SQLite archive, for shell completion: topics, provider domains, tables.
+
+Plain sqlite3 on a read-only handle, no SQLAlchemy: these answer a Tab key press, so
+they must start fast, never create or change a file, and never fail loudly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..identity import domain_key
+
+# What `archive export NAME` may name (readonly_sql's names() lists the same).
+EXPORTABLE = (
+    "type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'article_fts%'"
+)
+# Enough to choose from on a screen; a real archive may have thousands of topics.
+LIMIT = 200
+
+
+def _like(prefix: str) -> str:
+    """A LIKE pattern for names starting with `prefix` (its % and _ taken literally)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _names(path: str, sql: str, parameters: tuple[str, ...]) -> list[str]:
+    """The first column of `sql` on the archive at `path`; [] for anything that fails
+    (no such file, not an archive, an older schema, locked)."""
+    file = Path(path)
+    if not file.is_file():
+        return []  # mode=ro would fail anyway; this also keeps SQLite from trying
+    # A read-only connection to a WAL archive leaves -wal and -shm files beside it,
+    # which a Tab key press should not. Without a -wal file no writer has it open,
+    # so it can be read as immutable (no locks, no files); with one, they exist.
+    wal = file.with_name(file.name + "-wal").exists()
+    mode = "mode=ro" if wal else "immutable=1"
+    try:
+        connection = sqlite3.connect(f"{file.resolve().as_uri()}?{mode}", uri=True, timeout=0.5)
+    except sqlite3.Error:
+        return []
+    try:
+        return [row[0] for row in connection.execute(sql, parameters) if row[0]]
+    except sqlite3.Error:
+        return []
+    finally:
+        connection.close()
+
+
+def topic_names(path: str, prefix: str = "", limit: int = LIMIT) -> list[str]:
+    """Topic names starting with `prefix` (any case), as first spelled, by name."""
+    return _names(
+        path,
+        "SELECT name FROM topic WHERE name LIKE ? ESCAPE '\\' ORDER BY name COLLATE NOCASE"
+        f" LIMIT {int(limit)}",
+        (_like(prefix),),
+    )
+
+
+def provider_domains(path: str, prefix: str = "", limit: int = LIMIT) -> list[str]:
+    """Provider domains as --provider matches them (lowercased, without `www.`: a
+    provider's key) that start with `prefix` read the same way."""
+    return _names(
+        path,
+        "SELECT key FROM provider WHERE key NOT LIKE 'name:%' AND key LIKE ? ESCAPE '\\'"
+        f" ORDER BY key LIMIT {int(limit)}",
+        (_like(domain_key(prefix)),),
+    )
+
+
+def table_names(path: str, prefix: str = "") -> list[str]:
+    """The tables and views `archive export NAME` takes, starting with `prefix`."""
+    return _names(
+        path,
+        f"SELECT name FROM sqlite_master WHERE {EXPORTABLE}"
+        " AND name LIKE ? ESCAPE '\\' ORDER BY type, name",
+        (_like(prefix),),
+    )
