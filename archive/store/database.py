@@ -128,9 +128,9 @@ def create_archive_engine(location: str, *, mode: str = "rw", writing: bool = Tr
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # Explicit, so it does not depend on how SQLite was compiled.
         cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        new = writing and cursor.execute("PRAGMA page_count").fetchone()[0] == 0
-        if url.database and url.database != ":memory:" and new:
-            cursor.execute("PRAGMA journal_mode = WAL")
+        if url.database and url.database != ":memory:":
+            if writing and cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+                _to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         for pragma in EXTRA_PRAGMAS:
             cursor.execute(pragma)
@@ -144,6 +144,23 @@ def create_archive_engine(location: str, *, mode: str = "rw", writing: bool = Tr
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _to_wal(cursor: Any) -> None:
+    """Put a new, empty file in WAL mode.
+
+    Several imports that start together on a new file all try it; the switch
+    takes the file's exclusive lock, and SQLite refuses a second at once ("database
+    is locked", no busy wait) rather than deadlock. That one is switching it
+    already: the file ends in WAL mode either way (open_archive checks again).
+    """
+    import sqlite3
+
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
 
 
 def _migrations_folder() -> str:
@@ -288,7 +305,9 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
             # An archive made before archive created files in WAL mode; outside a
             # transaction, as SQLite requires.
             with engine.connect() as connection:
-                connection.connection.driver_connection.execute("PRAGMA journal_mode = WAL")
+                raw = connection.connection.driver_connection
+                if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    raw.execute("PRAGMA journal_mode = WAL")
     except ArchiveError:
         engine.dispose()
         raise
