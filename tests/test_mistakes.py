@@ -289,7 +289,7 @@ MISTAKES: dict[str, Mistake] = {
     # Option values, dates, formats.
     "unknown format": Mistake(["articles", "--format", "xml"], 2, "'xml' is not one of"),
     "negative limit": Mistake(["topics", "--limit", "-1"], 2, "--limit"),
-    "limit not a number": Mistake(["topics", "--limit", "ten"], 2, "'ten' is not a valid integer"),
+    "limit not a number": Mistake(["topics", "--limit", "ten"], 2, "'ten' is not a whole number"),
     "bad month": Mistake(["articles", "--since", "2020-13"], 2, "not a date: '2020-13'"),
     "date in words": Mistake(["articles", "--until", "yesterday"], 2, "not a date: 'yesterday'"),
     "since after until": Mistake(["providers", "--since", "2021", "--until", "2020"], 2, "--since 2021 is after --until 2020"),

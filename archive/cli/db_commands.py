@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,12 +16,19 @@ if TYPE_CHECKING:
     from ..store.database import SchemaChange
 
 
+def _folders(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="dir")]
+
+
 @cli.command(
     "dump",
     short_help="Write every record back out as a file.",
     epilog=examples("archive dump out/", "archive dump out/ --force --quiet"),
 )
-@click.argument("folder", type=click.Path())  # checked by _check_folder, exit 6
+# A plain path, checked by _check_folder (exit 6 with words, not click's usage error).
+@click.argument("folder", type=click.Path(), shell_complete=_folders)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in FOLDER.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @click.pass_context
