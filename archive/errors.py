@@ -1,6 +1,37 @@
-"""Errors a user is meant to see: one line, no traceback."""
+"""Errors a user is meant to see: one line, no traceback; and the exit statuses.
+
+Every failure the `archive` command reports is one `error:` line on stderr and one
+of the exit statuses in EXIT_STATUSES (the README's "Exit status" table is checked
+against it by tests/test_mistakes.py).
+"""
 
 from __future__ import annotations
+
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in archive, not the user's mistake
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C'd program
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`'s `yes`
+
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (0, "success"),
+    (1, "some record files were rejected, or another failure"),
+    (2, "usage error: an unknown option, a bad value, a path that does not exist"),
+    (3, "the archive's schema is out of date: run `archive db upgrade`"),
+    (4, "the archive stayed locked by another process past the busy timeout"),
+    (
+        5,
+        "the archive cannot be opened: it is missing, not an archive, a folder,"
+        " read-only (for import and db upgrade), or its driver or server is missing",
+    ),
+    (
+        6,
+        "the output cannot be written: -o FILE or dump FOLDER exists, is a folder or"
+        " a file, or its folder is missing or read-only",
+    ),
+    (7, "--fail-on-empty was given and the answer had no rows"),
+    (EXIT_INTERNAL, "internal error (a bug): the message says where the full report is"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_BROKEN_PIPE, "the output's reader went away (e.g. `head -1` had read enough)"),
+)
 
 
 class ArchiveError(Exception):
@@ -62,7 +93,21 @@ class SchemaOutOfDate(ArchiveError):
     exit_code = 3
 
 
+class ArchiveUnavailable(ArchiveError):
+    """The archive cannot be opened as the command needs it: it is missing, not an
+    archive, a folder, read-only for a command that writes, or its server or driver
+    is missing."""
+
+    exit_code = 5
+
+
+class OutputError(ArchiveError):
+    """The file or folder the user asked us to write cannot be written."""
+
+    exit_code = 6
+
+
 class EmptyAnswer(ArchiveError):
     """A command given --fail-on-empty found no rows (for scripts: `|| ...`)."""
 
-    exit_code = 5
+    exit_code = 7

@@ -162,7 +162,9 @@ def bench_import(workdir: Path, n: int, repeat: int = 1, url: str | None = None)
         if url:
             _empty_postgres(url)
         subprocess.run(
-            [*ARCHIVE, "--db", str(limit_db), "db", "upgrade"], check=True, capture_output=True
+            [*ARCHIVE, "--db", str(limit_db), "db", "upgrade", "--create"],
+            check=True,
+            capture_output=True,
         )
         count, seconds = run_limit(folder, limit_db)
         limit_rates.append(count / seconds)

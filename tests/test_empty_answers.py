@@ -110,7 +110,7 @@ def test_no_note_when_every_name_is_known_or_the_answer_has_rows(data, args):
 )
 def test_fail_on_empty_exits_5_when_no_row_is_written(data, args):
     result = data.run(*args, "--fail-on-empty", "--format", "csv")
-    assert result.exit_code == EmptyAnswer.exit_code == 5, result.output
+    assert result.exit_code == EmptyAnswer.exit_code == 7, result.output
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == ["error: no rows (--fail-on-empty)"]
@@ -120,7 +120,7 @@ def test_fail_on_empty_exits_5_when_no_row_is_written(data, args):
 def test_fail_on_empty_writes_the_empty_file_and_says_so(data, tmp_path):
     target = tmp_path / "none.csv"
     result = data.run("providers", "--topic", "AIX", "--fail-on-empty", "-o", str(target))
-    assert result.exit_code == 5, result.output
+    assert result.exit_code == 7, result.output
     assert target.read_text().startswith("name,domain,articles")
 
 

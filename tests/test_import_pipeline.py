@@ -104,7 +104,7 @@ def test_a_first_import_ends_with_every_index_of_the_schema(tmp_path, archive, s
     from conftest import Archive
 
     schema = Archive(tmp_path / "schema.db")
-    assert schema.run("db", "upgrade").exit_code == 0
+    assert schema.run("db", "upgrade", "--create").exit_code == 0
     expected = schema.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
     result = archive.run("import", "--workers", "0", str(DATA))
     assert result.exit_code == 0, result.output

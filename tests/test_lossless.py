@@ -709,7 +709,7 @@ def test_dump_refuses_to_overwrite_an_existing_file_without_force(archive, seed_
     existing = write(out, SEED.name, b"someone else's file\n")
 
     refused = archive.run("dump", str(out))
-    assert refused.exit_code == 1, refused.output
+    assert refused.exit_code == 6, refused.output  # the output cannot be written
     assert clean_exit(refused), refused.output
     assert "Traceback" not in refused.output
     message = refused.output.strip()
@@ -727,7 +727,7 @@ def test_dump_into_a_folder_it_already_filled_needs_force(archive, seed_dir, tmp
     out = tmp_path / "out"
     assert archive.run("dump", str(out)).exit_code == 0
     again = archive.run("dump", str(out))
-    assert again.exit_code == 1 and "--force" in again.output, again.output
+    assert again.exit_code == 6 and "--force" in again.output, again.output
     assert (out / SEED.name).read_bytes() == SEED.read_bytes()
     assert archive.run("dump", "--force", str(out)).exit_code == 0
     assert [p.name for p in out.iterdir()] == [SEED.name]

@@ -460,7 +460,8 @@ def test_output_file_is_not_overwritten_without_force(seeded, tmp_path):
     for command in (["providers"], ["sql", "SELECT 1"], ["export", "topic"]):
         result = seeded.run(*command, "-o", str(target))
         assert (
-            one_error_line(result) == f"error: {target} already exists (use --force to replace it)"
+            one_error_line(result, exit_code=6)
+            == f"error: {target} already exists (use --force to replace it)"
         )
         assert target.read_bytes() == b"precious\n"
     assert leftovers(tmp_path) == []
@@ -494,11 +495,11 @@ def test_output_through_a_symbolic_link_is_refused(seeded, tmp_path, force):
     dangling.symlink_to(tmp_path / "nowhere.csv")
     for command in (["providers"], ["export", "article"], ["sql", "SELECT 1"]):
         result = seeded.run(*command, "-o", str(link), *force)
-        assert "symbolic link" in one_error_line(result)
+        assert "symbolic link" in one_error_line(result, exit_code=6)
         assert target.read_bytes() == b"keep me\n"
         assert link.is_symlink()
         result = seeded.run(*command, "-o", str(dangling), *force)
-        assert "symbolic link" in one_error_line(result)
+        assert "symbolic link" in one_error_line(result, exit_code=6)
         assert not (tmp_path / "nowhere.csv").exists()
     assert leftovers(tmp_path) == []
 
@@ -544,7 +545,7 @@ def test_a_failing_export_leaves_no_file(seeded, tmp_path, command):
 def test_output_into_a_missing_folder_is_a_clear_error(seeded, tmp_path):
     target = tmp_path / "no" / "such" / "out.csv"
     result = seeded.run("providers", "-o", str(target))
-    assert str(target) in one_error_line(result)
+    assert str(target) in one_error_line(result, exit_code=6)
     assert not (tmp_path / "no").exists()
 
 

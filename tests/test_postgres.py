@@ -223,7 +223,7 @@ def test_without_the_driver_one_line_says_what_to_install(monkeypatch, tmp_path)
         importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
     )
     archive = PostgresArchive("postgresql://someone:hunter2@127.0.0.1:1/nowhere")
-    line = one_error_line(archive.run("providers"))
+    line = one_error_line(archive.run("providers"), exit_code=5)
     assert "pip install 'archive[postgres]'" in line
 
 
@@ -237,7 +237,7 @@ def test_errors_never_print_the_password(command, postgres_server):
     # Port 1: nothing listens there, so every command fails to connect.
     url = make_url(postgres_server).set(port=1, password="s3cret-pw")
     archive = PostgresArchive(url.render_as_string(hide_password=False))
-    line = one_error_line(archive.run(*command))
+    line = one_error_line(archive.run(*command), exit_code=5)
     assert "s3cret-pw" not in line
 
 
@@ -247,7 +247,9 @@ def test_a_wrong_password_is_one_line_without_it(postgres_server, pg_archive):
     from sqlalchemy.engine import make_url
 
     url = make_url(pg_archive.url).set(database="no_such_db", password="pw-in-url")
-    line = one_error_line(PostgresArchive(url.render_as_string(False)).run("providers"))
+    line = one_error_line(
+        PostgresArchive(url.render_as_string(False)).run("providers"), exit_code=5
+    )
     assert "pw-in-url" not in line and "no_such_db" in line
 
 
@@ -356,7 +358,7 @@ def test_two_concurrent_imports_end_as_one(postgres_server, corpus, tmp_path):
     first, second = parts[: len(parts) // 2 + 1], parts[len(parts) // 2 :]
     try:
         # The schema first, so that the race is between the imports' writes.
-        assert together.run("db", "upgrade").exit_code == 0
+        assert together.run("db", "upgrade", "--create").exit_code == 0
         # Two processes, as two users would run them; both start before either writes.
         importers = [
             subprocess.Popen(

@@ -378,7 +378,7 @@ def test_an_archive_at_an_older_schema_is_refused_with_exit_3(sample):
 
 
 def test_no_archive_is_one_line(archive):
-    line = one_error_line(archive.run("serve"))
+    line = one_error_line(archive.run("serve"), exit_code=5)
     assert "no archive at" in line
 
 
@@ -405,7 +405,7 @@ def test_write_metadata_writes_what_serve_uses(sample, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(target.read_text()) == metadata_module.metadata("test")
     again = sample.run("serve", "--write-metadata", str(target))
-    assert "already exists" in one_error_line(again)
+    assert "already exists" in one_error_line(again, exit_code=6)
     assert sample.run("serve", "--write-metadata", str(target), "--force").exit_code == 0
 
 
@@ -450,4 +450,5 @@ def test_a_postgresql_archive_is_one_line_not_served(tmp_path):
     connection is tried."""
     archive = Archive(tmp_path / "unused.db")
     result = archive.run("--db", "postgresql://nobody@127.0.0.1:9/none", "serve")
-    assert one_error_line(result) == "error: archive serve works on SQLite archives only"
+    line = one_error_line(result, exit_code=5)
+    assert line == "error: archive serve works on SQLite archives only"

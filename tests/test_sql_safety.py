@@ -515,7 +515,7 @@ def test_db_uri_names_that_do_not_exist_are_missing_files(tmp_path, monkeypatch,
     odd = Archive(Path(location))
     for command in (["sql", "SELECT 1"], ["export", "article"], ["stats"]):
         result = odd.run(*command)
-        assert one_error_line(result).startswith(f"error: no archive at {location}")
+        assert one_error_line(result, exit_code=5).startswith(f"error: no archive at {location}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
     assert (tmp_path / "x.db").read_bytes() == b""
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
+from ..errors import OutputError
 from .app import cli
 from .options import db_location, examples
+
+if TYPE_CHECKING:
+    from ..store.database import SchemaChange
+
+
+def _folders(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="dir")]
 
 
 @cli.command(
@@ -13,7 +27,8 @@ from .options import db_location, examples
     short_help="Write every record back out as a file.",
     epilog=examples("archive dump out/", "archive dump out/ --force --quiet"),
 )
-@click.argument("folder", type=click.Path(file_okay=False))
+# A plain path, checked by _check_folder (exit 6 with words, not click's usage error).
+@click.argument("folder", type=click.Path(), shell_complete=_folders)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in FOLDER.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @click.pass_context
@@ -25,11 +40,29 @@ def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> N
     from ..query.dump import dump
     from ..query.reader import open_reader
 
+    _check_folder(folder)  # before the archive is read: a mistake costs nothing
     # Read like the query commands: without SQLAlchemy, read-only.
     with open_reader(db_location(ctx)) as reader:
-        written = dump(reader, folder, force=force)
+        try:
+            written = dump(reader, folder, force=force)
+        except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
+            raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     if not quiet:
         click.echo(f"wrote {written} record files to {folder}", err=True)
+
+
+def _check_folder(folder: str) -> None:
+    """Refuse, in words, a FOLDER that dump could not write into."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{folder} is a file: dump writes one file per record into a folder")
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise OutputError(f"cannot create {folder}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == path:
+            raise OutputError(f"cannot write to {folder}: the folder is read-only")
+        raise OutputError(f"cannot create {folder}: {existing} is read-only")
 
 
 @cli.group(
@@ -50,12 +83,39 @@ def db_group() -> None:
     epilog=examples("archive db upgrade", "archive db upgrade head"),
 )
 @click.argument("revision", default="head")
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Create an empty archive if the file does not exist (or the database is empty).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also add the archive's tables to a database that has other tables.",
+)
 @click.pass_context
-def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Upgrade the archive's schema to REVISION (the newest by default), after a backup."""
+def db_upgrade(ctx: click.Context, revision: str, create: bool, force: bool) -> None:
+    """Upgrade the archive's schema to REVISION (the newest by default), after a backup.
+
+    It creates no archive unless --create (a typo'd --db must not become one) and
+    refuses a database with other tables unless --force. At the revision already,
+    it does nothing and makes no backup.
+
+    Exit status: 0 done (or nothing to do), 1 the migration failed (the archive is
+    unchanged), 2 no such revision, 3 the archive is newer than this version, 4
+    busy, 5 no archive there, not an archive, or read-only.
+    """
     from ..store import database
 
-    result = database.upgrade(db_location(ctx), revision)
+    _report(database.upgrade(db_location(ctx), revision, force=force, create=create))
+
+
+def _report(result: SchemaChange) -> None:
+    from ..store.schema_version import HEAD_REVISION
+
+    if result.unchanged:
+        head = " (head)" if result.revision == HEAD_REVISION else ""
+        click.echo(f"already at {result.revision}{head}: nothing to do, no backup made", err=True)
     if result.backup:
         click.echo(f"backed up {result.location} to {result.backup}", err=True)
     if result.notice:
@@ -76,12 +136,7 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Downgrade the archive's schema to REVISION (e.g. -1, or a revision id), after a backup."""
     from ..store import database
 
-    result = database.downgrade(db_location(ctx), revision)
-    if result.backup:
-        click.echo(f"backed up {result.location} to {result.backup}", err=True)
-    if result.notice:
-        click.echo(f"warning: {result.notice}", err=True)
-    click.echo(f"schema at {result.revision}")
+    _report(database.downgrade(db_location(ctx), revision))
 
 
 @db_group.command(

@@ -77,7 +77,9 @@ def import_command(
     ones skipped). Importing the same files again changes nothing; a changed file
     updates its article.
 
-    Exit status: 0 all files imported, 1 some files rejected, 2 usage error.
+    Exit status: 0 all files imported, 1 some files rejected, 2 usage error, 3 the
+    schema is out of date (archive db upgrade), 4 the archive stayed busy, 5 it
+    cannot be opened or written, 130 interrupted.
     """
     from ..ingest.files import RECORD_SUFFIXES, STDIN
     from ..ingest.importer import Importer, StrictAbort

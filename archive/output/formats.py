@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any, TextIO
 
-from ..errors import ArchiveError, UsageError
+from ..errors import OutputError, UsageError
 from ..rows import OutputOptions, Rows
 from .offload import available as offload_available
 from .offload import write_in_child
@@ -137,13 +137,19 @@ def destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
         return
     target = options.output
     if os.path.islink(target):
-        raise ArchiveError(f"{target} is a symbolic link: refusing to write through it")
+        raise OutputError(f"{target} is a symbolic link: refusing to write through it")
+    if os.path.isdir(target):
+        example = os.path.join(target, "out.csv")
+        raise OutputError(f"{target} is a folder: -o takes a file name (e.g. {example})")
     if os.path.exists(target) and not options.force:
-        raise ArchiveError(f"{target} already exists (use --force to replace it)")
+        raise OutputError(f"{target} already exists (use --force to replace it)")
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
-        raise ArchiveError(f"cannot write {target}: folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=".archive-", suffix=".part", dir=folder)
+        raise OutputError(f"cannot write {target}: folder {folder} does not exist")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".archive-", suffix=".part", dir=folder)
+    except OSError as exc:  # a read-only folder, a full disk
+        raise OutputError(f"cannot write {target}: {exc.strerror}") from None
     try:
         # newline="" lets the csv module write RFC 4180's CRLF itself.
         with open(handle, "w", encoding="utf-8", newline="") as stream:
@@ -152,6 +158,9 @@ def destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
         # mode other tools would give it: the one it had, else what the umask allows.
         os.chmod(temporary, _mode_for(target))
         os.replace(temporary, target)
+    except OSError as exc:  # writing it: a full disk, a quota
+        os.unlink(temporary)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         os.unlink(temporary)
         raise

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import ArchiveError
+from ..errors import OutputError
 from .reader import Reader
 
 
@@ -61,9 +61,9 @@ def dump(reader: Reader, folder: str, *, force: bool = False) -> int:
         used.add(name)
         destination = target / name
         if destination.is_symlink():
-            raise ArchiveError(f"{destination} is a symbolic link: refusing to write through it")
+            raise OutputError(f"{destination} is a symbolic link: refusing to write through it")
         if destination.exists() and not force:
-            raise ArchiveError(f"{destination} already exists (use --force to overwrite)")
+            raise OutputError(f"{destination} already exists (use --force to overwrite)")
         _write_atomically(destination, text)
         written += 1
     return written

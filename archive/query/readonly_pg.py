@@ -25,7 +25,7 @@ from contextlib import suppress
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, ArchiveUnavailable
 from ..rows import Rows
 from ..store.location import password_of, shown
 from ..store.schema_version import HEAD_REVISION, check_revision
@@ -95,7 +95,7 @@ class ReadOnlyPostgresQuery:
         try:
             import psycopg
         except ImportError:
-            raise ArchiveError(POSTGRES_DRIVER_HINT) from None
+            raise ArchiveUnavailable(POSTGRES_DRIVER_HINT) from None
         self._psycopg = psycopg
         self.location = location
         self.timeout = timeout
@@ -104,7 +104,7 @@ class ReadOnlyPostgresQuery:
         try:
             self.connection = psycopg.connect(conninfo, autocommit=True)
         except psycopg.Error as exc:
-            raise ArchiveError(
+            raise ArchiveUnavailable(
                 f"cannot open archive {shown(location)}: {self._line(exc)}"
             ) from None
         try:
@@ -115,7 +115,7 @@ class ReadOnlyPostgresQuery:
             revision = self._revision()
         except psycopg.Error as exc:
             self.close()
-            raise ArchiveError(
+            raise ArchiveUnavailable(
                 f"cannot read archive {shown(location)}: {self._line(exc)}"
             ) from None
         if superuser and not allow_superuser:

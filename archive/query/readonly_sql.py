@@ -20,12 +20,13 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveError, UsageError
+from ..errors import ArchiveError, ArchiveUnavailable, BusyError, UsageError
 from ..rows import Rows
-from ..store.location import BUSY_TIMEOUT_MS, is_url
+from ..store.location import BUSY_TIMEOUT_MS, is_url, open_mode, sqlite_uri
 from ..store.schema_version import HEAD_REVISION, check_revision
 from .names import EXPORTABLE
 
@@ -103,20 +104,21 @@ class ReadOnlyQuery:
         if is_url(location):
             from ..store.database import to_url  # SQLAlchemy loads only for a URL
 
-            url = to_url(location)
-            if url.get_backend_name() != "sqlite" or not url.database:
-                raise ArchiveError("archive sql and export work on SQLite and PostgreSQL archives")
+            url = to_url(location)  # refuses what is neither SQLite nor PostgreSQL
+            if not url.database:
+                raise ArchiveUnavailable(f"cannot open {location}: it names no database file")
             path = Path(url.database)
         else:
             path = Path(location)
-        if not path.exists():
-            raise ArchiveError(f"no archive at {location} (import some records first)")
+        # Refuses, in words, a missing file, a folder, a file that is not SQLite; says
+        # how to read one that cannot be written (immutable in a read-only folder).
+        self._mode = open_mode(str(path))
         self.timeout = timeout
-        # as_uri() percent-encodes the path, so a file named like "x?mode=rw" stays a name.
-        uri = path.resolve().as_uri() + "?mode=ro"
+        uri = sqlite_uri(str(path), "immutable" if self._mode == "immutable" else "ro")
         # A read-only connection to a WAL database creates -wal/-shm files it cannot
         # remove; remember whether they were there, to tidy up after ourselves.
         self._path = path
+        self._cursors: list[sqlite3.Cursor] = []
         self._sidecars_existed = any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
         try:
             # Declared types give values their meaning, as the query commands do:
@@ -134,7 +136,22 @@ class ReadOnlyQuery:
         except sqlite3.Error as exc:
             if hasattr(self, "connection"):
                 self.close()
-            raise ArchiveError(f"cannot open {location} read-only: {exc}") from None
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise BusyError(
+                    f"the archive {location} is busy: another process kept it locked for"
+                    f" {BUSY_TIMEOUT_MS / 1000:g} s; try again when it has finished"
+                ) from None
+            if "not a database" in str(exc):
+                raise ArchiveUnavailable(
+                    f"{location} is not an archive: it is not a SQLite database file"
+                ) from None
+            raise ArchiveUnavailable(f"cannot open {location} read-only: {exc}") from None
+        if revision is None and not self._has_tables():
+            self.close()
+            raise ArchiveUnavailable(
+                f"{location} is an empty database, not an archive yet: `archive import PATH`"
+                " creates the archive in it"
+            )
         if revision != HEAD_REVISION:
             self.close()
             from ..store.database import _known_revisions  # Alembic loads only for an old archive
@@ -145,6 +162,9 @@ class ReadOnlyQuery:
         self.connection.set_authorizer(_authorize)
         self._deadline = 0.0
         self.connection.set_progress_handler(self._check_time, 10_000)
+
+    def _has_tables(self) -> bool:
+        return self.connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None
 
     def _revision(self) -> str | None:
         """The schema revision; "" for an empty version table, None for none."""
@@ -173,10 +193,13 @@ class ReadOnlyQuery:
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run one statement; rows stream. Errors become one-line ArchiveErrors."""
         if not sql.strip():
-            raise UsageError("no SQL given: write one statement, e.g. 'SELECT * FROM article_summary'")
+            raise UsageError(
+                "no SQL given: write one statement, e.g. 'SELECT * FROM article_summary'"
+            )
         self._deadline = time.monotonic() + self.timeout
         try:
             cursor = self.connection.execute(sql, dict(params or {}))
+            self._cursors.append(cursor)
         except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
             raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
@@ -219,13 +242,20 @@ class ReadOnlyQuery:
         return f"SQL error: {message}"
 
     def close(self) -> None:
+        # A statement left unfinished (its rows never read, because writing them
+        # failed) would keep the connection alive past close(), and the -wal/-shm
+        # files with it.
+        for cursor in self._cursors:
+            cursor.close()
         self.connection.close()
-        if not self._sidecars_existed:
+        if not self._sidecars_existed and self._mode != "immutable":
             # The last connection to close removes the WAL files; a read-only one
             # cannot, so open and close a normal one. It runs no statement, and if
             # an import is still connected the files stay, as they should.
-            tidy = sqlite3.connect(self._path.resolve().as_uri(), uri=True)
-            try:
-                tidy.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-            finally:
-                tidy.close()
+            # Best effort: a file locked by another process keeps its files anyway.
+            with suppress(sqlite3.Error):
+                tidy = sqlite3.connect(self._path.resolve().as_uri(), uri=True, timeout=0)
+                try:
+                    tidy.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+                finally:
+                    tidy.close()

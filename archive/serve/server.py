@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveError
-from ..store.location import is_url
+from ..errors import ArchiveError, ArchiveUnavailable
+from ..store.location import is_url, open_mode
 from ..store.schema_version import HEAD_REVISION, check_revision
 
 # Faceting a view computes its columns for every row, and a large archive has
@@ -42,11 +42,10 @@ def archive_path(location: str) -> Path:
 
         url = to_url(location)
         if url.get_backend_name() != "sqlite" or not url.database:
-            raise ArchiveError("archive serve works on SQLite archives only")
+            raise ArchiveUnavailable("archive serve works on SQLite archives only")
         location = url.database
     path = Path(location)
-    if not path.is_file():
-        raise ArchiveError(f"no archive at {location} (import some records first)")
+    open_mode(location)  # refuses, in words, a missing file, a folder, a file not SQLite
     existed = sidecars_exist(path)
     revision = _revision(path)
     if not existed:
@@ -88,7 +87,7 @@ def _revision(path: Path) -> str | None:
         finally:
             connection.close()
     except sqlite3.Error as exc:
-        raise ArchiveError(f"cannot open {path} read-only: {exc}") from None
+        raise ArchiveUnavailable(f"cannot open {path} read-only: {exc}") from None
     return row[0] if row else ""
 
 

@@ -7,6 +7,7 @@ existing one at an older revision is left alone until the user runs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -15,10 +16,17 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError, ProgrammingError
 
-from ..errors import ArchiveError
-from .location import BUSY_TIMEOUT_MS, is_url, resolve_location, shown
+from ..errors import ArchiveError, ArchiveUnavailable, BusyError, UsageError
+from .location import (
+    BUSY_TIMEOUT_MS,
+    is_url,
+    open_mode,
+    resolve_location,
+    shown,
+    sqlite_uri,
+)
 from .schema_version import HEAD_REVISION, check_revision
 
 # SQLite page cache per connection: its default. Larger caches made the queries
@@ -47,9 +55,16 @@ def to_url(location: str) -> URL:
     try:
         url = make_url(location)
     except Exception as exc:  # ArgumentError, ValueError: a URL SQLAlchemy cannot parse
-        raise ArchiveError(f"cannot read the database URL {shown(location)}") from exc
+        raise ArchiveUnavailable(f"cannot read the database URL {shown(location)}") from exc
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        # SQLAlchemy would load any dialect it knows, and fail later or half-way:
+        # the archive's schema and queries are written for these two.
+        raise ArchiveUnavailable(
+            f"cannot open {shown(location)}: an archive is a SQLite file or a PostgreSQL"
+            f" database (postgresql://...), not {url.get_backend_name()}"
+        )
     return url
 
 
@@ -64,20 +79,42 @@ def is_postgres(url: URL) -> bool:
 def _require_driver(url: URL) -> None:
     """One line saying what to install, instead of a ModuleNotFoundError traceback."""
     if url.get_driver_name() != "psycopg":
+        if is_postgres(url):
+            raise ArchiveUnavailable(
+                f"archive talks to PostgreSQL through psycopg (postgresql://...), not"
+                f" {url.get_driver_name()}"
+            )
         return
     from importlib.util import find_spec
 
     if find_spec("psycopg") is None:
-        raise ArchiveError(POSTGRES_DRIVER_HINT)
+        raise ArchiveUnavailable(POSTGRES_DRIVER_HINT)
+    try:  # one that is there but broken: the engine would import it next anyway
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise ArchiveUnavailable(POSTGRES_DRIVER_HINT) from None
 
 
-def create_archive_engine(location: str) -> Engine:
+def create_archive_engine(location: str, *, mode: str = "rw", writing: bool = True) -> Engine:
+    """An engine for the archive; `mode` (SQLite files: location.open_mode's answer)
+    "ro" or "immutable" opens the file read-only. `writing` puts a new SQLite file
+    in WAL mode (open_archive an existing archive): never a file that is no archive."""
     url = to_url(location)
     if is_postgres(url):
         return _postgres_engine(url)
-    if not _is_sqlite(url):
-        return create_engine(url)
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    timeout = BUSY_TIMEOUT_MS / 1000
+    if mode != "rw" and url.database:
+        import sqlite3
+
+        uri = sqlite_uri(url.database, mode)
+        engine = create_engine(
+            "sqlite+pysqlite://",
+            creator=lambda: sqlite3.connect(
+                uri, uri=True, timeout=timeout, check_same_thread=False
+            ),
+        )
+    else:
+        engine = create_engine(url, connect_args={"timeout": timeout})
 
     # SQLite-specific: the settings every connection needs. WAL lets readers see a
     # consistent snapshot while an import writes; foreign keys are off by default.
@@ -92,7 +129,8 @@ def create_archive_engine(location: str) -> Engine:
         # Explicit, so it does not depend on how SQLite was compiled.
         cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if url.database and url.database != ":memory:":
-            cursor.execute("PRAGMA journal_mode = WAL")
+            if writing and cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+                _to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         for pragma in EXTRA_PRAGMAS:
             cursor.execute(pragma)
@@ -106,6 +144,23 @@ def create_archive_engine(location: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _to_wal(cursor: Any) -> None:
+    """Put a new, empty file in WAL mode.
+
+    Several imports that start together on a new file all try it; the switch
+    takes the file's exclusive lock, and SQLite refuses a second at once ("database
+    is locked", no busy wait) rather than deadlock. That one is switching it
+    already: the file ends in WAL mode either way (open_archive checks again).
+    """
+    import sqlite3
+
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
 
 
 def _migrations_folder() -> str:
@@ -208,23 +263,35 @@ class Archive:
         self.engine.dispose()
 
 
+def _file_mode(url: URL, *, create: bool = False, write: bool = False) -> str:
+    """location.open_mode for a SQLite file; "rw" for anything else."""
+    if _is_sqlite(url) and url.database and url.database != ":memory:":
+        return open_mode(url.database, create=create, write=write)
+    return "rw"
+
+
 def open_archive(location: str | None = None, *, create: bool = True) -> Archive:
-    """Open (and if new, create) the archive; refuse one whose schema is not current."""
+    """Open the archive; refuse one whose schema is not current.
+
+    `create` (importing): create the archive if it is new; the file must be
+    writable. Otherwise (reading): the archive must exist, nothing is created or
+    written, and a file that cannot be written is opened read-only.
+    """
     location = resolve_location(location)
     url = to_url(location)
-    if _is_sqlite(url) and url.database and url.database != ":memory:":
-        parent = Path(url.database).parent
-        if not parent.is_dir():
-            raise ArchiveError(f"cannot open archive {location}: folder {parent} does not exist")
-        if not create and not Path(url.database).exists():
-            raise ArchiveError(f"no archive at {location} (import some records first)")
-    engine = create_archive_engine(location)
+    mode = _file_mode(url, create=create, write=create)
+    engine = create_archive_engine(location, mode=mode, writing=create)
     try:
         with engine.connect() as connection:
             with connection.begin():
                 current = current_revision(connection)
                 tables = _table_names(connection)
             if current is None and not tables:
+                if not create:
+                    raise ArchiveUnavailable(
+                        f"{shown(location)} is an empty database, not an archive yet:"
+                        " `archive import PATH` creates the archive in it"
+                    )
                 current, tables = _create_schema(connection, url)
         if current != HEAD_REVISION:
             engine.dispose()
@@ -234,12 +301,38 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
                 _known_revisions,
                 empty_version_table=current is None and tables == {"alembic_version"},
             )
+        if create and _is_sqlite(url):
+            # An archive made before archive created files in WAL mode; outside a
+            # transaction, as SQLite requires.
+            with engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    raw.execute("PRAGMA journal_mode = WAL")
     except ArchiveError:
+        engine.dispose()
         raise
     except Exception as exc:
         engine.dispose()
-        raise ArchiveError(f"cannot open archive {shown(location)}: {_one_line(exc)}") from exc
+        raise _open_error(location, exc) from exc
     return Archive(location, engine)
+
+
+def _open_error(location: str, exc: BaseException) -> ArchiveError:
+    """The one-line error for a database that failed to open: busy (exit 4) when
+    another process held the lock past the busy timeout, else unavailable (exit 5)."""
+    reason = _one_line(exc)
+    if "database is locked" in reason or "database is busy" in reason:
+        return BusyError(
+            f"the archive {shown(location)} is busy: another process kept it locked for"
+            f" {BUSY_TIMEOUT_MS / 1000:g} s; try again when it has finished"
+        )
+    if "file is not a database" in reason:
+        return ArchiveUnavailable(
+            f"{shown(location)} is not an archive: it is not a SQLite database file"
+        )
+    if isinstance(exc, (OperationalError, ProgrammingError, DatabaseError, InterfaceError)):
+        return ArchiveUnavailable(f"cannot open archive {shown(location)}: {reason}")
+    return ArchiveError(f"cannot open archive {shown(location)}: {reason}")
 
 
 def _create_schema(connection: Connection, url: URL) -> tuple[str | None, set[str]]:
@@ -283,11 +376,19 @@ def _one_line(exc: BaseException) -> str:
 
 class SchemaChange:
     def __init__(
-        self, location: str, revision: str | None, backup: str | None, notice: str | None = None
+        self,
+        location: str,
+        revision: str | None,
+        backup: str | None,
+        notice: str | None = None,
+        *,
+        unchanged: bool = False,
     ) -> None:
         self.location = shown(location)
         self.revision = revision
         self.backup = backup
+        # The archive was at the target already: nothing was done, nothing backed up.
+        self.unchanged = unchanged
         # Said to the user when no backup could be made (PostgreSQL without pg_dump).
         self.notice = notice
 
@@ -354,36 +455,113 @@ def _backup(location: str, revision: str | None) -> str | None:
     return target
 
 
-def _migrate(location: str | None, revision: str, direction: str) -> SchemaChange:
+def _migrate(
+    location: str | None,
+    revision: str,
+    direction: str,
+    *,
+    force: bool = False,
+    create: bool = False,
+) -> SchemaChange:
+    """Move the schema to `revision`, after a backup.
+
+    Refused, with the file untouched: a missing file or an empty database unless
+    `create` (a typo'd --db must not become an archive), a database that is not an
+    archive (its tables would be joined by the archive's) unless `force`, and a
+    read-only one. At the target already: nothing is done and no backup is made.
+    """
     location = resolve_location(location)
+    url = to_url(location)
+    upgrading = direction == "upgrade"
+    path = url.database if _is_sqlite(url) else None
+    if path and upgrading and create and not Path(path).exists():
+        _file_mode(url, create=True)  # refuses a missing or read-only folder
+        before, tables = None, set()
+    else:
+        try:
+            _file_mode(url)  # refuses a missing file, a folder, a file that is not SQLite
+        except ArchiveUnavailable as exc:
+            if path and upgrading and not Path(path).exists():
+                raise ArchiveUnavailable(
+                    f"no archive at {location}: db upgrade changes an existing archive;"
+                    " `archive import PATH` creates one from record files,"
+                    " `db upgrade --create` an empty one"
+                ) from exc
+            raise
+        before, tables = _read_state(location)
+    # An archive downgraded to base keeps only an empty version table: still one.
+    is_archive = before is not None or "alembic_version" in tables
+    if not is_archive and tables and not (upgrading and force):
+        listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise ArchiveUnavailable(
+            f"{shown(location)} is not an archive: it has other tables ({listed}) and no"
+            " schema revision, and db upgrade would add the archive's tables to them"
+            + (" (--force does that anyway)" if upgrading else "")
+        )
+    if not is_archive and not tables and not (upgrading and (create or force)):
+        raise ArchiveUnavailable(
+            f"{shown(location)} is an empty database, not an archive yet: `archive import"
+            " PATH` creates the archive in it"
+            + (" (db upgrade --create creates only the tables)" if upgrading else "")
+        )
+    if before is not None and revision in (before, "head" if before == HEAD_REVISION else None):
+        return SchemaChange(location, before, None, unchanged=True)
+    # Refused before the backup, which would otherwise be left behind for nothing.
+    known = _known_revisions()
+    if before is not None and before not in known:
+        check_revision(shown(location), before, lambda: known)  # says "a newer version?"
+    named = revision not in ("head", "base", "heads") and not re.fullmatch(r"[+-]\d+", revision)
+    if named and not any(r.startswith(revision) for r in known):
+        raise UsageError(
+            f"no schema revision {revision!r}: `archive db history` lists them"
+            " (or give head, base, -1, +1)"
+        )
+    _file_mode(url, create=create, write=True)  # a read-only file or folder: before the backup
+    notice = backup = None
     engine = create_archive_engine(location)
-    notice = None
     try:
-        before = _read_revision(location, engine)
-        url = to_url(location)
-        if before is not None and is_postgres(url):
-            backup, notice = _pg_dump(url, before)
-        else:
-            backup = _backup(location, before) if before is not None else None
         from alembic import command
 
-        with engine.begin() as connection:
-            config = alembic_config(connection)
-            try:
-                getattr(command, direction)(config, revision)
-            except Exception as exc:  # alembic reports unknown revisions with assorted types
-                kept = f"; the archive is unchanged (a backup is at {backup})" if backup else ""
-                raise ArchiveError(
-                    f"{direction} to {revision} failed: {_one_line(exc)}{kept}"
-                ) from exc
-            after = current_revision(connection)
+        with engine.connect() as connection:
+            # The write lock first (SQLite: BEGIN IMMEDIATE), then the backup: a
+            # migration that meets an import waits for it, or stops as busy with
+            # nothing changed and no backup left behind; and nothing can change
+            # between the backup and the migration.
+            locked = connection.execution_options(archive_write=True)
+            with locked.begin():
+                if not tables:
+                    pass  # an empty database: nothing to back up
+                elif is_postgres(url):
+                    backup, notice = _pg_dump(url, before)
+                else:
+                    backup = _backup(location, before)
+                config = alembic_config(locked)
+                try:
+                    getattr(command, direction)(config, revision)
+                except Exception as exc:  # alembic reports unknown revisions with assorted types
+                    kept = f"; the archive is unchanged (a backup is at {backup})" if backup else ""
+                    raise ArchiveError(
+                        f"{direction} to {revision} failed: {_one_line(exc)}{kept}"
+                    ) from exc
+                after = current_revision(locked)
+    except ArchiveError:
+        raise
+    except Exception as exc:
+        error = _open_error(location, exc)
+        if backup:
+            error = type(error)(f"{error}; the archive is unchanged (a backup is at {backup})")
+        raise error from exc
     finally:
         engine.dispose()
     return SchemaChange(location, after, backup, notice)
 
 
-def upgrade(location: str | None, revision: str = "head") -> SchemaChange:
-    return _migrate(location, revision, "upgrade")
+def upgrade(
+    location: str | None, revision: str = "head", *, force: bool = False, create: bool = False
+) -> SchemaChange:
+    """Upgrade the archive at `location`; `create` makes one from nothing (a missing
+    file, an empty database), `force` also from a database with other tables."""
+    return _migrate(location, revision, "upgrade", force=force, create=create)
 
 
 def downgrade(location: str | None, revision: str) -> SchemaChange:
@@ -391,23 +569,27 @@ def downgrade(location: str | None, revision: str) -> SchemaChange:
 
 
 def revision_of(location: str | None) -> str | None:
+    """The schema revision of the archive at `location` (None: it has none yet)."""
     location = resolve_location(location)
+    current, tables = _read_state(location)
+    if current is None and tables:
+        raise ArchiveUnavailable(
+            f"{shown(location)} is not an archive: it has other tables and no schema revision"
+        )
+    return current
+
+
+def _read_state(location: str) -> tuple[str | None, set[str]]:
+    """(schema revision, table names), read without writing anything."""
     url = to_url(location)
-    if _is_sqlite(url) and url.database and not Path(url.database).exists():
-        raise ArchiveError(f"no archive at {location}")
-    engine = create_archive_engine(location)
-    try:
-        return _read_revision(location, engine)
-    finally:
-        engine.dispose()
-
-
-def _read_revision(location: str, engine: Engine) -> str | None:
+    engine = create_archive_engine(location, mode=_file_mode(url), writing=False)
     try:
         with engine.connect() as connection:
-            return current_revision(connection)
-    except (OperationalError, ProgrammingError) as exc:  # no server, wrong password, ...
-        raise ArchiveError(f"cannot open archive {shown(location)}: {_one_line(exc)}") from exc
+            return current_revision(connection), _table_names(connection)
+    except Exception as exc:  # no server, wrong password, not a database, busy ...
+        raise _open_error(location, exc) from exc
+    finally:
+        engine.dispose()
 
 
 def history() -> list[tuple[str, str]]:

@@ -7,9 +7,42 @@ export`) start without loading it.
 from __future__ import annotations
 
 import os
+import shlex
+from pathlib import Path
+
+from ..errors import ArchiveUnavailable
 
 DEFAULT_DB = "archive.db"
-BUSY_TIMEOUT_MS = 30_000
+# How long a command waits for another process's write lock before giving up
+# (exit 4): 30 s, or $ARCHIVE_BUSY_TIMEOUT seconds (tests wait less).
+BUSY_TIMEOUT_ENV = "ARCHIVE_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT_MS = 30_000
+
+
+def busy_timeout_problem() -> str | None:
+    """What is wrong with $ARCHIVE_BUSY_TIMEOUT, if anything (the CLI refuses it)."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV)
+    if text is None:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        return f"${BUSY_TIMEOUT_ENV} must be a number of seconds from 0 to 86400, not {text!r}"
+    return None
+
+
+def _busy_timeout_ms() -> int:
+    if busy_timeout_problem() is not None or BUSY_TIMEOUT_ENV not in os.environ:
+        return DEFAULT_BUSY_TIMEOUT_MS
+    return int(float(os.environ[BUSY_TIMEOUT_ENV]) * 1000)
+
+
+BUSY_TIMEOUT_MS = _busy_timeout_ms()
+
+# The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def resolve_location(db: str | None) -> str:
@@ -51,3 +84,77 @@ def password_of(location: str) -> str | None:
     if ":" not in user:
         return None
     return user.split(":", 1)[1] or None
+
+
+def _creating_hint(path: str) -> str:
+    command = "archive import" if path == DEFAULT_DB else f"archive --db {shlex.quote(path)} import"
+    return f"`{command} PATH` creates it from record files"
+
+
+def open_mode(path: str, *, create: bool = False, write: bool = False) -> str:
+    """How to open the SQLite archive file `path`, checked before SQLite is asked:
+    "rw"; for a file this process cannot write (see read_only_reason), "ro"
+    (SQLite's mode=ro) while its WAL holds pages, else "immutable": SQLite then
+    reads the file alone, and creates no -wal/-shm files it could not remove.
+
+    Raises ArchiveUnavailable, in words, for a folder, a missing file (unless
+    `create`), a file that is not SQLite, and a read-only one when `write`.
+    """
+    file = Path(path)
+    folder = file.parent
+    if file.is_dir():
+        raise ArchiveUnavailable(
+            f"cannot open archive {path}: it is a folder; --db names the archive file"
+            f" (e.g. {file / DEFAULT_DB})"
+        )
+    if not folder.is_dir():
+        raise ArchiveUnavailable(f"cannot open archive {path}: folder {folder} does not exist")
+    if not file.exists():
+        if not create:
+            raise ArchiveUnavailable(f"no archive at {path}: {_creating_hint(path)}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ArchiveUnavailable(f"cannot create archive {path}: folder {folder} is read-only")
+        return "rw"
+    try:
+        with open(file, "rb") as stream:
+            header = stream.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise ArchiveUnavailable(f"cannot open archive {path}: {exc.strerror}") from None
+    if header and header != SQLITE_HEADER:  # an empty file is an empty SQLite database
+        raise ArchiveUnavailable(f"{path} is not an archive: it is not a SQLite database file")
+    reason = read_only_reason(file)
+    if reason is None:
+        return "rw"
+    if write:
+        raise ArchiveUnavailable(
+            f"cannot write to archive {path}: {reason} (commands that only read it still work)"
+        )
+    wal = Path(f"{file}-wal")
+    if wal.exists() and (wal.stat().st_size > 0 or Path(f"{file}-shm").exists()):
+        return "ro"  # committed pages may be in the WAL: only mode=ro reads them
+    # Everything is in the file. mode=ro would create -wal/-shm beside it that a
+    # reader cannot remove (or cannot create, in a read-only folder).
+    return "immutable"
+
+
+def read_only_reason(file: Path) -> str | None:
+    """Why SQLite could not write the archive `file`, or None if it can.
+
+    Asked with os.access, which answers for this process: root may write a file
+    without write permission bits, and then it is not read-only for root either.
+    """
+    if not os.access(file, os.W_OK):
+        return "the file is read-only"
+    sidecars = [Path(f"{file}{suffix}") for suffix in ("-wal", "-shm")]
+    if all(p.exists() and os.access(p, os.R_OK | os.W_OK) for p in sidecars):
+        return None
+    if not os.access(file.parent, os.W_OK | os.X_OK):
+        return f"its folder {file.parent} is read-only (SQLite keeps its -wal and -shm files there)"
+    return None
+
+
+def sqlite_uri(path: str, mode: str) -> str:
+    """A `file:` URI for open_mode's answer. as_uri() percent-encodes the path, so a
+    file named like "x?mode=rw" stays a name."""
+    uri = Path(path).resolve().as_uri()
+    return {"rw": uri, "ro": f"{uri}?mode=ro", "immutable": f"{uri}?mode=ro&immutable=1"}[mode]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import ArchiveError, SchemaOutOfDate
+from ..errors import ArchiveUnavailable, SchemaOutOfDate
 
 # The newest migration in migrations/versions. Kept here so that commands need not
 # load Alembic and read every migration script to check the schema on each start;
@@ -27,7 +27,9 @@ def check_revision(
     if current == HEAD_REVISION:
         return
     if current is None and not empty_version_table:
-        raise ArchiveError(f"{location} is not an archive: it has tables but no schema revision")
+        raise ArchiveUnavailable(
+            f"{location} is not an archive: it has tables but no schema revision"
+        )
     if current is None or current in known_revisions():
         raise SchemaOutOfDate(
             f"archive {location} is at schema revision {current}, this version of "

@@ -84,7 +84,7 @@ def test_a_first_import_cut_short_leaves_its_query_indexes_to_the_next_import(
     # Here the disk fills up before then: the next import must build them.
     records = tmp_path / "generated"
     generate(records, FILES)
-    assert archive.run("db", "upgrade").exit_code == 0
+    assert archive.run("db", "upgrade", "--create").exit_code == 0
     schema_indexes = index_names(archive)
     pages = int(archive.value("PRAGMA page_count"))
 
