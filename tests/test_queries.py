@@ -13,6 +13,8 @@ import sqlite3
 import pytest
 from conftest import SEED, imported, one_error_line, record, write
 
+from archive.errors import ArchiveUnavailable
+
 # --- helpers ---------------------------------------------------------------------------
 
 SEED_URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
@@ -1093,6 +1095,6 @@ def test_query_on_a_missing_database_creates_nothing(archive, tmp_path, command)
 @pytest.mark.parametrize("command", QUERY_COMMANDS[:9], ids=lambda c: c[0])
 def test_query_on_a_file_that_is_not_a_database_is_one_line(archive, command):
     archive.path.write_text("hello\n")
-    line = one_error_line(archive.run(*command))
-    assert line == f"error: cannot open archive {archive.path}: file is not a database"
+    line = one_error_line(archive.run(*command), ArchiveUnavailable.exit_code)
+    assert line == f"error: {archive.path} is not an archive: it is not a SQLite database file"
     assert archive.path.read_text() == "hello\n"
