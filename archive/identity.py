@@ -37,6 +37,9 @@ def url_key(url: str) -> str:
 # bounded.
 @lru_cache(maxsize=8_192)
 def _normalized(url: str) -> str:
+    watch = _YOUTUBE_WATCH.fullmatch(url)
+    if watch is not None:
+        return "youtube.com/watch?v=" + watch.group(1)
     if "youtu" in url.lower():
         video = _youtube_video(url)
         if video is not None:
@@ -53,6 +56,12 @@ def _normalized(url: str) -> str:
     if not key:
         raise ValueError(f"not a valid URL: {url!r}")
     return key
+
+
+# A video's canonical watch URL, the form video records mostly name: ural's key for
+# it (through _youtube_video and normalize_url, ~50 µs) is the URL without scheme
+# and `www.`; tests/test_identity.py checks that they agree.
+_YOUTUBE_WATCH = re.compile(r"https?://(?:www\.)?youtube\.com/watch\?v=([A-Za-z0-9_-]{11})")
 
 
 def _youtube_video(url: str) -> str | None:

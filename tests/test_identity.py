@@ -123,3 +123,12 @@ def test_every_link_to_one_youtube_video_is_one_key() -> None:
     # Other YouTube pages and look-alike hosts keep ural's key.
     for other in ("https://www.youtube.com/channel/UCxyz", "https://youtube.example.com/watch?v=a"):
         assert url_key(other) == normalize_url(other)
+
+
+video_ids = st.from_regex(r"[A-Za-z0-9_-]{11}", fullmatch=True)
+
+
+@given(st.sampled_from(["http", "https"]), st.sampled_from(["", "www."]), video_ids)
+def test_canonical_watch_url_shortcut_agrees_with_ural(scheme, www, video) -> None:
+    url = f"{scheme}://{www}youtube.com/watch?v={video}"
+    assert url_key(url) == normalize_url(_youtube_video(url) or url)

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from ..record_format import (
     RECORD_KEYS,
     RELATED_KEY,
     TOPICS_KEY,
+    Field,
     Kind,
 )
 from . import yamldoc
@@ -211,6 +212,18 @@ def _kind(value: Any) -> str:
 
 FieldPath = tuple[str | int, ...]
 
+# (column, key, kind) of each field, for the checker's loop.
+FieldSpecs = tuple[tuple[str, str, Kind], ...]
+
+
+def _specs(fields: tuple[Field, ...]) -> FieldSpecs:
+    return tuple((f.column, f.key, f.kind) for f in fields)
+
+
+_ARTICLE_SPECS = _specs(ARTICLE_FIELDS)
+_PROVIDER_SPECS = _specs(PROVIDER_FIELDS)
+_IMAGE_SPECS = _specs(IMAGE_FIELDS)
+
 
 def _dotted(path: FieldPath) -> str:
     out = ""
@@ -306,19 +319,28 @@ class _Checker:
 
     def check(self, kind: Kind, value: Any, path: FieldPath) -> Any:
         """A field's value, checked as its kind in record_format says."""
-        checks: dict[str, Callable[[Any, FieldPath], Any]] = {
-            "text": self.text,
-            "url": self.url,
-            "timestamp": self.timestamp,
-            "integer": self.integer,
-            "boolean": self.boolean,
-        }
-        return checks[kind](value, path)
+        return getattr(self, kind)(value, path)
+
+    def fields(self, specs: FieldSpecs, data: Mapping[str, Any], path: FieldPath) -> dict[str, Any]:
+        """The columns of `specs` from `data`, each checked as its kind says.
+
+        The usual value (absent, or already of its kind) is taken without building
+        its field path or calling the check: a record has about twenty fields, and
+        this runs for every one of them in every record and related entry.
+        """
+        values = {}
+        for column, key, kind in specs:
+            value = data.get(key)
+            if value is not None and not (
+                (type(value) is str and kind == "text")
+                or (type(value) is bool and kind == "boolean")
+            ):
+                value = self.check(kind, value, (*path, key))
+            values[column] = value
+        return values
 
     def article(self, data: Mapping[str, Any], path: FieldPath) -> Article:
-        values = {
-            f.column: self.check(f.kind, data.get(f.key), (*path, f.key)) for f in ARTICLE_FIELDS
-        }
+        values = self.fields(_ARTICLE_SPECS, data, path)
         if values["url"] is None:
             values["url"] = values["original_url"]
         if values["url"] is None:
@@ -350,9 +372,7 @@ class _Checker:
         data = self.mapping(value, path)
         if not data:
             return None
-        values = {
-            f.column: self.check(f.kind, data.get(f.key), (*path, f.key)) for f in PROVIDER_FIELDS
-        }
+        values = self.fields(_PROVIDER_SPECS, data, path)
         name, domain = (
             value.strip() if value and value.strip() else None
             for value in (values["name"], values["domain"])
@@ -374,10 +394,7 @@ class _Checker:
             data = self.mapping(item, item_path)
             if data is None:
                 raise self.fail(item_path, "empty image entry")
-            values = {
-                f.column: self.check(f.kind, data.get(f.key), (*item_path, f.key))
-                for f in IMAGE_FIELDS
-            }
+            values = self.fields(_IMAGE_SPECS, data, item_path)
             if not values["url"] or not values["url"].strip():
                 raise self.fail((*item_path, "url"), "is required for every image")
             extra = {k: v for k, v in data.items() if k not in IMAGE_KEYS}
