@@ -81,6 +81,9 @@ class _SqliteReader(Reader):
         connection.set_authorizer(None)
         connection.set_progress_handler(None, 0)
         self._connection = connection
+        # Closed before the connection: an unfinished statement (its rows never read,
+        # because writing them failed) would keep the -wal/-shm files alive.
+        self._cursors: list[sqlite3.Cursor] = []
         try:
             connection.execute("BEGIN")
         except sqlite3.Error as exc:
@@ -94,6 +97,7 @@ class _SqliteReader(Reader):
             cursor = self._connection.execute(sql, dict(params or {}))
         except sqlite3.Error as exc:
             raise ArchiveError(str(exc)) from None
+        self._cursors.append(cursor)
         columns = [d[0] for d in cursor.description or ()]
         return columns, self._stream(cursor)
 
@@ -116,6 +120,8 @@ class _SqliteReader(Reader):
         return Path(location)
 
     def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
         with suppress(sqlite3.Error):  # closing ends the transaction anyway
             if self._connection.in_transaction:
                 self._connection.execute("ROLLBACK")
@@ -126,14 +132,12 @@ class _PostgresReader(Reader):
     dialect = "postgresql"
 
     def __init__(self, location: str) -> None:
-        from importlib.util import find_spec
 
-        from ..store.database import POSTGRES_DRIVER_HINT
+        from ..store.database import require_driver, to_url
 
         # Asked before connecting, as open_archive does: without the driver there is
         # nothing to try, whatever the server says.
-        if find_spec("psycopg") is None:
-            raise ArchiveError(POSTGRES_DRIVER_HINT)
+        require_driver(to_url(location))
         from .readonly_pg import ReadOnlyPostgresQuery, to_psycopg
 
         self.location = location

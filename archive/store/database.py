@@ -76,7 +76,7 @@ def is_postgres(url: URL) -> bool:
     return url.get_backend_name() == "postgresql"
 
 
-def _require_driver(url: URL) -> None:
+def require_driver(url: URL) -> None:
     """One line saying what to install, instead of a ModuleNotFoundError traceback."""
     if url.get_driver_name() != "psycopg":
         if is_postgres(url):
@@ -174,7 +174,7 @@ def _migrations_folder() -> str:
 
 
 def _postgres_engine(url: URL) -> Engine:
-    _require_driver(url)
+    require_driver(url)
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
