@@ -496,9 +496,7 @@ def test_same_article_in_two_files_dumps_both(archive, records, tmp_path):
     }
 
 
-def test_a_file_edited_to_describe_another_article_dumps_both_versions(
-    archive, records, tmp_path
-):
+def test_a_file_edited_to_describe_another_article_dumps_both_versions(archive, records, tmp_path):
     """The archive is not a mirror: the first article keeps its record, so both come back."""
     first = "---\ntitle: First\nwebUrl: https://example.com/news/first\n---\n"
     other = "---\ntitle: Other\nwebUrl: https://example.com/news/other\n---\n"
@@ -508,7 +506,10 @@ def test_a_file_edited_to_describe_another_article_dumps_both_versions(
     assert archive.run("import", str(records)).exit_code == 0
     dumped = dump_files(archive, tmp_path / "out")
     assert sorted(dumped.values()) == [first.encode(), other.encode()]
-    assert set(dumped) == {"a.md", f"{min(archive.rows('SELECT max(id) FROM source_file'))[0]}_a.md"}
+    assert set(dumped) == {
+        "a.md",
+        f"{min(archive.rows('SELECT max(id) FROM source_file'))[0]}_a.md",
+    }
 
 
 # --------------------------------------------------------------------------- 2. property: dump

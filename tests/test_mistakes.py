@@ -231,6 +231,7 @@ MISTAKES: dict[str, Mistake] = {
     "missing: dump": Mistake(["dump", "out"], 5, "no archive at typo.db", "typo.db", process=P),
     "missing: serve": Mistake(["serve", "--port", "0"], 5, "no archive at typo.db", "typo.db", process=P),
     "missing default archive.db: providers": Mistake(["providers"], 5, "`archive import PATH` creates it", "", setup=("no-archive",), process=P),
+    "mistyped record path: import creates no archive": Mistake(["import", "recrods"], 2, "recrods: no such file or directory", "new.db", process=P),
     "missing folder: import": Mistake(["import", str(RECORD)], 5, "folder nowhere does not exist", "nowhere/archive.db", process=P),
     # --db names a folder.
     "folder: import": Mistake(["import", str(RECORD)], 5, "it is a folder", "records", process=P),

@@ -710,9 +710,7 @@ def test_delimited_output_is_what_the_csv_module_writes(rows, fmt, headers):
     width = max((len(r) for r in rows), default=1)
     columns = [f"c{i}" if i else "a,b" for i in range(width)]
     out = io.StringIO()
-    count = output.write(
-        Rows(columns, rows), OutputOptions(format=fmt, headers=headers), out
-    )
+    count = output.write(Rows(columns, rows), OutputOptions(format=fmt, headers=headers), out)
     expected = io.StringIO()
     reference = csv.writer(expected, delimiter="," if fmt == "csv" else "\t", lineterminator="\r\n")
     if headers:

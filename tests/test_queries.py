@@ -445,7 +445,13 @@ def test_articles_include_stubs(sample):
         ),
         (
             ["--min-quality", "80", "--include-stubs"],
-            [BBC_CLIMATE_URL, GUARDIAN_RAIN_URL, VIDEO_EXPLAINER_URL, NEWSWEEK_URL, GUARDIAN_MET_URL],
+            [
+                BBC_CLIMATE_URL,
+                GUARDIAN_RAIN_URL,
+                VIDEO_EXPLAINER_URL,
+                NEWSWEEK_URL,
+                GUARDIAN_MET_URL,
+            ],
         ),
         (["--min-quality", "88"], [VIDEO_EXPLAINER_URL, NEWSWEEK_URL]),
         (["--min-quality", "89"], []),

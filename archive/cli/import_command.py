@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, UsageError
 from .app import cli
 from .completion import complete_files
 from .options import Number, db_location, examples
@@ -87,6 +88,11 @@ def import_command(
 
     if paths.count(STDIN) > 1:
         raise click.UsageError("- (stdin) can be given only once")
+    # Before the archive is opened: a mistyped path must not leave a new, empty
+    # archive behind.
+    missing = [p for p in paths if p != STDIN and not os.path.lexists(p)]
+    if missing:
+        raise UsageError(f"{missing[0]}: no such file or directory")
     archive = database.open_archive(db_location(ctx))
     try:
         importer = Importer(

@@ -335,7 +335,9 @@ class ArticleTopic(SQLModel, table=True):
     position: int = Field(sa_column_kwargs=_described("the topic's place in the record, from 0"))
     # Copies of article.provider_id and article.published_at; triggers keep them
     # right whatever writes the rows (migration 0006).
-    provider_id: int | None = _fk("provider.id", description="a copy of the article's `provider_id`")
+    provider_id: int | None = _fk(
+        "provider.id", description="a copy of the article's `provider_id`"
+    )
     published_at: dt.datetime | None = _timestamp("a copy of the article's `published_at`")
 
 
