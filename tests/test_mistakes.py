@@ -44,6 +44,8 @@ from archive.errors import EXIT_STATUSES
 from archive.store.schema_version import HEAD_REVISION
 
 RECORD = DATA / "example_01_guardian-met-live-facial-recognition.md"
+# The file `dump` writes last (the sample archive imports data/ in name order).
+LAST_IMPORTED = DATA / "example_16_verge-same-article-later-file.md"
 URL = "https://gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest"
 UNREACHABLE = "postgresql://u@127.0.0.1:1/x"  # port 1: nothing listens there
 
@@ -171,6 +173,9 @@ def work_folder(base: Path, name: str, sample: Path, old: Path, setup: tuple[str
     if "dumped" in setup:  # a record file of the archive's, already in the folder
         (work / "out").mkdir()
         (work / "out" / SEED.name).write_text("someone's edit\n")  # dumped first
+    if "dumped-last" in setup:  # the clash is the last file: none is written before it
+        (work / "out").mkdir()
+        (work / "out" / LAST_IMPORTED.name).write_text("someone's edit\n")
     if "link" in setup:
         (work / "link.csv").symlink_to(work / "existing.csv")
     if "ro-file" in setup:
@@ -285,6 +290,7 @@ MISTAKES: dict[str, Mistake] = {
     "export -o through a symbolic link": Mistake(["export", "article", "-o", "link.csv", "--force"], 6, "symbolic link", setup=("link",)),
     "dump into a file": Mistake(["dump", "notes.txt"], 6, "notes.txt is a file"),
     "dump below a file": Mistake(["dump", "notes.txt/out"], 6, "notes.txt is a file"),
+    "dump over its last file": Mistake(["dump", "out"], 6, "already exists (use --force", setup=("dumped-last",)),
     "dump over existing files": Mistake(["dump", "out"], 6, "already exists (use --force", setup=("dumped",)),
     "serve --write-metadata onto a folder": Mistake(["serve", "--write-metadata", "records"], 6, "records is a folder"),
     # Option values, dates, formats.

@@ -39,22 +39,24 @@ def dump(reader: Reader, folder: str, *, force: bool = False) -> int:
     the imported file's bytes. Files with the same name get their source_file id in
     front of the later names, so nothing is overwritten.
     """
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    written = 0
-    used: set[str] = set()
     own = "false" if reader.dialect == "postgresql" else "0"
-    _columns, rows = reader.execute(
-        "SELECT source_file.id, source_file.path, source_file.sha256, source_file.text"
+    chosen = (
         " FROM source_file"
         " WHERE source_file.id IN (SELECT max(source_file.id) FROM source_file"
         " GROUP BY source_file.path)"
         " OR source_file.id IN (SELECT article.source_file_id FROM article"
         f" WHERE article.is_stub IS {own})"
-        " ORDER BY source_file.id",
-        stream=True,
+        " ORDER BY source_file.id"
     )
-    for source_id, path, sha256, text in rows:
+    target = Path(folder)
+    # Every name is chosen and checked before the first file is written: a clash
+    # stops the dump before it has changed anything in the folder.
+    names: dict[int, Path] = {}
+    used: set[str] = set()
+    _columns, rows = reader.execute(
+        "SELECT source_file.id, source_file.path, source_file.sha256" + chosen, stream=True
+    )
+    for source_id, path, sha256 in rows:
         name = _file_name(path, sha256)
         while name in used:  # the id makes it unique, unless a real file has that name
             name = f"{source_id}_{name}"
@@ -64,6 +66,11 @@ def dump(reader: Reader, folder: str, *, force: bool = False) -> int:
             raise OutputError(f"{destination} is a symbolic link: refusing to write through it")
         if destination.exists() and not force:
             raise OutputError(f"{destination} already exists (use --force to overwrite)")
-        _write_atomically(destination, text)
+        names[source_id] = destination
+    target.mkdir(parents=True, exist_ok=True)
+    written = 0
+    _columns, rows = reader.execute("SELECT source_file.id, source_file.text" + chosen, stream=True)
+    for source_id, text in rows:
+        _write_atomically(names[source_id], text)
         written += 1
     return written
