@@ -223,3 +223,19 @@ def test_show_of_a_url_as_printed_does_not_load_ural(data_archive: Path, url: st
     lines = _cli_and_heavy_modules(["--db", str(data_archive), "show", url], heavy=("ural",))
     assert "sha256" in "\n".join(lines)
     assert lines[-1] == "[]"
+
+
+def test_every_package_is_installed_by_pip_install() -> None:
+    """pyproject lists the packages by hand (migrations/ ships inside archive): a new
+    package missing from the list works in an editable install and is absent from
+    `pip install .`, as archive.cli once was."""
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    packages = {
+        _module_name(init)
+        for init in PACKAGE.rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert packages - listed == set()
