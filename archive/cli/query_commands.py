@@ -54,6 +54,18 @@ def _print(
     check_empty(out, count)
 
 
+# The filters most questions take, described once. (click makes a new Option each
+# time one of these decorates a command.)
+topic_filter = click.option(
+    "--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
+    help="Only articles with this topic (repeatable: any of them).",
+)  # fmt: skip
+provider_filter = click.option(
+    "--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
+    help="Only articles of this provider (repeatable: any of them).",
+)  # fmt: skip
+
+
 @cli.command(
     "providers",
     short_help="Which providers cover a topic.",
@@ -63,8 +75,7 @@ def _print(
         "archive providers --topic AI --topic Privacy --since 2020 --format json",
     ),
 )
-@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
-              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
+@topic_filter
 @click.option("--provider", multiple=True, hidden=True)
 @click.option(
     "--include-related", is_flag=True, help="Count the articles these articles link to as related."
@@ -97,8 +108,7 @@ def providers_command(
         "archive topics --since 2020-08 --until 2020-09 --limit 5",
     ),
 )
-@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
-              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
+@provider_filter
 @date_filters
 @output_options
 @click.pass_context
@@ -118,10 +128,8 @@ def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> 
         "archive articles --search 'facial recognition' --format jsonl",
     ),
 )
-@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
-              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
-              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
+@topic_filter
+@provider_filter
 @click.option("--type", "type_", metavar="TYPE",
               help="Only articles of this type (e.g. article, video).")  # fmt: skip
 @click.option("--min-quality", type=int, metavar="N",
@@ -173,10 +181,8 @@ def articles_command(
     ),
 )
 @click.argument("words", nargs=-1, required=True, metavar="TEXT...")
-@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
-              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
-              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
+@topic_filter
+@provider_filter
 @date_filters
 @output_options
 @click.pass_context
@@ -203,10 +209,8 @@ def search_command(
         "archive timeline --topic Elections --format csv -o elections.csv",
     ),
 )
-@click.option("--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
-              help="Only articles with this topic (repeatable: any of them).")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
-              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
+@topic_filter
+@provider_filter
 @click.option("--by", type=click.Choice(PERIODS), default="month", show_default=True,
               help="The length of a period; weeks are ISO weeks (2020-W05).")  # fmt: skip
 @date_filters
@@ -230,8 +234,7 @@ def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputO
 )
 @click.option("--topic", required=True, metavar="TOPIC", shell_complete=complete_topics,
               help="The topic to find companions of.")  # fmt: skip
-@click.option("--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
-              help="Only articles of this provider (repeatable: any of them).")  # fmt: skip
+@provider_filter
 @date_filters
 @output_options
 @click.pass_context
