@@ -417,8 +417,9 @@ def test_named_parameters_are_values(seeded):
         seeded, "sql", "SELECT count(*) AS n FROM article WHERE title = :t", "-p", "t", evil
     ) == [{"n": 0}]
     assert seeded.count("article") == 5
-    # A missing parameter is a clear error.
-    assert one_error_line(seeded.run("sql", "SELECT :missing")).startswith("error: SQL error:")
+    # A missing parameter is the user's omission: a usage error that says how to give it.
+    line = one_error_line(seeded.run("sql", "SELECT :missing"), 2)
+    assert line == "error: no value for :missing: give one with -p missing VALUE"
 
 
 # --- time limit ------------------------------------------------------------------------

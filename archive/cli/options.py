@@ -68,7 +68,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "fmt",
         type=click.Choice(FORMATS),
         help="Output format (default: from the extension of -o FILE, else table on a"
-        " terminal and csv otherwise).",
+        " terminal and csv otherwise; export: csv).",
     )
     @click.option(
         "-o",

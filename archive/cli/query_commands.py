@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import UsageError
 from ..output.formats import write
 from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
 from .app import cli
 from .completion import complete_providers, complete_topics
-from .options import check_empty, date_filters, db_location, examples, output_options
+from .options import Number, check_empty, date_filters, db_location, examples, output_options
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -132,7 +133,7 @@ def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> 
 @provider_filter
 @click.option("--type", "type_", metavar="TYPE",
               help="Only articles of this type (e.g. article, video).")  # fmt: skip
-@click.option("--min-quality", type=int, metavar="N",
+@click.option("--min-quality", type=Number(0), metavar="N",
               help="Only articles with quality N or more.")  # fmt: skip
 @click.option("--search", metavar="TEXT",
               help="Only articles matching this full-text search (as archive search).")  # fmt: skip
@@ -196,6 +197,8 @@ def search_command(
     Shows the best 100 matches unless --limit says otherwise.
     """
     text = " ".join(words)
+    if not text.strip():
+        raise UsageError("no search text given: e.g. archive search facial recognition")
     limit = SEARCH_LIMIT if out.limit is None else out.limit
     _print(ctx, lambda q, conn: q.search(conn, text, filters, limit=limit), out, filters)
 

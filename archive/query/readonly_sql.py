@@ -17,6 +17,7 @@ A progress handler interrupts queries that run past the time limit.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -201,6 +202,12 @@ class ReadOnlyQuery:
             cursor = self.connection.execute(sql, dict(params or {}))
             self._cursors.append(cursor)
         except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+            # A :name without -p is the user's omission, not an SQL error: say how.
+            missing = re.search(r"value for binding parameter :(\w+)", str(exc))
+            if missing:
+                raise UsageError(
+                    f"no value for :{missing[1]}: give one with -p {missing[1]} VALUE"
+                ) from None
             raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
         return Rows(columns, self._stream(cursor))
