@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from ..identity import domain_key
+from ..store.location import sqlite_uri
 
 # What `archive export NAME` may name (readonly_sql's names() lists the same).
 EXPORTABLE = (
@@ -35,9 +36,9 @@ def _names(path: str, sql: str, parameters: tuple[str, ...]) -> list[str]:
     # which a Tab key press should not. Without a -wal file no writer has it open,
     # so it can be read as immutable (no locks, no files); with one, they exist.
     wal = file.with_name(file.name + "-wal").exists()
-    mode = "mode=ro" if wal else "immutable=1"
     try:
-        connection = sqlite3.connect(f"{file.resolve().as_uri()}?{mode}", uri=True, timeout=0.5)
+        uri = sqlite_uri(path, "ro" if wal else "immutable")
+        connection = sqlite3.connect(uri, uri=True, timeout=0.5)
     except sqlite3.Error:
         return []
     try:

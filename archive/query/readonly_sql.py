@@ -21,13 +21,19 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError, ArchiveUnavailable, BusyError, UsageError
 from ..rows import Rows
-from ..store.location import BUSY_TIMEOUT_MS, is_url, open_mode, sqlite_uri
+from ..store.location import (
+    BUSY_TIMEOUT_MS,
+    is_url,
+    open_mode,
+    sidecars_exist,
+    sqlite_uri,
+    tidy_sidecars,
+)
 from ..store.schema_version import HEAD_REVISION, check_revision
 from .names import EXPORTABLE
 
@@ -120,7 +126,7 @@ class ReadOnlyQuery:
         # remove; remember whether they were there, to tidy up after ourselves.
         self._path = path
         self._cursors: list[sqlite3.Cursor] = []
-        self._sidecars_existed = any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
+        self._sidecars_existed = sidecars_exist(path)
         try:
             # Declared types give values their meaning, as the query commands do:
             # BOOLEAN columns as true/false, JSON columns (extra) as JSON.
@@ -256,13 +262,4 @@ class ReadOnlyQuery:
             cursor.close()
         self.connection.close()
         if not self._sidecars_existed and self._mode != "immutable":
-            # The last connection to close removes the WAL files; a read-only one
-            # cannot, so open and close a normal one. It runs no statement, and if
-            # an import is still connected the files stay, as they should.
-            # Best effort: a file locked by another process keeps its files anyway.
-            with suppress(sqlite3.Error):
-                tidy = sqlite3.connect(self._path.resolve().as_uri(), uri=True, timeout=0)
-                try:
-                    tidy.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-                finally:
-                    tidy.close()
+            tidy_sidecars(self._path)

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError, ArchiveUnavailable
-from ..store.location import is_url, open_mode
+from ..store import location
+from ..store.location import is_url, open_mode, sidecars_exist
 from ..store.schema_version import HEAD_REVISION, check_revision
 
 # Faceting a view computes its columns for every row, and a large archive has
@@ -196,19 +197,8 @@ def datasette_command(path: Path, metadata_file: str) -> str:
     return " ".join(shlex.quote(part) for part in parts if part)
 
 
-def sidecars_exist(path: Path) -> bool:
-    return any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
-
-
 def tidy_sidecars(path: Path) -> None:
-    """Remove the -wal/-shm files that read-only connections created and cannot
-    remove: the last connection to close does it, and a read-only one cannot, so
-    open and close a normal one. It runs no write, and if an import is still
-    connected the files stay, as they should."""
-    if opens_immutable(path):
-        return
-    tidy = sqlite3.connect(path.resolve().as_uri(), uri=True)
-    try:
-        tidy.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-    finally:
-        tidy.close()
+    """Remove the -wal/-shm files our read-only connections left (none when the
+    archive is read immutable)."""
+    if not opens_immutable(path):
+        location.tidy_sidecars(path)

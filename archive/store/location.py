@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from contextlib import suppress
 from pathlib import Path
 
 from ..errors import ArchiveUnavailable
@@ -158,3 +159,26 @@ def sqlite_uri(path: str, mode: str) -> str:
     file named like "x?mode=rw" stays a name."""
     uri = Path(path).resolve().as_uri()
     return {"rw": uri, "ro": f"{uri}?mode=ro", "immutable": f"{uri}?mode=ro&immutable=1"}[mode]
+
+
+def sidecars_exist(path: Path) -> bool:
+    """Whether SQLite's -wal or -shm file is beside the archive `path`."""
+    return any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
+
+
+def tidy_sidecars(path: Path) -> None:
+    """Remove the -wal/-shm files read-only connections created and cannot remove.
+
+    The last connection to close removes them, and a read-only one cannot: so open
+    and close a normal one. It runs no write, and if an import is still connected
+    the files stay, as they should. Best effort: a file another process holds
+    locked keeps its files anyway.
+    """
+    import sqlite3  # here: `location` is read at every start-up, sqlite3 is not
+
+    with suppress(sqlite3.Error):
+        tidy = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=0)
+        try:
+            tidy.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            tidy.close()
