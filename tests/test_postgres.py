@@ -317,8 +317,10 @@ def test_a_writer_waits_for_the_other_writers_transaction(pg_archive):
             with hang_guard(60), psycopg.connect(libpq(pg_archive.url)) as watcher:
                 # Until the second writer either waits on the lock or gets through.
                 while not began.is_set():
+                    # Any lock of this database's it waits for: the writers' lock.
                     waiting = watcher.execute(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND database ="
+                        " (SELECT oid FROM pg_database WHERE datname = current_database())"
                     ).fetchone()[0]
                     watcher.commit()
                     if waiting:
