@@ -134,6 +134,7 @@ class ReadOnlyQuery:
         # A read-only connection to a WAL database creates -wal/-shm files it cannot
         # remove; remember whether they were there, to tidy up after ourselves.
         self._path = path
+        self._watch: int | None = None  # the watchdog's ticket for the running query
         self._cursors: list[sqlite3.Cursor] = []
         self._sidecars_existed = sidecars_exist(path)
         try:
@@ -178,7 +179,6 @@ class ReadOnlyQuery:
         self.connection.set_authorizer(_authorize)
         limit_values(self.connection)
         self._deadline = 0.0
-        self._watch: int | None = None
         self.connection.set_progress_handler(self._check_time, 10_000)
 
     def _has_tables(self) -> bool:
