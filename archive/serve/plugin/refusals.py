@@ -4,8 +4,9 @@ Datasette's own handler prints every exception a page raises with rich's
 traceback and all its local variables (some 300 lines), also for an HTTP 400 that
 only says a visitor's SQL was refused. A refusal (a bad query, a query past a
 limit, a page that does not exist) is the visitor's mistake, not the server's: it
-gets one line on stderr and the error page Datasette would show. A bug (HTTP 500)
-gets its line and a plain traceback. `archive serve` unregisters Datasette's
+gets one line on stderr and the error page Datasette would show. A bug (an
+exception that is not one of Datasette's messages) gets its line and a plain
+traceback. `archive serve` unregisters Datasette's
 handler (server.py), which would print its traceback whatever this one returns.
 """
 
@@ -46,7 +47,7 @@ def log_line(method: str, path: str, status: int, title: str | None, message: st
     # An HTML message (Datasette's "SQL Interrupted" page) is shown by its title.
     said = title if isinstance(message, Markup) and title else message
     reason = f"{title}: {said}" if title and said != title else said
-    verb = "refused" if status < 500 else "failed"
+    verb = "refused" if status < 500 else "failed"  # failed: Datasette says 500
     return f"{verb} {method} {shown(path)}: {status} {shown(str(reason))}"
 
 
@@ -57,7 +58,10 @@ def handle_exception(datasette: Any, request: Any, exception: BaseException) -> 
     path = request.path + (f"?{request.query_string}" if request.query_string else "")
     if not logged(exception):
         log(log_line(request.method, path, status, info["title"], info["error"]))
-    if status >= 500:  # a bug, in Datasette or here: its traceback, without locals
+    if not isinstance(exception, (Base400, DatasetteError)):
+        # A bug, in Datasette or here: its traceback, without locals. Datasette's own
+        # errors are messages for the visitor, also those it sends as HTTP 500
+        # (e.g. "Cannot sort table by x").
         traceback.print_exception(exception, file=sys.stderr)
     headers: dict[str, str] = {}
     if datasette.cors:
