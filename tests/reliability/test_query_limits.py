@@ -83,7 +83,10 @@ def test_steps_under_the_value_limit_are_interrupted_at_the_deadline(sample_db):
 
 def test_a_wide_select_is_stopped_at_the_memory_limit(sample_db):
     line = one_line(archive_sql(sample_db, WIDE, "--timeout", "600"))
-    assert line == "error: query stopped: it needed more than 1024 MiB of memory (the limit for SQLite)"
+    assert (
+        line
+        == "error: query stopped: it needed more than 1024 MiB of memory (the limit for SQLite)"
+    )
 
 
 def test_the_next_query_works_after_a_stopped_one(sample_db):
