@@ -243,7 +243,7 @@ class ReadOnlyQuery:
         self._unwatch()
         self._deadline = time.monotonic() + self.timeout
         # Until the last row is read: SQLite computes rows as they are fetched.
-        self._watch = WATCHDOG.start(self.connection, self.timeout)
+        self._watch = watch = WATCHDOG.start(self.connection, self.timeout)
         try:
             cursor = self.connection.execute(sql, dict(params or {}))
             self._cursors.append(cursor)
@@ -251,14 +251,15 @@ class ReadOnlyQuery:
             # A :name without -p is the user's omission, not an SQL error: say how.
             missing = re.search(r"value for binding parameter :(\w+)", str(exc))
             if missing:
+                self._unwatch()
                 raise UsageError(
                     f"no value for :{missing[1]}: give one with -p {missing[1]} VALUE"
                 ) from None
             raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
-        return Rows(columns, self._stream(cursor))
+        return Rows(columns, self._stream(cursor, watch))
 
-    def _stream(self, cursor: sqlite3.Cursor) -> Iterator[tuple]:
+    def _stream(self, cursor: sqlite3.Cursor, watch: int) -> Iterator[tuple]:
         try:
             # Row by row, not in batches: a row may hold values of up to
             # VALUE_LIMIT_BYTES, and a thousand of them would not fit in memory.
@@ -266,7 +267,8 @@ class ReadOnlyQuery:
         except (sqlite3.Error, MemoryError) as exc:
             raise self._failure(exc) from None
         finally:
-            self._unwatch()
+            # This query's watch only: an abandoned stream may end after the next run().
+            WATCHDOG.stop(watch)
 
     def names(self) -> list[str]:
         """The tables and views a user may export, tables first."""
