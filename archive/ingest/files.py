@@ -155,6 +155,8 @@ def read_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """A file's bytes; one larger than `max_bytes` is refused without reading it all."""
     try:
         if path == STDIN:
+            if sys.stdin is None:  # started with it closed (`<&-`)
+                raise RecordError("cannot read file: standard input is closed", source=path)
             data = sys.stdin.buffer.read(max_bytes + 1)
         else:
             # os.open/os.read: no buffered file object, fewer system calls per file,
