@@ -82,8 +82,7 @@ class CommitPolicy:
             # Pages reach the disk at commit (the WAL, full-text segments), so a full
             # disk or an I/O error shows here; SQLite rolled back, the archive is intact.
             raise ArchiveError(
-                f"could not write to the archive: {db_reason(exc)}; files already"
-                " imported are kept"
+                f"could not write to the archive: {db_reason(exc)}; files already imported are kept"
             ) from None
         self.transaction = None
         committed, self.uncommitted = self.uncommitted, []
