@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 import socket
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import DATA
-from reliability_checks import assert_sound, run_archive
+from reliability_checks import archive_command, assert_sound, clean_env, run_archive
 
 OUTPUT_ERROR = 6
 
@@ -120,3 +122,26 @@ def test_a_regular_file_is_still_replaced_through_a_rename(db, tmp_path):
     assert target.read_text(encoding="utf-8").startswith("name,articles")
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640, "the old file's mode is kept"
     assert os.stat(target).st_ino != inode, "written beside the target and renamed"
+
+
+@pytest.mark.parametrize("command", ["export", "sql"])
+def test_a_disk_that_fills_while_writing_leaves_the_old_file(db, tmp_path, command):
+    # export formats in a second process (output/offload.py), sql in this one: a
+    # full disk is one line and status 6 for both. RLIMIT_FSIZE fails the writes
+    # past its size as a full disk would.
+    target = tmp_path / "numbers.csv"
+    target.write_text("old\n")
+    many = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<100000) SELECT x FROM c"
+    args = ["export", "--query", many] if command == "export" else ["sql", many]
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    result = subprocess.run(
+        archive_command(db, *args, "-o", str(target), "--force"), capture_output=True,
+        text=True, preexec_fn=small_disk, env=clean_env(), cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == OUTPUT_ERROR, result.stderr
+    assert result.stderr == f"error: cannot write {target}: File too large\n"
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
