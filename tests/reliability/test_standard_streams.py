@@ -125,5 +125,5 @@ def test_a_full_stderr_is_not_a_crash(db):
 
 def test_the_statuses_are_documented():
     meanings = dict(EXIT_STATUSES)
-    assert "standard output" in meanings[OUTPUT_ERROR]
+    assert "stdout" in meanings[OUTPUT_ERROR]
     assert RecordError.exit_code == REJECTED
