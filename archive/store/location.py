@@ -162,11 +162,12 @@ def sqlite_uri(path: str, mode: str) -> str:
 
 
 def archive_files(location: str) -> tuple[str, ...]:
-    """The files that make up the archive at `location`: the SQLite file and its
-    -wal/-shm (whether they exist now or not); none for a server's URL."""
+    """The files that make up the archive at `location`: the SQLite file, its
+    -wal/-shm and a rollback -journal (whether they exist now or not); none for a
+    server's URL."""
     if is_url(location):
         return ()
-    return (location, f"{location}-wal", f"{location}-shm")
+    return (location, *(f"{location}{suffix}" for suffix in ("-wal", "-shm", "-journal")))
 
 
 def sidecars_exist(path: Path) -> bool:

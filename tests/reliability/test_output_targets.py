@@ -83,7 +83,7 @@ def test_dev_null_stays_a_device(db):
 
 @pytest.mark.parametrize(
     "spelling",
-    ["same name", "another spelling", "hard link", "wal", "shm"],
+    ["same name", "another spelling", "hard link", "wal", "shm", "journal"],
 )
 def test_the_archive_and_its_wal_and_shm_are_never_overwritten(db, tmp_path, spelling):
     (tmp_path / "sub").mkdir()
@@ -93,6 +93,7 @@ def test_the_archive_and_its_wal_and_shm_are_never_overwritten(db, tmp_path, spe
         "hard link": str(tmp_path / "again.db"),
         "wal": f"{db}-wal",
         "shm": f"{db}-shm",
+        "journal": f"{db}-journal",
     }[spelling]
     if spelling == "hard link":
         os.link(db, target)
@@ -101,7 +102,7 @@ def test_the_archive_and_its_wal_and_shm_are_never_overwritten(db, tmp_path, spe
     assert "archive" in line and "refusing to overwrite" in line, line
     assert digest(db) == before
     assert_sound(db)
-    if spelling in ("wal", "shm"):
+    if spelling in ("wal", "shm", "journal"):
         assert not Path(target).exists(), "SQLite would take this file for its own"
     assert run_archive(db, "stats").returncode == 0
 
