@@ -24,9 +24,9 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     ),
     (
         6,
-        "the output cannot be written: -o FILE exists (no --force), is a folder, or its"
-        " folder is missing or read-only; dump FOLDER is a file, read-only, or holds a"
-        " file to overwrite",
+        "output cannot be written: -o FILE exists (no --force), is no regular file,"
+        " or its folder is missing/read-only; stdout fails; dump FOLDER is a file,"
+        " read-only, or holds a file to overwrite",
     ),
     (7, "--fail-on-empty was given and the answer had no rows"),
     (
