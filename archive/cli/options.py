@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from ..errors import EmptyAnswer, UsageError
+from ..messages import shown
 from ..output.formats import FORMATS
 from ..query.filters import Filters, parse_date
 from ..query.readonly_sql import DEFAULT_TIMEOUT
+from ..record_format import INTEGER_RANGE
 from ..rows import OutputOptions
 from .completion import complete_files
+
+INTEGER_MAX = INTEGER_RANGE[1]
 
 
 class Number(click.ParamType):
@@ -34,16 +39,22 @@ class Number(click.ParamType):
         try:
             number = value if type(value) is kind else kind(str(value).strip())
         except ValueError:
-            self.fail(f"{value!r} is not a {'whole ' if self.whole else ''}number", param, ctx)
-        # `not >=` also refuses NaN, which every comparison calls false.
-        if not number >= self.least or (self.most is not None and not number <= self.most):
-            self.fail(f"{value} is not {self.bounds()}", param, ctx)
+            self.fail(f"{shown(value)} is not a {'whole ' if self.whole else ''}number", param, ctx)
+        # `not >=` also refuses NaN, which every comparison calls false. Without a
+        # bound of its own, a whole number must fit SQL's 64-bit integers (it may
+        # reach a LIMIT or a comparison with a column) and a decimal must be finite.
+        most = self.most if self.most is not None else (INTEGER_MAX if self.whole else math.inf)
+        if not number >= self.least or not (number <= most and math.isfinite(number)):
+            shown_number = shown(number) if self.whole else shown(str(value).strip())
+            self.fail(f"{shown_number} is not {self.bounds()}", param, ctx)
         return number
 
     def bounds(self) -> str:
         """The allowed values in words: "at least 1", "from 0 to 65535"."""
+        if self.most is None and self.whole:
+            return f"from {self.least:g} to {INTEGER_MAX}"
         if self.most is None:
-            return f"at least {self.least:g}"
+            return f"a finite number, at least {self.least:g}"
         return f"from {self.least:g} to {self.most:g}"
 
 

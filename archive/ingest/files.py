@@ -11,7 +11,7 @@ import itertools
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,22 +60,37 @@ def _walk(folder: Path) -> Iterator[str]:
             yield entry.path
 
 
+# Bytes asked for per read: a read allocates what it asks for before it knows how
+# much there is, so a --max-file-size of a gigabyte must not mean a gigabyte per file.
+READ_CHUNK = 1024 * 1024
+
+
+def _read_bounded(read: Callable[[int], bytes], max_bytes: int) -> bytes:
+    """Up to `max_bytes` + 1 bytes (one more tells a file over the limit), in chunks."""
+    parts = []
+    total = 0
+    while total <= max_bytes:
+        part = read(min(max_bytes + 1 - total, READ_CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def read_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """A file's bytes; one larger than `max_bytes` is refused without reading it all."""
     try:
         if path == STDIN:
-            data = sys.stdin.buffer.read(max_bytes + 1)
+            data = _read_bounded(sys.stdin.buffer.read, max_bytes)
         else:
             # os.open/os.read: no buffered file object, fewer system calls per file,
             # which is most of what a re-import of unchanged files costs.
             descriptor = os.open(path, os.O_RDONLY)
             try:
-                parts = [os.read(descriptor, max_bytes + 1)]
-                while parts[-1] and sum(map(len, parts)) <= max_bytes:  # short reads
-                    parts.append(os.read(descriptor, max_bytes + 1))
+                data = _read_bounded(lambda size: os.read(descriptor, size), max_bytes)
             finally:
                 os.close(descriptor)
-            data = b"".join(parts)
     except OSError as exc:
         raise RecordError(f"cannot read file: {exc.strerror}", source=path) from None
     if len(data) > max_bytes:
