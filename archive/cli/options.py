@@ -40,21 +40,29 @@ class Number(click.ParamType):
             number = value if type(value) is kind else kind(str(value).strip())
         except ValueError:
             self.fail(f"{shown(value)} is not a {'whole ' if self.whole else ''}number", param, ctx)
-        # `not >=` also refuses NaN, which every comparison calls false. Without a
-        # bound of its own, a whole number must fit SQL's 64-bit integers (it may
-        # reach a LIMIT or a comparison with a column) and a decimal must be finite.
-        most = self.most if self.most is not None else (INTEGER_MAX if self.whole else math.inf)
-        if not number >= self.least or not (number <= most and math.isfinite(number)):
-            shown_number = shown(number) if self.whole else shown(str(value).strip())
-            self.fail(f"{shown_number} is not {self.bounds()}", param, ctx)
+        # `not >=` also refuses NaN, which every comparison calls false.
+        if not number >= self.least or (self.most is not None and not number <= self.most):
+            self.fail(f"{self._shown(value, number)} is not {self.bounds()}", param, ctx)
+        # Without a bound of its own, a whole number must fit SQL's 64-bit integers
+        # (it may reach a LIMIT or a comparison with a column), a decimal be finite.
+        if self.whole and number > INTEGER_MAX:
+            self.fail(
+                f"{self._shown(value, number)} is more than {INTEGER_MAX}, the largest"
+                " whole number the archive holds",
+                param,
+                ctx,
+            )
+        if not self.whole and not math.isfinite(number):
+            self.fail(f"{self._shown(value, number)} is not a finite number", param, ctx)
         return number
+
+    def _shown(self, value: Any, number: float) -> str:
+        return shown(number) if self.whole else shown(str(value).strip()).strip("'")
 
     def bounds(self) -> str:
         """The allowed values in words: "at least 1", "from 0 to 65535"."""
-        if self.most is None and self.whole:
-            return f"from {self.least:g} to {INTEGER_MAX}"
         if self.most is None:
-            return f"a finite number, at least {self.least:g}"
+            return f"at least {self.least:g}"
         return f"from {self.least:g} to {self.most:g}"
 
 
