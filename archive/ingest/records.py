@@ -154,13 +154,13 @@ def parse_record(
         yaml_text, offset, body = split_front_matter(text)
         value, root = yamldoc.load(yaml_text, offset)
         try:
-            article, topics, related = _validate(value, root, offset)
+            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
         except RecordError:
             if root is not None:
                 raise
             # The fast parser keeps no positions: parse again to say on which line.
             value, root = yamldoc.load(yaml_text, offset, fast=False)
-            article, topics, related = _validate(value, root, offset)
+            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
     except RecordError as exc:
         raise exc.located(source) from None
     return Record(
@@ -175,7 +175,11 @@ def parse_record(
     )
 
 
-def _validate(value: Any, root: Any, offset: int) -> tuple[Article, list[str], list[Article]]:
+def _validate(
+    value: Any, root: Any, offset: int, escapes: bool
+) -> tuple[Article, list[str], list[Article]]:
+    """The record's parts, checked. `escapes`: the YAML has a backslash, so a quoted
+    scalar may hold a NUL (`"\\0"`), which the file's bytes cannot (decode refuses it)."""
     if value is None:
         raise RecordError("front matter is empty", line=1)
     if not isinstance(value, dict):
@@ -185,12 +189,37 @@ def _validate(value: Any, root: Any, offset: int) -> tuple[Article, list[str], l
             line=None if line is None else line + offset,
         )
     checker = _Checker(root, offset)
+    if escapes:
+        where = _nul_at(value, ())
+        if where is not None:
+            # PostgreSQL cannot store NUL in text or JSON; no engine gets it, so an
+            # archive moves between engines unchanged.
+            raise checker.fail(where, "contains a NUL character (\\0), which is not stored")
     article = checker.article(value, ())
     topics = checker.topics(value.get(TOPICS_KEY))
     related = checker.related(value.get(RELATED_KEY))
     extra = {k: v for k, v in value.items() if k not in RECORD_KEYS}
     article.extra = checker.jsonable(extra, ())
     return article, topics, related
+
+
+def _nul_at(value: Any, path: FieldPath) -> FieldPath | None:
+    """The path of the first key or text holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):  # `!!omap` and `!!pairs` give tuples
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path
+        found = _nul_at(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def _kind(value: Any) -> str:
