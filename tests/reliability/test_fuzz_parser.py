@@ -241,7 +241,7 @@ def test_structured_yaml_documents(data):
 
 # Each example is a real import into a real database: fewer of them in CI.
 IMPORT_SETTINGS = settings(
-    SETTINGS, max_examples=int(os.environ.get("ARCHIVE_FUZZ_EXAMPLES", "40"))
+    SETTINGS, max_examples=int(os.environ.get("ARCHIVE_FUZZ_EXAMPLES", "30"))
 )
 
 
