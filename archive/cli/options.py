@@ -16,6 +16,7 @@ from ..query.filters import Filters, parse_date
 from ..query.readonly_sql import DEFAULT_TIMEOUT
 from ..record_format import INTEGER_RANGE
 from ..rows import OutputOptions
+from ..store.location import archive_files
 from .completion import complete_files
 
 INTEGER_MAX = INTEGER_RANGE[1]
@@ -125,6 +126,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             excel_safe=excel_safe,
             force=force,
             fail_on_empty=fail_on_empty,
+            protected=archive_files(db_location(click.get_current_context())),
         )
         return command(*args, **kwargs)
 
