@@ -7,6 +7,8 @@ against it by tests/test_mistakes.py).
 
 from __future__ import annotations
 
+from .messages import printable
+
 EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in archive, not the user's mistake
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C'd program
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`'s `yes`
@@ -25,11 +27,16 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     ),
     (
         6,
-        "the output cannot be written: -o FILE exists (no --force), is a folder, or its"
-        " folder is missing or read-only; dump FOLDER is a file, read-only, or holds a"
-        " file to overwrite",
+        "output cannot be written: -o FILE exists (no --force), is no regular file,"
+        " or its folder is missing/read-only; stdout fails; dump FOLDER is a file,"
+        " read-only, or holds a file to overwrite",
     ),
     (7, "--fail-on-empty was given and the answer had no rows"),
+    (
+        8,
+        "your SQL went past a limit and was stopped: its time (--timeout), the size of one"
+        " value, or the memory SQLite may use",
+    ),
     (EXIT_INTERNAL, "internal error (a bug): the message says where the full report is"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
     (EXIT_BROKEN_PIPE, "the output's reader went away (e.g. `head -1` had read enough)"),
@@ -64,11 +71,13 @@ class RecordError(ArchiveError):
         return self
 
     def __str__(self) -> str:
-        where = self.source or "<record>"
+        # The file name and field are the record's text: escaped, so a name with a
+        # line break or an escape sequence cannot forge a line or drive the terminal.
+        where = printable(self.source or "<record>")
         if self.line is not None:
             where += f":{self.line}"
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.reason}"
+        field = f" {printable(self.field)}:" if self.field else ""
+        return f"{where}:{field} {printable(self.reason)}"
 
 
 def _rebuild_record_error(
@@ -107,6 +116,13 @@ class OutputError(ArchiveError):
     """The file or folder the user asked us to write cannot be written."""
 
     exit_code = 6
+
+
+class QueryLimitError(ArchiveError):
+    """A user's SQL ran out of time or memory, or made a value too long: it was
+    stopped, which says nothing about its syntax (a script may retry with more)."""
+
+    exit_code = 8
 
 
 class EmptyAnswer(ArchiveError):

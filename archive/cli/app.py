@@ -17,11 +17,15 @@ from ..errors import (
     EXIT_INTERRUPTED,
     EXIT_STATUSES,
     ArchiveError,
+    OutputError,
     UsageError,
 )
+from ..messages import printable
 from ..store.location import DEFAULT_DB, busy_timeout_problem, scrubbed
+from . import streams
 from .completion import complete_files
 from .options import examples
+from .streams import StdoutFailed
 
 DEBUG_ENV = "ARCHIVE_DEBUG"
 
@@ -39,12 +43,14 @@ class _ArchiveGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArchiveError as exc:
-            click.echo("error: " + _scrubbed(ctx, " ".join(str(exc).split())), err=True)
+            click.echo("error: " + _scrubbed(ctx, _one_line(str(exc))), err=True)
             ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: main() below words them
         except KeyboardInterrupt:  # unless a command said more itself (import does)
             _interrupted()
+        except StdoutFailed as exc:
+            _stdout_failed(exc)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 _broken_pipe()
@@ -67,6 +73,7 @@ class _ArchiveGroup(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        streams.guard()
         try:
             # Not standalone, so that click hands its exceptions here instead of
             # printing its usage block, "Aborted!" or nothing.
@@ -85,12 +92,18 @@ class _ArchiveGroup(click.Group):
             _interrupted()
         except KeyboardInterrupt:  # one that arrived outside the command itself
             _interrupted()
+        except StdoutFailed as exc:  # --help or --version, printed while parsing
+            _stdout_failed(exc)
+        except BrokenPipeError:
+            _broken_pipe()
         try:
             # Output still buffered would otherwise meet a closed pipe at exit, where
             # Python prints "Exception ignored ... BrokenPipeError".
             sys.stdout.flush()
         except BrokenPipeError:
             _broken_pipe()
+        except StdoutFailed as exc:
+            _stdout_failed(exc)
         sys.exit(result if isinstance(result, int) else 0)
 
 
@@ -99,9 +112,15 @@ def _scrubbed(ctx: click.Context, message: str) -> str:
     return scrubbed(message, (ctx.find_root().obj or {}).get("db") or "")
 
 
+def _one_line(message: str) -> str:
+    """A message as one line a terminal only displays: its whitespace collapsed,
+    and any control character left (from a path or a value in it) escaped."""
+    return printable(" ".join(message.split()))
+
+
 def _usage_line(exc: click.ClickException) -> str:
     """click's usage error as one line, pointing at the command's --help."""
-    message = " ".join(exc.format_message().split())
+    message = _one_line(exc.format_message())
     ctx = getattr(exc, "ctx", None)
     if ctx is not None:
         message = f"{message} (see '{ctx.command_path} --help')"
@@ -128,6 +147,14 @@ def _broken_pipe() -> NoReturn:
     sys.exit(EXIT_BROKEN_PIPE)
 
 
+def _stdout_failed(exc: StdoutFailed) -> NoReturn:
+    """Standard output is closed or full: one line on stderr, and the status of
+    output that cannot be written."""
+    streams.discard_stdout()
+    click.echo(f"error: cannot write to standard output: {exc.strerror}", err=True)
+    sys.exit(OutputError.exit_code)
+
+
 def _debugging(ctx: click.Context) -> bool:
     return bool((ctx.find_root().obj or {}).get("debug")) or os.environ.get(DEBUG_ENV) not in (
         None,
@@ -142,7 +169,7 @@ def _internal_error(ctx: click.Context, exc: BaseException) -> NoReturn:
         raise exc
     report = _write_report(exc)
     where = f"full report in {report}" if report else "no report could be written"
-    message = _scrubbed(ctx, " ".join(str(exc).split()))
+    message = _scrubbed(ctx, _one_line(str(exc)))
     name = type(exc).__name__
     click.echo(
         f"error: internal error: {name}: {message} ({where}; run with --debug to see it)",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from ..messages import printable
 from ..output.formats import keep_freed_memory, write
 from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
+from ..store.sqlite_limits import limit_process_heap
 from .app import cli
 from .completion import complete_tables
 from .options import check_empty, db_location, examples, output_options, user_sql_options
@@ -39,6 +41,7 @@ def sql_command(
     PRAGMA assignments and several statements at once are refused.
     """
     keep_freed_memory()
+    limit_process_heap()
     query = open_query(db_location(ctx), timeout=timeout, allow_superuser=allow_superuser)
     try:
         count = write(query.run(sql, dict(params)), out)
@@ -78,6 +81,7 @@ def export_command(
     A query runs under the same read-only rules as archive sql.
     """
     keep_freed_memory()
+    limit_process_heap()
     if out.format is None and out.output in (None, "-"):
         out.format = "csv"  # even on a terminal: an export is data, not a table to read
     from ..query.export import export
@@ -92,5 +96,5 @@ def export_command(
         params=dict(params),
     )
     if out.output not in (None, "-"):
-        click.echo(f"wrote {count} rows to {out.output}", err=True)
+        click.echo(f"wrote {count} rows to {printable(out.output)}", err=True)
     check_empty(out, count)
