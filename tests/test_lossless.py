@@ -496,20 +496,39 @@ def test_same_article_in_two_files_dumps_both(archive, records, tmp_path):
     }
 
 
-def test_a_file_edited_to_describe_another_article_dumps_both_versions(archive, records, tmp_path):
-    """The archive is not a mirror: the first article keeps its record, so both come back."""
-    first = "---\ntitle: First\nwebUrl: https://example.com/news/first\n---\n"
-    other = "---\ntitle: Other\nwebUrl: https://example.com/news/other\n---\n"
+def test_a_file_whose_address_changes_in_place_keeps_one_article(archive, records, tmp_path):
+    """The article follows its file: the old address becomes an alias that still
+    finds it, nothing is counted twice, and dump writes the one file."""
+    first = "---\ntitle: First\nwebUrl: https://example.com/news/first\ntopics: [T]\n---\n"
+    other = "---\ntitle: Other\nwebUrl: https://example.com/news/other\ntopics: [T]\n---\n"
     write(records, "a.md", first)
     assert archive.run("import", str(records)).exit_code == 0
     write(records, "a.md", other)
     assert archive.run("import", str(records)).exit_code == 0
+    assert archive.rows("SELECT url, title FROM article") == [
+        ("https://example.com/news/other", "Other")
+    ]
+    assert archive.rows("SELECT count(*) FROM article_topic") == [(1,)]
+    shown = archive.run("show", "https://example.com/news/first")
+    assert shown.exit_code == 0 and "Other" in shown.output, shown.output
     dumped = dump_files(archive, tmp_path / "out")
-    assert sorted(dumped.values()) == [first.encode(), other.encode()]
-    assert set(dumped) == {
-        "a.md",
-        f"{min(archive.rows('SELECT max(id) FROM source_file'))[0]}_a.md",
-    }
+    assert list(dumped.values()) == [other.encode()]
+
+
+def test_an_old_address_claimed_by_another_file_moves_to_it(archive, records):
+    first = "---\ntitle: First\nwebUrl: https://example.com/news/first\n---\n"
+    write(records, "a.md", first)
+    assert archive.run("import", str(records)).exit_code == 0
+    write(records, "a.md", first.replace("news/first", "news/moved"))
+    assert archive.run("import", str(records)).exit_code == 0
+    write(records, "b.md", first.replace("First", "Claimed"))
+    assert archive.run("import", str(records)).exit_code == 0
+    assert archive.rows("SELECT url, title FROM article ORDER BY id") == [
+        ("https://example.com/news/moved", "First"),
+        ("https://example.com/news/first", "Claimed"),
+    ]
+    shown = archive.run("show", "https://example.com/news/first")
+    assert "Claimed" in shown.output, shown.output
 
 
 # --------------------------------------------------------------------------- 2. property: dump

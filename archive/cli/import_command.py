@@ -232,6 +232,16 @@ def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:
         f"added: {s.articles_added} articles, {s.providers_added} providers, "
         f"{s.topics_added} topics, {s.images_added} images",
     ]
+    if s.copies:
+        lines.append(
+            f"copies: {s.copies} new {'file has' if s.copies == 1 else 'files have'} the"
+            " bytes of an earlier file (each path is kept)"
+        )
+        lines += [f"  {path} copy of {other}" for path, other in s.copied_pairs[:pairs]]
+        if s.copies > pairs > 0:
+            lines.append(f"  ... and {s.copies - pairs} more")
+    if s.removed or s.commits:
+        lines.append(f"git: {s.commits} commits, {s.removed} files deleted (their articles kept)")
     if s.merged:
         lines.append(
             f"merged: {s.merged} {'file describes' if s.merged == 1 else 'files describe'}"

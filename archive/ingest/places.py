@@ -1,0 +1,91 @@
+"""Where a file is: its collection (the folder given, or a git repository) and its
+path inside it. That pair is the file's identity; each content it brings is a version.
+
+Two collections with the same relative paths stay apart, and the same folder given
+again (by another relative spelling) is the same collection, as its key is its
+absolute location.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import STDIN, find_record_files
+
+# A folder written by `archive dump` lists its files here in the order they were
+# imported, so that importing it again applies them in that order (README: Files
+# and versions). Hidden, so the walk never takes it for a record.
+ORDER_FILE = ".archive-order"
+
+
+@dataclass(frozen=True)
+class Collection:
+    key: str  # `folder:`, `git:` or `stdin:` and the absolute location
+    kind: str
+    name: str  # what dump names its folder
+
+
+STDIN_COLLECTION = Collection("stdin:", "stdin", "stdin")
+
+
+@dataclass(frozen=True)
+class Place:
+    """One version's where and when: the file's identity, and git's commit if any."""
+
+    collection: Collection
+    rel_path: str
+    commit_id: str | None = None
+    committed_at: dt.datetime | None = None
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.collection.key, self.rel_path)
+
+
+def folder_collection(folder: str) -> Collection:
+    absolute = os.path.abspath(folder)
+    return Collection("folder:" + absolute, "folder", os.path.basename(absolute) or "root")
+
+
+def stdin_place(digest: str) -> Place:
+    """A record read from stdin has no path: its content names it, so the same record
+    piped twice is one file, and two different ones are two."""
+    return Place(STDIN_COLLECTION, f"stdin-{digest[:12]}.md")
+
+
+def located(paths: Iterable[str]) -> Iterator[tuple[str, Place | None]]:
+    """The record files under `paths` (as files.find_record_files finds them), each
+    with its place: a folder given is a collection; a file given alone belongs to the
+    collection of its folder. stdin's place waits for its content (None)."""
+    for raw in paths:
+        if raw == STDIN:
+            yield STDIN, None
+            continue
+        root = raw if os.path.isdir(raw) else os.path.dirname(raw) or "."
+        collection = folder_collection(root)
+        for path in _in_order(raw, root):
+            yield path, Place(collection, Path(os.path.relpath(path, root)).as_posix())
+
+
+def _in_order(raw: str, root: str) -> Iterator[str]:
+    """A dumped folder's files in the order its order file lists, then any others."""
+    order = os.path.join(root, ORDER_FILE)
+    if raw != root or not os.path.isfile(order):
+        yield from find_record_files([raw])
+        return
+    found = list(find_record_files([raw]))
+    present = {Path(os.path.relpath(p, root)).as_posix(): p for p in found}
+    with open(order, encoding="utf-8") as listing:
+        listed = [line.rstrip("\n") for line in listing if line.strip()]
+    taken = set()
+    for rel in listed:
+        if rel in present and rel not in taken:
+            taken.add(rel)
+            yield present[rel]
+    for rel, path in present.items():
+        if rel not in taken:
+            yield path
