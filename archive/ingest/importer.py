@@ -160,11 +160,13 @@ class Importer:
         on_error: Callable[[RecordError], None] | None = None,
         on_stage: Callable[[str], None] | None = None,
         on_wait: Callable[[bool], None] | None = None,
+        batches: Callable[[Connection], Iterable[Batch]] | None = None,
     ) -> ImportSummary:
         """Import the record files under `paths`; bad files are counted, not raised
         (except with `strict`). Raises ArchiveError if the archive cannot be written,
         KeyboardInterrupt after `abort`. After `request_stop` it returns early, with
-        `interrupted` set in the summary."""
+        `interrupted` set in the summary. `batches`, given a reading connection,
+        supplies the files instead of `paths` (gitimport.py)."""
         events = _Events(
             on_file or (lambda _path: None),
             on_error or (lambda _error: None),
@@ -183,7 +185,7 @@ class Importer:
             ):
                 run = _Run(self, conn, reader, events)
                 run.repair_indexes()
-                run.import_files(paths)
+                run.import_files(paths, None if batches is None else batches(reader))
                 run.refresh_statistics()
             if self._abort:
                 raise KeyboardInterrupt
@@ -262,11 +264,11 @@ class _Run:
             self._build_indexes()
             self.events.on_stage("Importing")
 
-    def import_files(self, paths: Iterable[str]) -> None:
+    def import_files(self, paths: Iterable[str], batches: Iterable[Batch] | None) -> None:
         finished = False
         try:
             with contextlib.suppress(Stopped):
-                self._import_files(paths)
+                self._import_batches(batches or self._folder_batches(paths))
             if self.commits.open:
                 self.commits.commit()
             finished = True
@@ -284,9 +286,6 @@ class _Run:
             if self.indexes_dropped and not self.importer.aborted:
                 self.events.on_stage("Building indexes")
                 self._build_indexes(quietly=not finished)
-
-    def _import_files(self, paths: Iterable[str]) -> None:
-        self._import_batches(self._folder_batches(paths))
 
     def _import_batches(self, batches: Iterable[Batch]) -> None:
         pending: deque[_Chunk] = deque()
@@ -417,7 +416,7 @@ class _Run:
                 if version.status == "copy":
                     self.summary.copy(record.source, copies.get(record.sha256))
         if chunk.batch.removed:
-            self.versions.remove(self.conn, chunk.batch.removed)
+            self.summary.removed += self.versions.remove(self.conn, chunk.batch.removed)
         if chunk.batch.done_commit is not None:
             self.versions.finish_commit(self.conn, *chunk.batch.done_commit)
         for (path, digest, index), place in zip(chunk.order, self._identities(chunk), strict=True):

@@ -31,7 +31,6 @@ class Versions:
 
     def __init__(self) -> None:
         self.collections: dict[str, int] = {}
-        self.removed = 0
 
     def of(
         self, conn: Connection, records: list[Record], places: list[Place]
@@ -68,9 +67,11 @@ class Versions:
             )
         return versions, copies
 
-    def remove(self, conn: Connection, places: list[Place]) -> None:
-        """Mark deleted files (their last versions) and the articles only they showed."""
+    def remove(self, conn: Connection, places: list[Place]) -> int:
+        """Mark deleted files (their last versions) and the articles only they showed;
+        return how many files were marked."""
         m = placeholder(conn)
+        removed = 0
         for place in places:
             collection_id = self.collections.get(place.collection.key)
             if collection_id is None:
@@ -93,7 +94,8 @@ class Versions:
             )
             if article_id is not None:
                 conn.exec_driver_sql(_REMOVE_ARTICLE.format(m=m), (stamp, article_id, source_id))
-            self.removed += 1
+            removed += 1
+        return removed
 
     def finish_commit(self, conn: Connection, collection_key: str, commit_id: str) -> None:
         """Remember the last commit imported: the next import starts after it."""
