@@ -456,7 +456,9 @@ def dump_files(archive: Archive, out: Path) -> dict[str, bytes]:
     result = archive.run("dump", str(out))
     assert result.exit_code == 0, result.output
     assert clean_exit(result), result.output
-    return {p.name: p.read_bytes() for p in out.iterdir()}
+    return {
+        p.name: p.read_bytes() for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def test_seed_dumps_back_byte_identical(archive, seed_dir, tmp_path):
@@ -726,7 +728,8 @@ def check_tables(archive: Archive, batch: GenBatch) -> None:
 def test_dump_refuses_to_overwrite_an_existing_file_without_force(archive, seed_dir, tmp_path):
     imported(archive, seed_dir)
     out = tmp_path / "out"
-    existing = write(out, SEED.name, b"someone else's file\n")
+    # dump writes each collection (the folder imported) as a folder of its files.
+    existing = write(out / seed_dir.name, SEED.name, b"someone else's file\n")
 
     refused = archive.run("dump", str(out))
     assert refused.exit_code == 6, refused.output  # the output cannot be written
@@ -748,9 +751,9 @@ def test_dump_into_a_folder_it_already_filled_needs_force(archive, seed_dir, tmp
     assert archive.run("dump", str(out)).exit_code == 0
     again = archive.run("dump", str(out))
     assert again.exit_code == 6 and "--force" in again.output, again.output
-    assert (out / SEED.name).read_bytes() == SEED.read_bytes()
+    assert (out / seed_dir.name / SEED.name).read_bytes() == SEED.read_bytes()
     assert archive.run("dump", "--force", str(out)).exit_code == 0
-    assert [p.name for p in out.iterdir()] == [SEED.name]
+    assert [p.name for p in (out / seed_dir.name).iterdir()] == [SEED.name]
 
 
 # --------------------------------------------------------------------------- found on the way
@@ -778,7 +781,7 @@ def test_dump_writes_every_record_when_a_renamed_name_clashes_with_a_real_one(ar
     out = tmp_path / "out"
     result = archive.run("dump", str(out))
     assert result.exit_code == 0, result.output
-    dumped = sorted(p.read_bytes() for p in out.iterdir())
+    dumped = sorted(p.read_bytes() for p in out.rglob("*.md"))
     # Every file, also first.md, which another file now also describes.
     assert dumped == sorted(p.read_bytes() for p in (a_first, a, b, c))
 

@@ -35,7 +35,9 @@ def _folders(ctx: click.Context, param: click.Parameter, incomplete: str) -> lis
 def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> None:
     """Write every archived record back out as a record file, exactly as imported.
 
-    Each file's latest content, and every article's own record.
+    Each collection (a folder or git repository imported) becomes a folder of its
+    files, each with its current content, plus .archive-order, the order they were
+    imported in: `archive import FOLDER` reads it back into the same archive.
     """
     from ..query.dump import dump
     from ..query.reader import open_reader
@@ -44,11 +46,17 @@ def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> N
     # Read like the query commands: without SQLAlchemy, read-only.
     with open_reader(db_location(ctx)) as reader:
         try:
-            written = dump(reader, folder, force=force)
+            result = dump(reader, folder, force=force)
         except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
             raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+    if result.without_text:
+        click.echo(
+            f"note: {result.without_text} files have no stored text"
+            " (source_file.text is NULL) and were not written",
+            err=True,
+        )
     if not quiet:
-        click.echo(f"wrote {written} record files to {folder}", err=True)
+        click.echo(f"wrote {result.written} record files to {folder}", err=True)
 
 
 def _check_folder(folder: str) -> None:
