@@ -147,3 +147,51 @@ def test_not_a_repository_is_one_line(archive, tmp_path):
     result = archive.run("import", "--git", str(tmp_path))
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "not a git repository" in result.output
+
+
+def test_history_lists_every_version_git_has_newest_first(archive, history):
+    assert archive.run("import", "--git", str(BUNDLE), "--git-path", "_news").exit_code == 0
+    path, url = archive.rows(
+        "SELECT s.rel_path, a.url FROM article a JOIN source_file s ON s.id = a.source_file_id"
+        " WHERE a.url LIKE '%WJk-Y8LQlfE'"
+    )[0]
+    commits = git(history, "log", "--first-parent", "--format=%H %cI", "--", path).split("\n")
+    commits = [line.split()[0] for line in commits if line]
+    shown = archive.run("history", url, "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    versions = __import__("json").loads(shown.stdout)
+    assert [v["commit"] for v in versions] == commits
+    assert versions[-1]["status"] == "new" and "title" in versions[-1]["changed"]
+    assert [v["time"] for v in versions] == sorted((v["time"] for v in versions), reverse=True)
+    signature_only = [v for v in versions if v["changed"] == "secured"]
+    assert signature_only, "the real history re-signs records"
+    hidden = __import__("json").loads(
+        archive.run("history", url, "--hide-signature", "--format", "json").stdout
+    )
+    assert len(hidden) == len(versions) - len(signature_only)
+    titles = __import__("json").loads(
+        archive.run("history", url, "--fields", "title", "--format", "json").stdout
+    )
+    assert [v["changed"] for v in titles] == ["title"] * len(titles) and titles
+    for form in ("csv", "tsv", "jsonl", "table"):
+        assert archive.run("history", url, "--format", form).exit_code == 0
+
+
+def test_history_shows_an_address_change_and_a_removal(archive, tmp_path):
+    repo = _repository(tmp_path)
+    write(repo, "a.md", record("https://example.com/a", title='"v1"'))
+    _commit(repo, "2020-01-01T10:00:00+00:00")
+    write(repo, "a.md", record("https://example.com/a2", title='"v1"'))
+    _commit(repo, "2020-01-02T10:00:00+00:00")
+    (repo / "a.md").unlink()
+    _commit(repo, "2020-01-03T10:00:00+00:00")
+    assert archive.run("import", "--git", str(repo)).exit_code == 0
+    shown = archive.run("history", "https://example.com/a", "--format", "csv")
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "time,status,path,commit,changed"
+    assert [line.split(",")[:3] for line in lines[1:]] == [
+        ["2020-01-03T10:00:00Z", "removed", "site/a.md"],
+        ["2020-01-02T10:00:00Z", "updated", "site/a.md"],
+        ["2020-01-01T10:00:00Z", "new", "site/a.md"],
+    ]
+    assert lines[2].endswith(",webUrl")

@@ -568,3 +568,17 @@ def test_an_impossible_date_range_is_refused_not_answered_empty(archive, command
     # One day is a range: since and until on the same day find that day's articles.
     same_day = archive.run(command, "--since", "2020-08-17", "--until", "2020-08-17")
     assert same_day.exit_code == 0, same_day.output
+
+
+def test_show_lists_the_article_first_then_a_few_files(archive, records):
+    for index in range(6):
+        write(records, f"f{index}.md", record("https://example.com/many", title=f'"T{index}"'))
+    assert archive.run("import", str(records)).exit_code == 0
+    shown = archive.run("show", "https://example.com/many", "--format", "csv").stdout.splitlines()
+    files = [line for line in shown if line.startswith("also_in_file,")]
+    assert files[-1] == "also_in_file,… and 2 more (--files)" and len(files) == 4
+    assert shown.index(files[0]) > shown.index(next(s for s in shown if s.startswith("body,")))
+    every = archive.run("show", "https://example.com/many", "--files", "--format", "csv")
+    assert [line for line in every.stdout.splitlines() if line.startswith("also_in_file,")] == [
+        f"also_in_file,{records / f'f{index}.md'}" for index in range(5)
+    ]

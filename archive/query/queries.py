@@ -691,8 +691,13 @@ _SHOWN = ("id", *(f.column for f in ARTICLE_FIELDS if not f.blob), "is_stub")
 _SHOWN_LAST = (*(f.column for f in ARTICLE_FIELDS if f.blob), "extra", "body")
 
 
-def show(conn: Reader, url: str) -> Rows:
-    """One article in full, as (field, value) rows."""
+# `show` lists this many of the other files that describe the article (--files: all).
+SHOWN_FILES = 3
+
+
+def show(conn: Reader, url: str, *, files: bool = False) -> Rows:
+    """One article in full, as (field, value) rows; then the other files that
+    describe it, the first few only unless `files`."""
     article_id = find_article(conn, url)
     q = _Sql(conn)
     columns = ", ".join(f"article.{c}" for c in (*_SHOWN, *_SHOWN_LAST, "source_file_id"))
@@ -727,27 +732,35 @@ def show(conn: Reader, url: str) -> Rows:
         "SELECT source_file.path, source_file.imported_at, source_file.sha256"
         f" FROM source_file WHERE source_file.id = {q.bind(row['source_file_id'])}"
     )
+    others: list[str] = []
     if source:
         path, imported_at, sha256 = source[0]
         label = "named in file" if row["is_stub"] else "source_file"
         fields += [(label, path), ("imported_at", imported_at), ("sha256", sha256)]
-        fields += [("also_in_file", other) for other in _other_files(conn, article_id, path)]
+        others = _other_files(conn, article_id, row["source_file_id"])
     fields += [(name, row[name]) for name in _SHOWN_LAST]
+    listed = others if files else others[:SHOWN_FILES]
+    fields += [("also_in_file", other) for other in listed]
+    if len(others) > len(listed):
+        fields.append(("also_in_file", f"… and {len(others) - len(listed)} more (--files)"))
     return Rows(["field", "value"], iter(fields), layout="vertical")
 
 
-def _other_files(conn: Reader, article_id: int, shown: str) -> list[str]:
-    """Other files whose latest content describes the article (the README's "Several
-    files, one article"), in import order."""
+def _other_files(conn: Reader, article_id: int, shown: int) -> list[str]:
+    """Other files whose current version describes the article (the README's "Several
+    files, one article"), in import order. A file is its collection and path in it
+    (before revision 0007: its path); a deleted file is no longer one."""
     q = _Sql(conn)
     return [
         path
         for (path,) in q.all(
             "SELECT source_file.path FROM source_file"
             f" WHERE source_file.article_id = {q.bind(article_id)}"
-            f" AND source_file.path != {q.bind(shown)}"
+            f" AND source_file.id != {q.bind(shown)} AND source_file.removed_at IS NULL"
             " AND NOT (EXISTS (SELECT later.id FROM source_file AS later"
-            " WHERE later.path = source_file.path AND later.id > source_file.id))"
+            " WHERE later.id > source_file.id AND (later.collection_id = source_file.collection_id"
+            " AND later.rel_path = source_file.rel_path OR later.collection_id IS NULL"
+            " AND source_file.collection_id IS NULL AND later.path = source_file.path)))"
             " ORDER BY source_file.id"
         )
     ]
