@@ -33,8 +33,7 @@ def _show_progress(quiet: bool) -> bool:
         "archive import data/ --strict",
         "archive --db news.db import data/ --workers 0 --quiet",
         "archive import - < data/example_05_minimal-weburl-only.md",
-        "archive import --git tests/fixtures/real-history/microsoft-power-apps-news-150.bundle"
-        " --git-path _news",
+        "archive import --git news.bundle --git-path _news",
     ),
 )
 @click.argument("paths", nargs=-1, metavar="PATH...", shell_complete=complete_files)

@@ -299,8 +299,8 @@ def show_command(ctx: click.Context, url: str, files: bool, out: OutputOptions) 
     short_help="An article's versions, newest first.",
     epilog=examples(
         "archive history https://youtube.com/watch?v=EXAMPLEvid1",
-        "archive history https://www.bbc.co.uk/news/uk-example-51237665 --fields title,topics",
-        "archive history https://youtube.com/watch?v=EXAMPLEvid1 --hide-signature --format json",
+        "archive history https://youtu.be/EXAMPLEvid1 --fields title,topics",
+        "archive history https://youtu.be/EXAMPLEvid1 --hide-signature --format json",
     ),
 )
 @click.argument("url")
