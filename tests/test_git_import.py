@@ -195,3 +195,24 @@ def test_history_shows_an_address_change_and_a_removal(archive, tmp_path):
         ["2020-01-01T10:00:00Z", "new", "site/a.md"],
     ]
     assert lines[2].endswith(",webUrl")
+
+
+def test_a_removed_article_leaves_the_answers_and_include_removed_shows_it(archive, tmp_path):
+    repo = _repository(tmp_path)
+    write(repo, "a.md", record("https://example.com/a", title='"Kept"', topics="[Gone]",
+                               publishedDateTime="2020-01-01"))  # fmt: skip
+    write(repo, "b.md", record("https://example.com/b", title='"Stays"', topics="[Here]",
+                               publishedDateTime="2020-03-01"))  # fmt: skip
+    _commit(repo, "2020-01-01T10:00:00+00:00")
+    (repo / "a.md").unlink()
+    _commit(repo, "2020-01-02T10:00:00+00:00")
+    assert archive.run("import", "--git", str(repo)).exit_code == 0
+    assert archive.count("article") == 2  # kept
+    listed = archive.run("articles", "--format", "csv").stdout
+    assert "Stays" in listed and "Kept" not in listed
+    assert "Kept" in archive.run("articles", "--include-removed", "--format", "csv").stdout
+    assert "Gone" not in archive.run("topics", "--format", "csv").stdout
+    assert archive.run("search", "Kept", "--format", "csv").stdout.count("\n") <= 1
+    timeline = archive.run("timeline", "--format", "csv").stdout
+    assert "2020-03" in timeline and "2020-01" not in timeline
+    assert "removed" in archive.run("history", "https://example.com/a").stdout

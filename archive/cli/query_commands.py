@@ -140,6 +140,11 @@ def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> 
 @click.option(
     "--include-stubs", is_flag=True, help="Also articles known only from related entries."
 )
+@click.option(
+    "--include-removed",
+    is_flag=True,
+    help="Also articles whose file was deleted (import --git); they have no topics.",
+)
 @date_filters
 @output_options
 @click.pass_context
@@ -150,12 +155,13 @@ def articles_command(
     min_quality: int | None,
     search: str | None,
     include_stubs: bool,
+    include_removed: bool,
     out: OutputOptions,
 ) -> None:
     """Articles, newest first, with provider and topics.
 
     Articles known only from other records' related entries are left out unless
-    --include-stubs.
+    --include-stubs; articles whose file was deleted, unless --include-removed.
     """
     _print(
         ctx,
@@ -166,6 +172,7 @@ def articles_command(
             min_quality=min_quality,
             search=search,
             include_stubs=include_stubs,
+            include_removed=include_removed,
         ),
         out,
         filters,

@@ -94,6 +94,13 @@ class Versions:
             )
             if article_id is not None:
                 conn.exec_driver_sql(_REMOVE_ARTICLE.format(m=m), (stamp, article_id, source_id))
+                # The topic links are derived from the record: a removed article drops
+                # out of the topic counts; they come back with the file.
+                conn.exec_driver_sql(
+                    f"DELETE FROM article_topic WHERE article_id = {m} AND EXISTS (SELECT 1"
+                    f" FROM article WHERE article.id = {m} AND article.removed_at IS NOT NULL)",
+                    (article_id, article_id),
+                )
             removed += 1
         return removed
 

@@ -238,7 +238,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
         )
         return _by_provider(q, counts)
     source = "article"
-    own = f"article.is_stub IS {q.false}"
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
     if filters.topics:
         # Only own records have topics, so the topic's links are own articles.
         base = _articles_with_topics(q, filters.topics)
@@ -358,11 +358,14 @@ def articles(
     min_quality: int | None = None,
     search: str | None = None,
     include_stubs: bool = False,
+    include_removed: bool = False,
 ) -> Rows:
     q = _Sql(conn)
     conditions = _date_conditions(q, filters) + _provider_condition(q, filters)
     if not include_stubs:
         conditions.append(f"article.is_stub IS {q.false}")
+    if not include_removed:
+        conditions.append("article.removed_at IS NULL")
     if filters.topics:
         conditions.append(f"article.id IN ({_articles_with_topics(q, filters.topics)})")
     if type_:
@@ -381,6 +384,13 @@ def articles(
         " ORDER BY article.published_at DESC NULLS LAST, article.id"
     )
     return _checked(q, sql)
+
+
+def _any_removed(conn: Reader) -> bool:
+    """Whether an article was removed (its file deleted in git): an index lookup, so
+    that a search in an archive without removals keeps its index-only fast path."""
+    _columns, rows = conn.execute("SELECT 1 FROM article WHERE removed_at IS NOT NULL LIMIT 1")
+    return any(True for _ in rows)
 
 
 def _fts_ids(q: _Sql, search: str) -> str:
@@ -447,6 +457,8 @@ def search(
         )
     if not include_stubs:
         conditions.append("NOT a.is_stub" if q.postgres else "a.is_stub = 0")
+    if _any_removed(conn):
+        conditions.append("a.removed_at IS NULL")
     limited = f" LIMIT {q.bind(limit)}" if limit is not None else ""
     if q.postgres:
         return _search_postgres(q, query, conditions, limited)
@@ -552,7 +564,7 @@ def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
     if by not in PERIODS:
         raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
     q = _Sql(conn)
-    own = f"article.is_stub IS {q.false}"
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
     if filters.topics:
         if len(filters.topics) > 1:  # an article with two of the topics counts once
             conditions = [

@@ -273,6 +273,8 @@ class Article(SQLModel, table=True):
             info=QUERY_ONLY,
         ),
         Index("ix_article_is_stub_published_at", "is_stub", "published_at", info=QUERY_ONLY),
+        # Whether any article is removed (git), asked before a search: cheap with this.
+        Index("ix_article_removed_at", "removed_at"),
         # Covering index for lookups by id (related articles of a topic's articles):
         # they need only these columns, not the rows with bodies and secured blobs.
         Index(

@@ -64,6 +64,7 @@ def upgrade() -> None:
     op.add_column("source_file", sa.Column("commit_id", sa.String(), nullable=True))
     for table, column in _TIMESTAMPS:
         op.add_column(table, sa.Column(column, sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_article_removed_at", "article", ["removed_at"])
     op.create_index(
         "ix_source_file_collection_id_rel_path_id",
         "source_file",
@@ -82,6 +83,7 @@ _TIMESTAMPS = (
 
 
 def downgrade() -> None:
+    op.drop_index("ix_article_removed_at", table_name="article")
     op.drop_index("ix_source_file_collection_id_rel_path_id", table_name="source_file")
     if not _sqlite():
         op.drop_constraint(
