@@ -612,3 +612,39 @@ def test_sql_parameters_beside_casts_percent_signs_and_strings(readable):
     assert rows == [{"n": expected, "s": ":nope"}]
     line = one_error_line(reader.run("sql", "SELECT :missing"))
     assert "-p missing" in line
+
+
+# --- files and versions ---------------------------------------------------------------
+
+
+def test_git_history_versions_and_addresses_answer_as_on_sqlite(pg_archive, archive, tmp_path):
+    from conftest import ROOT, record, write
+
+    bundle = ROOT / "tests/fixtures/real-history/microsoft-power-apps-news-150.bundle"
+    folder = tmp_path / "moves"
+    write(folder, "a.md", record("https://example.com/first", title='"One"'))
+    write(folder, "b.md", record("https://example.com/first", title='"One"'))  # a copy
+    for target in (archive, pg_archive):
+        _run(target, ["import", "--git", str(bundle), "--git-path", "_news"])
+        assert "no new commits" in _run(target, ["import", "--git", str(bundle)])
+        _run(target, ["import", str(folder)])
+    write(folder, "a.md", record("https://example.com/moved", title='"Two"'))
+    for target in (archive, pg_archive):
+        assert "1 updated" in _run(target, ["import", str(folder)])
+    url = "https://youtube.com/watch?v=WJk-Y8LQlfE"
+    for args in (
+        ["history", url, "--format", "csv"],
+        ["history", url, "--hide-signature", "--format", "json"],
+        ["articles", "--format", "csv"],
+        ["topics", "--format", "csv"],
+        ["show", "https://example.com/first", "--format", "csv"],
+    ):
+        mine, theirs = _run(archive, args), _run(pg_archive, args)
+        assert _when_imported_masked(theirs) == _when_imported_masked(mine), args
+    assert pg_archive.count("source_file") == archive.count("source_file")
+    _run(archive, ["dump", str(tmp_path / "sqlite")])
+    _run(pg_archive, ["dump", str(tmp_path / "postgres")])
+    for path in (tmp_path / "sqlite").rglob("*"):
+        if path.is_file():
+            other = tmp_path / "postgres" / path.relative_to(tmp_path / "sqlite")
+            assert other.read_bytes() == path.read_bytes(), path
