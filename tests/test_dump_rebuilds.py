@@ -160,3 +160,35 @@ def test_dump_refuses_a_target_that_is_not_a_regular_file(archive, tmp_path):
     assert "not a regular file" in result.output
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".archive-dump")] == []
+
+
+def test_all_versions_replay_every_version_and_deletion(archive, tmp_path):
+    from test_git_import import _commit, _repository
+
+    repo = _repository(tmp_path)
+    write(repo, "a.md", record("https://example.com/a", title='"v1"', topics="[T]"))
+    write(repo, "b.md", record("https://example.com/b", title='"B"', topics="[U]"))
+    _commit(repo, "2020-01-01T10:00:00+00:00")
+    write(repo, "a.md", record("https://example.com/a2", title='"v2"', topics="[T]"))
+    (repo / "b.md").unlink()
+    _commit(repo, "2020-01-02T10:00:00+00:00")
+    assert archive.run("import", "--git", str(repo)).exit_code == 0
+    assert archive.run("import", "--git", str(BUNDLE), "--git-path", "_news").exit_code == 0
+
+    out = tmp_path / "every"
+    assert archive.run("dump", "--all-versions", str(out)).exit_code == 0
+    copy = Archive(tmp_path / "replayed.db")
+    assert copy.run("import", str(out)).exit_code == 0
+    assert answers(copy) == answers(archive)
+    assert copy.count("source_file") == archive.count("source_file")
+    assert copy.rows("SELECT count(*) FROM article WHERE removed_at IS NOT NULL") == [(1,)]
+    # Versions of one file stay one file's versions.
+    assert copy.rows("SELECT count(DISTINCT rel_path) FROM source_file") == archive.rows(
+        "SELECT count(DISTINCT rel_path) FROM source_file"
+    )
+    for url in ("https://example.com/a", "https://youtube.com/watch?v=WJk-Y8LQlfE"):
+        mine = archive.run("history", url, "--format", "json").stdout
+        theirs = copy.run("history", url, "--format", "json").stdout
+        assert [v["changed"] for v in json.loads(theirs)] == [
+            v["changed"] for v in json.loads(mine)
+        ]

@@ -99,7 +99,7 @@ def test_edits_an_address_change_and_a_deletion(archive, tmp_path):
     result = archive.run("import", "--git", str(repo), "--git-path", "_news")
     assert result.exit_code == 0, result.output
     assert "3 seen, 2 new, 1 updated" in result.output
-    assert "git: 3 commits, 1 files deleted" in result.output
+    assert "git: 3 commits\nremoved: 1 deleted files" in result.output
     # The address changed in place: one article, found by both addresses.
     assert archive.rows("SELECT url, title, removed_at FROM article ORDER BY id") == [
         ("https://example.com/a2", "v2", None),

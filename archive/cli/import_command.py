@@ -285,8 +285,10 @@ def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:
         lines += [f"  {path} copy of {other}" for path, other in s.copied_pairs[:pairs]]
         if s.copies > pairs > 0:
             lines.append(f"  ... and {s.copies - pairs} more")
-    if s.removed or s.commits:
-        lines.append(f"git: {s.commits} commits, {s.removed} files deleted (their articles kept)")
+    if s.commits:
+        lines.append(f"git: {s.commits} commits")
+    if s.removed:
+        lines.append(f"removed: {s.removed} deleted files (their articles are kept)")
     if s.merged:
         lines.append(
             f"merged: {s.merged} {'file describes' if s.merged == 1 else 'files describe'}"

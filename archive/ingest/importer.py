@@ -34,9 +34,9 @@ from ..errors import ArchiveError, BusyError, RecordError
 from ..store import deferred_indexes
 from ..store.database import Archive
 from . import changes
-from .files import File, chunked, read_ahead
+from .files import File, read_ahead
 from .parsers import Parsers, default_workers, fewer_collections
-from .places import Place, located, stdin_place
+from .places import REMOVAL, Place, located, stdin_place
 from .records import MAX_FILE_BYTES, Record
 from .summary import ImportSummary
 from .transactions import (
@@ -298,16 +298,29 @@ class _Run:
             self._write_chunk(pending.popleft())
 
     def _folder_batches(self, paths: Iterable[str]) -> Iterable[Batch]:
-        places: deque[list[Place | None]] = deque()
+        places: deque[tuple[list[Place | None], list[Place]]] = deque()
 
         def chunks() -> Iterable[list[str]]:
-            for chunk in chunked(located(paths), BATCH_FILES):  # type: ignore[arg-type]
-                places.append([place for _, place in chunk])
-                yield [path for path, _ in chunk]
+            chunk: list[tuple[str, Place | None]] = []
+            for path, place in located(paths):
+                if path == REMOVAL:  # a dumped folder's deletion: after the files before it
+                    places.append(([p for _, p in chunk], [place]))  # type: ignore[list-item]
+                    yield [p for p, _ in chunk]
+                    chunk = []
+                    continue
+                chunk.append((path, place))
+                if len(chunk) >= BATCH_FILES:
+                    places.append(([p for _, p in chunk], []))
+                    yield [p for p, _ in chunk]
+                    chunk = []
+            if chunk:
+                places.append(([p for _, p in chunk], []))
+                yield [p for p, _ in chunk]
 
         with contextlib.closing(read_ahead(chunks(), self.importer.max_file_bytes)) as files:
             for chunk_files in files:
-                yield Batch(chunk_files, places.popleft())
+                chunk_places, removed = places.popleft()
+                yield Batch(chunk_files, chunk_places, removed)
 
     def refresh_statistics(self) -> None:
         """Refresh the query planner's statistics after imports that changed a lot."""

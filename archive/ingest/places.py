@@ -18,8 +18,12 @@ from .files import STDIN, find_record_files
 
 # A folder written by `archive dump` lists its files here in the order they were
 # imported, so that importing it again applies them in that order (README: Files
-# and versions). Hidden, so the walk never takes it for a record.
+# and versions). Hidden, so the walk never takes it for a record. A line is a path
+# (relative, `/`-separated); `PATH<TAB>STORED` is a version of PATH whose bytes are
+# in STORED (`dump --all-versions`), `PATH<TAB>` marks PATH deleted there.
 ORDER_FILE = ".archive-order"
+# What `located` gives for a file deleted at that point of the order.
+REMOVAL = ""
 
 
 @dataclass(frozen=True)
@@ -67,25 +71,45 @@ def located(paths: Iterable[str]) -> Iterator[tuple[str, Place | None]]:
             continue
         root = raw if os.path.isdir(raw) else os.path.dirname(raw) or "."
         collection = folder_collection(root)
-        for path in _in_order(raw, root):
-            yield path, Place(collection, Path(os.path.relpath(path, root)).as_posix())
+        order = os.path.join(root, ORDER_FILE)
+        if raw != root or not os.path.isfile(order):
+            for path in find_record_files([raw]):
+                yield path, Place(collection, Path(os.path.relpath(path, root)).as_posix())
+            continue
+        for path, rel in _in_order(root, order):
+            yield path, Place(collection, rel)
 
 
-def _in_order(raw: str, root: str) -> Iterator[str]:
-    """A dumped folder's files in the order its order file lists, then any others."""
-    order = os.path.join(root, ORDER_FILE)
-    if raw != root or not os.path.isfile(order):
-        yield from find_record_files([raw])
-        return
-    found = list(find_record_files([raw]))
+def _in_order(root: str, order: str) -> Iterator[tuple[str, str]]:
+    """A dumped folder's files (path to read, path in the collection) in the order
+    its order file lists, then any others in walk order."""
+    found = list(find_record_files([root]))
     present = {Path(os.path.relpath(p, root)).as_posix(): p for p in found}
     with open(order, encoding="utf-8") as listing:
         listed = [line.rstrip("\n") for line in listing if line.strip()]
     taken = set()
-    for rel in listed:
-        if rel in present and rel not in taken:
+    for line in listed:
+        rel, tab, stored = line.partition("\t")
+        if tab and not stored:
+            yield REMOVAL, rel
+        elif tab:
+            inside = _inside(root, stored)
+            if inside is not None:
+                yield inside, rel
+        elif rel in present:
             taken.add(rel)
-            yield present[rel]
+            yield present[rel], rel
     for rel, path in present.items():
         if rel not in taken:
-            yield path
+            yield path, rel
+
+
+def _inside(root: str, relative: str) -> str | None:
+    """`relative` under `root`, if it stays inside it and is a file (the order file
+    could say anything)."""
+    path = os.path.normpath(os.path.join(root, relative))
+    if os.path.commonpath([os.path.abspath(root), os.path.abspath(path)]) != os.path.abspath(
+        root
+    ) or not os.path.isfile(path):
+        return None
+    return path

@@ -7,6 +7,8 @@ files of earlier chunks of the same run before they are committed.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import Connection
 
 from ..store.models import tables
@@ -114,6 +116,8 @@ class Versions:
 
 def _stamp(conn: Connection, place: Place) -> object:
     """The removal time as the column stores it (the writer's own conversion)."""
+    # A folder's deletion (a dumped folder's order file) has no commit time: now.
+    when = place.committed_at or dt.datetime.now(dt.timezone.utc)
     column_type = tables.source.c.removed_at.type
     process = column_type._cached_bind_processor(conn.dialect)
-    return process(place.committed_at) if process else place.committed_at
+    return process(when) if process else when

@@ -185,6 +185,10 @@ class _Sql:
         return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
 
 
+def _identity(collection_id: int | None, rel_path: str | None) -> tuple[int, str] | None:
+    return None if collection_id is None or rel_path is None else (collection_id, rel_path)
+
+
 def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A datetime bind processor that converts each value once per batch and type.
 
@@ -296,6 +300,8 @@ class _ArticleState:
     has_images: bool | None = None
     # The path of the file whose record the row shows (None for a stub).
     source_path: str | None = None
+    # That file's identity (collection_id, rel_path); None before revision 0007.
+    source_file: tuple[int, str] | None = None
 
 
 @dataclass
@@ -332,6 +338,7 @@ class _Plan:
         self.aliases: set[str] = set()
         self.moved_keys: list[tuple[int, str]] = []
         self.current_keys: dict[int, list[str]] = {}
+        self.file_articles: dict[tuple[int, str], int] = {}
         self.images: dict[str, _ImageState] = {}
         self.new_providers: list[tuple] = []
         self.filled_providers: dict[int, dict[str, Any]] = {}
@@ -354,20 +361,21 @@ class _Plan:
                 keys += entry.url_keys
                 image_urls += [image.url for image in entry.images]
         rows = self.sql.select_in(
-            "SELECT u.url_key, a.id, a.is_stub, s.path, u.alias FROM article_url u"
-            " JOIN article a ON a.id = u.article_id"
+            "SELECT u.url_key, a.id, a.is_stub, s.path, s.collection_id, s.rel_path, u.alias"
+            " FROM article_url u JOIN article a ON a.id = u.article_id"
             " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
             " WHERE u.url_key IN ({marks})",
             keys,
         )
-        for key, article_id, is_stub, path, alias in rows:
+        for key, article_id, is_stub, path, collection_id, rel_path, alias in rows:
             self.url_keys[key] = article_id
             if alias:
                 self.aliases.add(key)
             if article_id not in self.articles:
                 self.articles[article_id] = _ArticleState(
-                    article_id, bool(is_stub), new=False, source_path=path
-                )
+                    article_id, bool(is_stub), new=False, source_path=path,
+                    source_file=_identity(collection_id, rel_path),
+                )  # fmt: skip
         rows = self.sql.select_in(
             "SELECT url, id, width, height, is_cached, extra FROM image WHERE url IN ({marks})",
             image_urls,
@@ -397,15 +405,16 @@ class _Plan:
     def _prefetch_articles(self, ids: Iterable[int]) -> None:
         """The articles files described before this batch (which follow their files)."""
         wanted = [i for i in ids if i not in self.articles]
-        for article_id, is_stub, path in self.sql.select_in(
-            "SELECT a.id, a.is_stub, s.path FROM article a"
+        for article_id, is_stub, path, collection_id, rel_path in self.sql.select_in(
+            "SELECT a.id, a.is_stub, s.path, s.collection_id, s.rel_path FROM article a"
             " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
             " WHERE a.id IN ({marks})",
             wanted,
         ):
             self.articles[article_id] = _ArticleState(
-                article_id, bool(is_stub), new=False, source_path=path
-            )
+                article_id, bool(is_stub), new=False, source_path=path,
+                source_file=_identity(collection_id, rel_path),
+            )  # fmt: skip
 
     # --- applying records ---------------------------------------------------------
 
@@ -421,18 +430,26 @@ class _Plan:
             source_file_id=source_id,
             removed_at=None,
         )
-        state = self._find_own(own.url_keys, version.previous_article, record.source)
+        identity = _identity(version.collection_id, version.rel_path)
+        # A file seen earlier in this batch: the article its last version went to.
+        previous = self.file_articles.get(identity, version.previous_article)
+        state = self._find_own(own.url_keys, previous, record.source, identity)
         if state is None:
             state = self._new_article(row, outcome)
         else:
-            if not state.is_stub and state.source_path != record.source:
+            same_file = state.source_path == record.source or (
+                identity is not None and state.source_file == identity
+            )
+            if not state.is_stub and not same_file:
                 outcome.merged_with = state.source_path
             # The own record is the authority: its row replaces what the batch had.
             self._forget_links(state.id)
             if not state.new:
                 self.replaced.add(state.id)
             state.row, state.whole, state.is_stub, state.filled = row, True, False, set()
-        state.source_path = record.source
+        state.source_path, state.source_file = record.source, identity
+        if identity is not None:
+            self.file_articles[identity] = state.id
         row["id"] = state.id
         self.sources.append(
             (source_id, record.source, record.sha256, record.size, self.now, version.status,
@@ -462,7 +479,13 @@ class _Plan:
         row["provider_id"] = self._provider_id(article.provider, outcome)
         return row
 
-    def _find_own(self, keys: list[str], previous: int | None, path: str) -> _ArticleState | None:
+    def _find_own(
+        self,
+        keys: list[str],
+        previous: int | None,
+        path: str,
+        identity: tuple[int, str] | None,
+    ) -> _ArticleState | None:
         """The article an own record describes: the one its addresses name; else the
         one its file described before, whose address the file changed (it follows
         the file). An old address (an alias) of another article does not count: the
@@ -472,7 +495,9 @@ class _Plan:
             if article_id is not None and key not in self.aliases:
                 return self.articles[article_id]
         before = self.articles.get(previous) if previous is not None else None
-        if before is not None and not before.is_stub and before.source_path == path:
+        if before is None or before.is_stub:
+            return None
+        if before.source_path == path or (identity is not None and before.source_file == identity):
             return before
         return None
 

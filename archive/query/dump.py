@@ -47,18 +47,34 @@ class DumpResult:
     without_text: int = 0
 
 
-def dump(reader: Reader, folder: str, *, force: bool = False) -> DumpResult:
-    """Write every current record file the archive holds into `folder`."""
-    chosen = _CHOSEN.format(false="false" if reader.dialect == "postgresql" else "0")
+# --all-versions: every version, in import order.
+_EVERY = """
+FROM source_file s LEFT JOIN collection c ON c.id = s.collection_id
+ORDER BY s.id
+"""
+
+
+def dump(
+    reader: Reader, folder: str, *, force: bool = False, all_versions: bool = False
+) -> DumpResult:
+    """Write every current record file the archive holds into `folder`; with
+    `all_versions`, every version (the older ones under `.versions/`), listed in
+    the order file so that import applies them in their order."""
+    if all_versions:
+        chosen = _EVERY
+        names, order = _version_names(reader)
+    else:
+        chosen = _CHOSEN.format(false="false" if reader.dialect == "postgresql" else "0")
+        names = _names(reader, chosen)
+        order = None
     target = Path(folder)
-    names = _names(reader, chosen)
     _check_destinations(target, names.values(), force)
     parent = target.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".archive-dump-", dir=parent))
     result = DumpResult()
     try:
-        order: list[str] = []
+        written: list[str] = []
         _columns, rows = reader.execute("SELECT s.id, s.text " + chosen, stream=True)
         for source_id, text in rows:
             if text is None:
@@ -66,10 +82,11 @@ def dump(reader: Reader, folder: str, *, force: bool = False) -> DumpResult:
                 continue
             name = names[source_id]
             _write(staging / name, text)
-            order.append(name)
+            written.append(name)
             result.written += 1
-        _write(staging / ORDER_FILE, "".join(f"{name}\n" for name in order))
-        _move_into_place(staging, target, [*order, ORDER_FILE])
+        lines = written if order is None else [line for line in order if _kept(line, written)]
+        _write(staging / ORDER_FILE, "".join(f"{line}\n" for line in lines))
+        _move_into_place(staging, target, [*written, ORDER_FILE])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
@@ -98,6 +115,48 @@ def _names(reader: Reader, chosen: str) -> dict[int, str]:
         used.add(name)
         names[source_id] = name
     return names
+
+
+def _kept(line: str, written: list[str]) -> bool:
+    name, tab, stored = line.partition("\t")
+    return (stored or name) in written or (bool(tab) and not stored)
+
+
+def _version_names(reader: Reader) -> tuple[dict[int, str], list[str]]:
+    """Every version's place in the dump and the order file's lines: a file's last
+    version at its path (unless deleted), the others under .versions/."""
+    _columns, rows = reader.execute(
+        "SELECT s.id, s.path, s.sha256, s.rel_path, c.id, c.name, s.removed_at " + _EVERY
+    )
+    rows = list(rows)
+    folders: dict[int, str] = {}
+    used: set[str] = set()
+    identity: dict[int, str] = {}
+    last: dict[str, int] = {}
+    for source_id, path, sha256, rel_path, collection_id, collection, _removed in rows:
+        relative = _safe(rel_path) if collection_id is not None else None
+        if relative is not None:
+            if collection_id not in folders:
+                folders[collection_id] = _folder_name(collection, collection_id, used)
+            name = f"{folders[collection_id]}/{relative}"
+        else:
+            name = _flat_name(path, sha256)
+        identity[source_id] = name
+        last[name] = source_id
+    names: dict[int, str] = {}
+    order: list[str] = []
+    for source_id, _path, _sha, _rel, _cid, _name, removed in rows:
+        name = identity[source_id]
+        if last[name] == source_id and removed is None:
+            names[source_id] = name
+            order.append(name)
+        else:
+            stored = f".versions/{source_id}-{PurePosixPath(name).name}"
+            names[source_id] = stored
+            order.append(f"{name}\t{stored}")
+        if removed is not None:
+            order.append(f"{name}\t")
+    return names, order
 
 
 def _folder_name(name: str, collection_id: int, used: set[str]) -> str:
