@@ -88,10 +88,13 @@ def ensure_collections(conn: Connection, collections: Iterable[Collection]) -> d
 
 
 def latest_versions(
-    conn: Connection, places: list[tuple[str, Place]]
+    conn: Connection, places: list[tuple[str, Place]], *, articles: bool = True
 ) -> dict[tuple[str, str], Latest]:
     """The last version of each file, by identity. Files imported before files had
-    identities (collection_id NULL, revision 0007) are found by the path given."""
+    identities (collection_id NULL, revision 0007) are found by the path given; their
+    articles (which only the writer needs) only with `articles`.
+
+    Both reads are index-only: the rows hold each file's text."""
     ids = collection_ids(conn, {place.collection.key for _, place in places})
     by_collection: dict[int, list[str]] = {}
     for _, place in places:
@@ -101,17 +104,19 @@ def latest_versions(
     for collection_id, rel_paths in by_collection.items():
         rows = select_in(
             conn,
-            "SELECT rel_path, sha256, article_id, removed_at FROM source_file WHERE id IN"
-            f" (SELECT max(id) FROM source_file WHERE collection_id = {int(collection_id)}"
-            " AND rel_path IN ({marks}) GROUP BY rel_path)",
+            "SELECT s.rel_path, s.sha256, s.article_id, s.removed_at FROM source_file s"
+            f" WHERE s.collection_id = {int(collection_id)} AND s.rel_path IN ({{marks}})"
+            " AND s.id = (SELECT max(t.id) FROM source_file t"
+            " WHERE t.collection_id = s.collection_id AND t.rel_path = s.rel_path)",
             rel_paths,
         )
         for rel_path, sha256, article_id, removed_at in rows:
             found[(collection_id, rel_path)] = Latest(sha256, article_id, removed_at is not None)
     legacy = select_in(
         conn,
-        "SELECT path, sha256, article_id FROM source_file WHERE id IN (SELECT max(id)"
-        " FROM source_file WHERE collection_id IS NULL AND path IN ({marks}) GROUP BY path)",
+        f"SELECT s.path, s.sha256, {'s.article_id' if articles else 'NULL'} FROM source_file s"
+        " WHERE s.path IN ({marks}) AND s.collection_id IS NULL AND s.id ="
+        " (SELECT max(t.id) FROM source_file t WHERE t.path = s.path)",
         [path for path, _ in places if path != STDIN],
     )
     for path, sha256, article_id in legacy:

@@ -367,7 +367,9 @@ class _Run:
             contents.setdefault(digest, data)  # type: ignore[arg-type]
         with self.reader.begin():
             latest = changes.latest_versions(
-                self.reader, [(path, place) for path, digest, place in read if digest is not None]
+                self.reader,
+                [(path, place) for path, digest, place in read if digest is not None],
+                articles=False,
             )
         order: list[tuple[str, str | None, int | None]] = []
         to_parse: list[tuple[str, bytes]] = []

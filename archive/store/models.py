@@ -159,7 +159,16 @@ class SourceFile(SQLModel, table=True):
         Index("ix_source_file_sha256", "sha256"),
         Index("ix_source_file_path_id_sha256", "path", "id", "sha256"),
         # A file is (collection, relative path); its versions are its rows, by id.
-        Index("ix_source_file_collection_id_rel_path_id", "collection_id", "rel_path", "id"),
+        # Covering: re-import reads each file's last version without the wide rows.
+        Index(
+            "ix_source_file_collection_id_rel_path_id",
+            "collection_id",
+            "rel_path",
+            "id",
+            "sha256",
+            "article_id",
+            "removed_at",
+        ),
         _described(
             "One row per version of a file: each content a path brought, in import order."
             " Rejected files are reported, not stored."

@@ -68,7 +68,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_source_file_collection_id_rel_path_id",
         "source_file",
-        ["collection_id", "rel_path", "id"],
+        ["collection_id", "rel_path", "id", "sha256", "article_id", "removed_at"],
     )
     op.add_column(
         "article_url", sa.Column("alias", sa.Boolean(), server_default=sa.false(), nullable=False)
