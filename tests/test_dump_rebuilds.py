@@ -192,3 +192,25 @@ def test_all_versions_replay_every_version_and_deletion(archive, tmp_path):
         assert [v["changed"] for v in json.loads(theirs)] == [
             v["changed"] for v in json.loads(mine)
         ]
+
+
+def test_a_dump_that_fails_half_way_leaves_no_folder(archive, tmp_path, monkeypatch):
+    from archive.query import dump as dump_module
+
+    assert archive.run("import", str(REAL)).exit_code == 0
+    calls = []
+    real_write = dump_module._write
+
+    def failing_write(destination, text):
+        calls.append(destination)
+        if len(calls) == 5:
+            raise OSError(28, "No space left on device")
+        real_write(destination, text)
+
+    monkeypatch.setattr(dump_module, "_write", failing_write)
+    out = tmp_path / "out"
+    result = archive.run("dump", str(out))
+    assert result.exit_code == 6, result.output
+    assert "No space left on device" in result.output
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".archive-dump")] == []
