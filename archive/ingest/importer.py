@@ -302,7 +302,7 @@ class _Run:
 
         def chunks() -> Iterable[list[str]]:
             chunk: list[tuple[str, Place | None]] = []
-            for path, place in located(paths):
+            for path, place in located(paths, self.summary.skip):
                 if path == REMOVAL:  # a dumped folder's deletion: after the files before it
                     places.append(([p for _, p in chunk], [place]))  # type: ignore[list-item]
                     yield [p for p, _ in chunk]

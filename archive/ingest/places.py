@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,10 +61,13 @@ def stdin_place(digest: str) -> Place:
     return Place(STDIN_COLLECTION, f"stdin-{digest[:12]}.md")
 
 
-def located(paths: Iterable[str]) -> Iterator[tuple[str, Place | None]]:
-    """The record files under `paths` (as files.find_record_files finds them), each
-    with its place: a folder given is a collection; a file given alone belongs to the
-    collection of its folder. stdin's place waits for its content (None)."""
+def located(
+    paths: Iterable[str], on_skip: Callable[[str, str], None] | None = None
+) -> Iterator[tuple[str, Place | None]]:
+    """The record files under `paths` (as files.find_record_files finds them, telling
+    `on_skip` what it does not read), each with its place: a folder given is a
+    collection; a file given alone belongs to the collection of its folder. stdin's
+    place waits for its content (None)."""
     for raw in paths:
         if raw == STDIN:
             yield STDIN, None
@@ -73,10 +76,10 @@ def located(paths: Iterable[str]) -> Iterator[tuple[str, Place | None]]:
         collection = folder_collection(root)
         order = os.path.join(root, ORDER_FILE)
         if raw != root or not os.path.isfile(order):
-            for path in find_record_files([raw]):
+            for path in find_record_files([raw], on_skip):
                 yield path, Place(collection, _relative(path, root))
             continue
-        for path, rel in _in_order(root, order):
+        for path, rel in _in_order(root, order, on_skip):
             yield path, Place(collection, rel)
 
 
@@ -92,10 +95,12 @@ def _relative(path: str, root: str) -> str:
     return relative if os.sep == "/" else Path(relative).as_posix()
 
 
-def _in_order(root: str, order: str) -> Iterator[tuple[str, str]]:
+def _in_order(
+    root: str, order: str, on_skip: Callable[[str, str], None] | None
+) -> Iterator[tuple[str, str]]:
     """A dumped folder's files (path to read, path in the collection) in the order
     its order file lists, then any others in walk order."""
-    found = list(find_record_files([root]))
+    found = list(find_record_files([root], on_skip))
     present = {_relative(p, root): p for p in found}
     with open(order, encoding="utf-8") as listing:
         listed = [line.rstrip("\n") for line in listing if line.strip()]
@@ -119,9 +124,8 @@ def _in_order(root: str, order: str) -> Iterator[tuple[str, str]]:
 def _inside(root: str, relative: str) -> str | None:
     """`relative` under `root`, if it stays inside it and is a file (the order file
     could say anything)."""
-    path = os.path.normpath(os.path.join(root, relative))
-    if os.path.commonpath([os.path.abspath(root), os.path.abspath(path)]) != os.path.abspath(
-        root
-    ) or not os.path.isfile(path):
+    path = os.path.join(root, relative)
+    real_root, real = os.path.realpath(root), os.path.realpath(path)
+    if os.path.commonpath([real_root, real]) != real_root or not os.path.isfile(real):
         return None
     return path

@@ -43,6 +43,9 @@ class ImportSummary:
     interrupted: bool = False
     # The query indexes a first import defers were not built (see deferred_indexes).
     indexes_pending: bool = False
+    # What walked folders hold that was not read (files.find_record_files), once per
+    # reason: reason -> (the first such path, how many).
+    skipped: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -66,6 +69,10 @@ class ImportSummary:
         self.copies += 1
         if len(self.copied_pairs) < MAX_KEPT_ERRORS:
             self.copied_pairs.append((path, original or "?"))
+
+    def skip(self, reason: str, path: str) -> None:
+        first, count = self.skipped.get(reason, (path, 0))
+        self.skipped[reason] = (first, count + 1)
 
     def reject(self, error: RecordError) -> None:
         self.rejected += 1
