@@ -51,12 +51,19 @@ def dump_command(
     """
     from ..query.dump import dump
     from ..query.reader import open_reader
+    from ..store.location import archive_files
 
     _check_folder(folder)  # before the archive is read: a mistake costs nothing
     # Read like the query commands: without SQLAlchemy, read-only.
     with open_reader(db_location(ctx)) as reader:
         try:
-            result = dump(reader, folder, force=force, all_versions=all_versions)
+            result = dump(
+                reader,
+                folder,
+                force=force,
+                all_versions=all_versions,
+                protected=archive_files(db_location(ctx)),
+            )
         except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
             raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     if result.without_text:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import OutputError
+from ..output.targets import check_output_file
 from .reader import Reader
 
 ORDER_FILE = ".archive-order"  # as ingest/places.ORDER_FILE (query does not import ingest)
@@ -55,7 +55,12 @@ ORDER BY s.id
 
 
 def dump(
-    reader: Reader, folder: str, *, force: bool = False, all_versions: bool = False
+    reader: Reader,
+    folder: str,
+    *,
+    force: bool = False,
+    all_versions: bool = False,
+    protected: tuple[str, ...] = (),
 ) -> DumpResult:
     """Write every current record file the archive holds into `folder`; with
     `all_versions`, every version (the older ones under `.versions/`), listed in
@@ -68,7 +73,7 @@ def dump(
         names = _names(reader, chosen)
         order = None
     target = Path(folder)
-    _check_destinations(target, names.values(), force)
+    _check_destinations(target, [*names.values(), ORDER_FILE], force, protected)
     parent = target.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".archive-dump-", dir=parent))
@@ -188,20 +193,18 @@ def _flat_name(path: str, sha256: str) -> str:
     return name
 
 
-def _check_destinations(target: Path, names: object, force: bool) -> None:
-    """Refuse, before writing, what would replace a non-file or (without --force) a file."""
-    for name in names:  # type: ignore[attr-defined]
+def _check_destinations(
+    target: Path, names: list[str], force: bool, protected: tuple[str, ...]
+) -> None:
+    """Refuse, before writing, what would replace a non-file, the archive, or (without
+    --force) a file."""
+    for name in names:
         destination = target / name
         for folder in list(reversed(destination.parents))[len(target.parents) :]:
             if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
                 raise OutputError(f"{folder} is not a folder: refusing to write through it")
-        if destination.is_symlink():
-            raise OutputError(f"{destination} is a symbolic link: refusing to write through it")
-        if not os.path.lexists(destination):
-            continue
-        if not stat.S_ISREG(os.lstat(destination).st_mode):
-            raise OutputError(f"{destination} is not a regular file: refusing to replace it")
-        if not force:
+        exists = check_output_file(str(destination), protected)
+        if exists and not force and name != ORDER_FILE:
             raise OutputError(f"{destination} already exists (use --force to overwrite)")
 
 
