@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import OutputError
+from ..messages import printable
 from .app import cli
 from .options import db_location, examples
 
@@ -73,7 +74,7 @@ def dump_command(
             err=True,
         )
     if not quiet:
-        click.echo(f"wrote {result.written} record files to {folder}", err=True)
+        click.echo(f"wrote {result.written} record files to {printable(str(folder))}", err=True)
 
 
 def _check_folder(folder: str) -> None:

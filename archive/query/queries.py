@@ -516,35 +516,33 @@ def _search_postgres(q: _Sql, query: str, conditions: list[str], limited: str) -
 # --- timeline --------------------------------------------------------------------
 
 
-def _period_start(day: dt.date, by: str) -> dt.date:
+# Periods are numbered (days and weeks from 0001-01-01, a Monday; months and years
+# from year 0), so that stepping from one to the next is adding 1: it cannot loop,
+# and it cannot overflow a date, since only periods holding a date are labelled.
+def _period(day: dt.date, by: str) -> int:
     if by == "day":
-        return day
+        return day.toordinal()
     if by == "week":
-        return day - dt.timedelta(days=day.weekday())  # ISO weeks start on Monday
+        return (day.toordinal() - 1) // 7  # ISO weeks start on Monday, as 0001-01-01
     if by == "month":
-        return day.replace(day=1)
-    return day.replace(month=1, day=1)
+        return day.year * 12 + day.month - 1
+    return day.year
 
 
-def _next_period(start: dt.date, by: str) -> dt.date:
+def _label(period: int, by: str) -> str:
     if by == "day":
-        return start + dt.timedelta(days=1)
+        return dt.date.fromordinal(period).isoformat()
     if by == "week":
-        return start + dt.timedelta(days=7)
-    if by == "month":
-        return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return start.replace(year=start.year + 1)
-
-
-def _label(start: dt.date, by: str) -> str:
-    if by == "week":
-        year, week, _ = start.isocalendar()
+        year, week, _ = dt.date.fromordinal(period * 7 + 1).isocalendar()
         return f"{year}-W{week:02d}"
     if by == "month":
-        return start.strftime("%Y-%m")
-    if by == "year":
-        return str(start.year)
-    return start.isoformat()
+        return f"{period // 12:04d}-{period % 12 + 1:02d}"
+    return f"{period:04d}"
+
+
+# More periods than this in one timeline is a mistake (`--by day --since 0001`):
+# refused with a hint rather than printed for minutes. A day per row, it is 273 years.
+MAX_PERIODS = 100_000
 
 
 def _day_counts(q: _Sql, table: str, conditions: list[str], source: str | None = None) -> Counter:
@@ -592,25 +590,34 @@ def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
 
 def _periods(selected: Counter, everything: Counter, by: str, filters: Filters) -> Iterator[tuple]:
     """One row per period from the first to the last article, or across --since and
-    --until when given, so that quiet periods show as zeros."""
+    --until when given, so that quiet periods show as zeros. Checked here, before
+    the first row is written: more than MAX_PERIODS is refused."""
     per_selected: Counter = Counter()
     per_all: Counter = Counter()
     for day, count in selected.items():
-        per_selected[_period_start(day, by)] += count
+        per_selected[_period(day, by)] += count
     for day, count in everything.items():
-        per_all[_period_start(day, by)] += count
+        per_all[_period(day, by)] += count
     bounds = list(per_selected)
     if filters.since is not None:
-        bounds.append(_period_start(filters.since.date(), by))
+        bounds.append(_period(filters.since.date(), by))
     if filters.until is not None:
-        bounds.append(_period_start((filters.until - dt.timedelta(microseconds=1)).date(), by))
+        bounds.append(_period((filters.until - dt.timedelta(microseconds=1)).date(), by))
     if not per_selected or not bounds:
-        return
-    start, last = min(bounds), max(bounds)
-    while start <= last:
-        count, total = per_selected[start], per_all[start]
-        yield (_label(start, by), count, total, round(count / total, 4) if total else 0.0)
-        start = _next_period(start, by)
+        return iter(())
+    first, last = min(bounds), max(bounds)
+    if last - first + 1 > MAX_PERIODS:
+        raise UsageError(
+            f"--by {by} from {_label(first, by)} to {_label(last, by)} is"
+            f" {last - first + 1:,} periods, more than {MAX_PERIODS:,}: narrow it with"
+            " --since/--until or count by a longer period with --by"
+        )
+
+    def row(period: int) -> tuple:
+        count, total = per_selected[period], per_all[period]
+        return (_label(period, by), count, total, round(count / total, 4) if total else 0.0)
+
+    return map(row, range(first, last + 1))
 
 
 # --- one article -----------------------------------------------------------------

@@ -263,7 +263,10 @@ class ReadOnlyQuery:
         try:
             # Row by row, not in batches: a row may hold values of up to
             # VALUE_LIMIT_BYTES, and a thousand of them would not fit in memory.
-            yield from cursor
+            # A for loop, not `yield from`: closing an abandoned stream must not call
+            # cursor.close(), which fails once the connection is closed.
+            for row in cursor:  # noqa: UP028 (see above)
+                yield row
         except (sqlite3.Error, MemoryError) as exc:
             raise self._failure(exc) from None
         finally:
