@@ -156,6 +156,8 @@ AGREEMENT = [
      ["name", "articles", "share"]),
     ("related_articles", {"url": NEWSWEEK_URL.replace("https://www.", "http://")},
      ["related", NEWSWEEK_URL], ["direction", "position", "title", "provider", "url"]),
+    ("article_history", {"url": NEWSWEEK_URL.replace("https://www.", "http://")},
+     ["history", NEWSWEEK_URL], ["time", "status", "path", "commit"]),
 ]  # fmt: skip
 
 
@@ -186,6 +188,7 @@ def test_an_unknown_topic_or_a_malformed_url_is_no_rows_not_an_error(served):
         "/test/providers_for_topic.json?_shape=array&topic=nothing+like+this",
         "/test/related_articles.json?_shape=array&url=not+a+url",
         "/test/related_articles.json?_shape=array&url=",
+        "/test/article_history.json?_shape=array&url=not+a+url",
     ):
         assert fetch_json(served, path) == []
 

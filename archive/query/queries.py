@@ -36,7 +36,7 @@ from .reader import Reader, open_reader
 # which would load SQLModel; tests/test_queries.py checks that the two agree.
 TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
-    "related_link", "article_url", "source_file",
+    "related_link", "article_url", "source_file", "collection",
 )  # fmt: skip
 # How SQLite holds an instant (models.ISO_UTC_FORMAT): to the second, UTC, a Z.
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -238,7 +238,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
         )
         return _by_provider(q, counts)
     source = "article"
-    own = f"article.is_stub IS {q.false}"
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
     if filters.topics:
         # Only own records have topics, so the topic's links are own articles.
         base = _articles_with_topics(q, filters.topics)
@@ -358,11 +358,14 @@ def articles(
     min_quality: int | None = None,
     search: str | None = None,
     include_stubs: bool = False,
+    include_removed: bool = False,
 ) -> Rows:
     q = _Sql(conn)
     conditions = _date_conditions(q, filters) + _provider_condition(q, filters)
     if not include_stubs:
         conditions.append(f"article.is_stub IS {q.false}")
+    if not include_removed:
+        conditions.append("article.removed_at IS NULL")
     if filters.topics:
         conditions.append(f"article.id IN ({_articles_with_topics(q, filters.topics)})")
     if type_:
@@ -381,6 +384,13 @@ def articles(
         " ORDER BY article.published_at DESC NULLS LAST, article.id"
     )
     return _checked(q, sql)
+
+
+def _any_removed(conn: Reader) -> bool:
+    """Whether an article was removed (its file deleted in git): an index lookup, so
+    that a search in an archive without removals keeps its index-only fast path."""
+    _columns, rows = conn.execute("SELECT 1 FROM article WHERE removed_at IS NOT NULL LIMIT 1")
+    return any(True for _ in rows)
 
 
 def _fts_ids(q: _Sql, search: str) -> str:
@@ -447,6 +457,8 @@ def search(
         )
     if not include_stubs:
         conditions.append("NOT a.is_stub" if q.postgres else "a.is_stub = 0")
+    if _any_removed(conn):
+        conditions.append("a.removed_at IS NULL")
     limited = f" LIMIT {q.bind(limit)}" if limit is not None else ""
     if q.postgres:
         return _search_postgres(q, query, conditions, limited)
@@ -550,7 +562,7 @@ def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
     if by not in PERIODS:
         raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
     q = _Sql(conn)
-    own = f"article.is_stub IS {q.false}"
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
     if filters.topics:
         if len(filters.topics) > 1:  # an article with two of the topics counts once
             conditions = [
@@ -698,8 +710,13 @@ _SHOWN = ("id", *(f.column for f in ARTICLE_FIELDS if not f.blob), "is_stub")
 _SHOWN_LAST = (*(f.column for f in ARTICLE_FIELDS if f.blob), "extra", "body")
 
 
-def show(conn: Reader, url: str) -> Rows:
-    """One article in full, as (field, value) rows."""
+# `show` lists this many of the other files that describe the article (--files: all).
+SHOWN_FILES = 3
+
+
+def show(conn: Reader, url: str, *, files: bool = False) -> Rows:
+    """One article in full, as (field, value) rows; then the other files that
+    describe it, the first few only unless `files`."""
     article_id = find_article(conn, url)
     q = _Sql(conn)
     columns = ", ".join(f"article.{c}" for c in (*_SHOWN, *_SHOWN_LAST, "source_file_id"))
@@ -734,27 +751,35 @@ def show(conn: Reader, url: str) -> Rows:
         "SELECT source_file.path, source_file.imported_at, source_file.sha256"
         f" FROM source_file WHERE source_file.id = {q.bind(row['source_file_id'])}"
     )
+    others: list[str] = []
     if source:
         path, imported_at, sha256 = source[0]
         label = "named in file" if row["is_stub"] else "source_file"
         fields += [(label, path), ("imported_at", imported_at), ("sha256", sha256)]
-        fields += [("also_in_file", other) for other in _other_files(conn, article_id, path)]
+        others = _other_files(conn, article_id, row["source_file_id"])
     fields += [(name, row[name]) for name in _SHOWN_LAST]
+    listed = others if files else others[:SHOWN_FILES]
+    fields += [("also_in_file", other) for other in listed]
+    if len(others) > len(listed):
+        fields.append(("also_in_file", f"… and {len(others) - len(listed)} more (--files)"))
     return Rows(["field", "value"], iter(fields), layout="vertical")
 
 
-def _other_files(conn: Reader, article_id: int, shown: str) -> list[str]:
-    """Other files whose latest content describes the article (the README's "Several
-    files, one article"), in import order."""
+def _other_files(conn: Reader, article_id: int, shown: int) -> list[str]:
+    """Other files whose current version describes the article (the README's "Several
+    files, one article"), in import order. A file is its collection and path in it
+    (before revision 0007: its path); a deleted file is no longer one."""
     q = _Sql(conn)
     return [
         path
         for (path,) in q.all(
             "SELECT source_file.path FROM source_file"
             f" WHERE source_file.article_id = {q.bind(article_id)}"
-            f" AND source_file.path != {q.bind(shown)}"
+            f" AND source_file.id != {q.bind(shown)} AND source_file.removed_at IS NULL"
             " AND NOT (EXISTS (SELECT later.id FROM source_file AS later"
-            " WHERE later.path = source_file.path AND later.id > source_file.id))"
+            " WHERE later.id > source_file.id AND (later.collection_id = source_file.collection_id"
+            " AND later.rel_path = source_file.rel_path OR later.collection_id IS NULL"
+            " AND source_file.collection_id IS NULL AND later.path = source_file.path)))"
             " ORDER BY source_file.id"
         )
     ]
