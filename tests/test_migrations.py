@@ -149,7 +149,7 @@ def test_stepping_down_and_up_again_keeps_every_row(archive):
     assert archive.run("import", str(DATA)).exit_code == 0
     assert archive.run("import", str(REAL)).exit_code == 0
     at_head = archive.snapshot()
-    down = archive.run("db", "downgrade", "-1")
+    down = archive.run("db", "downgrade", "0005")
     assert down.exit_code == 0, down.output
     # 0005 stored SQLAlchemy's format; 0006 stores ISO 8601 UTC text.
     assert (

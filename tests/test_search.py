@@ -229,7 +229,9 @@ def _cjk_rows(db: Path) -> tuple[list[tuple], list[tuple]]:
         expected = connection.execute(
             f"SELECT id, title, excerpt, body FROM article WHERE {has} ORDER BY id"
         ).fetchall()
-        connection.execute("INSERT INTO article_fts_cjk(article_fts_cjk) VALUES ('integrity-check')")
+        connection.execute(
+            "INSERT INTO article_fts_cjk(article_fts_cjk) VALUES ('integrity-check')"
+        )
     return indexed, expected
 
 
@@ -245,7 +247,7 @@ def test_the_migration_and_the_grammar_name_the_same_cjk_characters():
     spec = util.spec_from_file_location("m0008", path)
     module = util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
-    assert module.CJK_GLOB == _glob()
+    assert _glob() == module.CJK_GLOB
 
 
 def test_reimport_keeps_the_cjk_index_in_step(archive, tmp_path):
@@ -294,14 +296,23 @@ def test_a_real_history_reimported_commit_by_commit_keeps_both_indexes_right(arc
         ["git", "-C", str(clone), "log", "--format=%H", "--reverse"],
         check=True, capture_output=True, text=True,
     ).stdout.split()  # fmt: skip
-    for commit in log[:: max(1, len(log) // 4)] + [log[-1]]:
+    for commit in [*log[:: max(1, len(log) // 4)], log[-1]]:
         subprocess.run(["git", "-C", str(clone), "checkout", "-q", commit], check=True)
         imported(archive, clone / "_news")
         with sqlite3.connect(archive.path) as connection:
             connection.execute("INSERT INTO article_fts(article_fts) VALUES ('integrity-check')")
     indexed, expected = _cjk_rows(archive.path)
     assert indexed == expected
-    title = archive.rows("SELECT title FROM article WHERE is_stub = 0 ORDER BY id DESC LIMIT 1")[0][0]
+    title = archive.rows("SELECT title FROM article WHERE is_stub = 0 ORDER BY id DESC LIMIT 1")[0][
+        0
+    ]
     assert archive.rows("SELECT url FROM article WHERE title = ?", title)[0][0] in urls(
         archive, f'"{title}"'
     )
+
+
+def test_a_search_without_a_word_writes_no_file(sample, tmp_path):
+    target = tmp_path / "out.csv"
+    for command in (["search", "*"], ["articles", "--search", "()"]):
+        one_error_line(sample.run(*command, "-o", str(target)), USAGE)
+        assert not target.exists()
