@@ -179,9 +179,9 @@ def articles_command(
     short_help="Full-text search, best matches first.",
     epilog=examples(
         "archive search '\"facial recognition\" police' --limit 3",
-        "archive search covid-19 -vaccine topic:AI since:2020",
+        "archive search facial-recognition -police since:2020-08",
         "archive search 'deepfake* OR clearview' --since 2020 --format csv",
-        "archive search 人工知能",
+        "archive search 识别",
     ),
 )
 @click.argument("words", nargs=-1, required=True, metavar="TEXT...")
