@@ -67,6 +67,12 @@ PLANTED = {
         excerpt='"recognition of faces is not the topic"',
         publishedDateTime="2021-09-01T09:00:00Z",
     ),
+    "marks.md": record(
+        "https://example.in/hindi",
+        "हिन्दी समाचार: भारत में कृत्रिम बुद्धिमत्ता। العَرَبِيَّة والذكاء الاصطناعي.",
+        title='"हिन्दी में समाचार"',
+        publishedDateTime="2021-11-01T09:00:00Z",
+    ),
     "accents.md": record(
         "https://example.ch/zuerich",
         "Les données de Zürich sur l'IA.",
@@ -131,7 +137,8 @@ QUERIES = [
     ("Zürich", True), ("cafe", False), ("人工知能", True), ("人工智能", True), ("芯片", True),
     ("知能", True), ("AI研究", True), ("인공지능", True), ("机器 OR 機械学習", True),
     ("人工 -芯片", True), ("100%_以上", True), ("100%以上", False), ("3.5 times", True), ("teams OR 人工知能", True),
-    ("facial-recognition", True), ("c++ OR c#", True),
+    ("facial-recognition", True), ("c++ OR c#", True), ("हिन्दी", True),
+    ("बुद्धिमत्ता", True), ("العَرَبِيَّة", True), ("الاصطناعي", True),
 ]  # fmt: skip
 
 

@@ -20,6 +20,8 @@ Create Date: 2026-12-08
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from collections.abc import Sequence
 
 from alembic import op
@@ -82,18 +84,39 @@ def _search_vector(words: str) -> tuple[str, ...]:
     )
 
 
-# Runs of anything but letters and digits become one space, as unicode61 splits.
-POSTGRES_UP = _search_vector("regexp_replace(coalesce({}, ''), '[^[:alnum:]]+', ' ', 'g')")
+def _marks() -> str:
+    """Combining marks (Unicode's M* categories: the vowel signs of Hindi, Arabic's
+    harakat) as regex ranges. unicode61 reads them as separators, glibc's locales
+    some as letters. From the Unicode tables of the Python that runs the migration."""
+    ranges, start = [], None
+    for code in range(sys.maxunicode + 2):
+        mark = code <= sys.maxunicode and unicodedata.category(chr(code)).startswith("M")
+        if mark and start is None:
+            start = code
+        elif not mark and start is not None:
+            ranges.append(f"{chr(start)}-{chr(code - 1)}")
+            start = None
+    return "".join(ranges)
+
+
+def _postgres_up(utf8: bool) -> tuple[str, ...]:
+    # Runs of anything but letters and digits become one space, as unicode61 splits;
+    # marks too where the database can hold them.
+    separators = f"(?:[^[:alnum:]]|[{_marks()}])+" if utf8 else "[^[:alnum:]]+"
+    return _search_vector(f"regexp_replace(coalesce({{}}, ''), '{separators}', ' ', 'g')")
+
+
 POSTGRES_DOWN = _search_vector("coalesce({}, '')")  # as migration 0002 made it
 
 
 def upgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
         for sql in SQLITE_UP:
             op.execute(sql)
-    elif dialect == "postgresql":
-        for sql in POSTGRES_UP:
+    elif bind.dialect.name == "postgresql":
+        utf8 = bind.exec_driver_sql("SHOW server_encoding").scalar() == "UTF8"
+        for sql in _postgres_up(utf8):
             op.execute(sql)
 
 
