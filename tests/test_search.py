@@ -178,6 +178,11 @@ def test_results_are_ranked_with_a_highlighted_snippet(both):
         assert [row["rank"] for row in rows] == list(range(1, len(rows) + 1))
         assert "deepfake" in rows[0]["title"].lower()
         assert all("[" in row["snippet"] and "]" in row["snippet"] for row in rows)
+        covid = found(archive, "covid-19")
+        assert covid and all(
+            "[COVID]" in row["snippet"].upper() or "[COVID-19]" in row["snippet"].upper()
+            for row in covid
+        )
         cjk = found(archive, "人工知能")
         assert cjk[0]["snippet"].count("[人工知能]") == 1
 

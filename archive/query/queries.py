@@ -453,7 +453,8 @@ def search(
     if q.postgres:
         query = q.bind(search_query.tsquery(parsed))
         conditions.insert(0, f"a.search_vector @@ to_tsquery('archive_search', {query})")
-        return _search_postgres(q, query, conditions, limited)
+        marked = q.bind(search_query.headline_tsquery(parsed))
+        return _search_postgres(q, query, marked, conditions, limited)
     query = q.bind(search_query.fts5_match(parsed))
     conditions.insert(0, f"article_fts MATCH {query}")
     if len(conditions) == 1 and limit is not None:
@@ -486,7 +487,7 @@ def search(
 _HEADLINE = "StartSel=[, StopSel=], MaxWords=12, MinWords=6, MaxFragments=1, FragmentDelimiter=…"
 
 
-def _search_postgres(q: _Sql, query: str, conditions: list[str], limited: str) -> Rows:
+def _search_postgres(q: _Sql, query: str, marked: str, conditions: list[str], limited: str) -> Rows:
     """PostgreSQL: the grammar's tsquery, ranked by ts_rank (README: PostgreSQL).
 
     Snippets are made for the best rows only, after the limit: ts_headline re-reads
@@ -499,7 +500,8 @@ def _search_postgres(q: _Sql, query: str, conditions: list[str], limited: str) -
         f" WHERE {' AND '.join(conditions)} ORDER BY score DESC, a.id{limited})"
         " SELECT a.published_at, a.title, p.name AS provider, a.url,"
         " ts_headline('archive_search',"
-        f" concat_ws(' ', a.title, a.excerpt, a.body), q.query, {q.bind(_HEADLINE)}) AS snippet"
+        f" concat_ws(' ', a.title, a.excerpt, a.body), to_tsquery('archive_search', {marked}),"
+        f" {q.bind(_HEADLINE)}) AS snippet"
         " FROM best JOIN article a ON a.id = best.id CROSS JOIN q"
         " LEFT JOIN provider p ON p.id = a.provider_id ORDER BY best.score DESC, best.id"
     )

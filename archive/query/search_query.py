@@ -221,6 +221,14 @@ def tsquery(query: SearchQuery) -> str:
     return " & ".join(groups + [f"!{tsquery_term(t)}" for t in query.excluded])
 
 
+def headline_tsquery(query: SearchQuery) -> str:
+    """Every word of the query, any of them: what ts_headline marks. The whole
+    query would mark too little, as ts_headline reads the text with PostgreSQL's
+    own parser (`COVID-19` is `covid` and `-19` to it)."""
+    words = [(w, t.prefix) for group in query.groups for t in group for w in t.words]
+    return " | ".join(_lexeme(word, prefix) for word, prefix in words)
+
+
 # --- either engine, term by term (queries with CJK terms) ---------------------------
 
 
