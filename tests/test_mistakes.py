@@ -326,7 +326,7 @@ MISTAKES: dict[str, Mistake] = {
     "min-quality not a number": Mistake(["articles", "--min-quality", "abc"], 2, "not a whole number"),
     "sql parameter without value": Mistake(["sql", "SELECT :x"], 2, "give one with -p x VALUE"),
     "export --query write": Mistake(["export", "--query", "UPDATE article SET title = 'x'"], 1, "not allowed"),
-    "search syntax": Mistake(["search", '"unclosed'], 1, "cannot search for that"),
+    "search for no word": Mistake(["search", "*"], 2, "has no word to search for"),
     "show unknown URL": Mistake(["show", "https://example.com/nothing"], 1, "no article with URL"),
 }
 # fmt: on

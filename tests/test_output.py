@@ -522,8 +522,6 @@ FAILS_AT_ROW_2500 = (
         ["export", "no_such_table"],
         ["sql", FAILS_AT_ROW_2500],
         ["sql", RUNAWAY, "--timeout", "0.3"],
-        ["search", "AND"],
-        ["articles", "--search", '"unclosed'],
         ["related", "https://example.org/nothing"],
     ],
     ids=lambda c: " ".join(c)[:40],

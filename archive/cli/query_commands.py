@@ -16,6 +16,7 @@ from ..rows import OutputOptions, Rows
 from .app import cli
 from .completion import complete_providers, complete_topics
 from .options import Number, check_empty, date_filters, db_location, examples, output_options
+from .search_words import SearchCommand, unmarked
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -182,11 +183,13 @@ def articles_command(
 
 @cli.command(
     "search",
+    cls=SearchCommand,
     short_help="Full-text search, best matches first.",
     epilog=examples(
         "archive search '\"facial recognition\" police' --limit 3",
-        "archive search facial recognition --provider theverge.com",
+        "archive search facial-recognition -police since:2020-08",
         "archive search 'deepfake* OR clearview' --since 2020 --format csv",
+        "archive search 识别",
     ),
 )
 @click.argument("words", nargs=-1, required=True, metavar="TEXT...")
@@ -200,11 +203,12 @@ def search_command(
 ) -> None:
     """Full-text search in titles, excerpts and bodies, best matches first.
 
-    TEXT uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*;
-    several words need no quotes (archive search facial recognition).
+    TEXT: words (all must match; covid-19, C++ and AI/ML are words), "a phrase",
+    OR, -word or NOT word, prefix*, and topic:, provider:, since:, until:, type:
+    (README: search). Chinese, Japanese and Korean text is found anywhere in a word.
     Shows the best 100 matches unless --limit says otherwise.
     """
-    text = " ".join(words)
+    text = " ".join(unmarked(words))
     if not text.strip():
         raise UsageError("no search text given: e.g. archive search facial recognition")
     limit = SEARCH_LIMIT if out.limit is None else out.limit

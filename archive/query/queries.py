@@ -29,6 +29,7 @@ from .. import identity
 from ..errors import ArchiveError, UsageError
 from ..record_format import ARTICLE_FIELDS
 from ..rows import Rows
+from . import search_query
 from .filters import PERIODS, SEARCH_LIMIT, Filters, parse_date
 from .reader import Reader, open_reader
 
@@ -361,6 +362,9 @@ def articles(
     include_removed: bool = False,
 ) -> Rows:
     q = _Sql(conn)
+    parsed = search_query.parse(search) if search else None
+    if parsed:  # its topic:, provider:, since:, until: and type: narrow the filters
+        filters, type_ = parsed.filters(filters), parsed.type_ or type_
     conditions = _date_conditions(q, filters) + _provider_condition(q, filters)
     if not include_stubs:
         conditions.append(f"article.is_stub IS {q.false}")
@@ -372,8 +376,8 @@ def articles(
         conditions.append(f"lower(article.type) = {q.bind(type_.lower())}")
     if min_quality is not None:
         conditions.append(f"article.quality >= {q.bind(min_quality)}")
-    if search:
-        conditions.append(f"article.id IN ({_fts_ids(q, search)})")
+    if parsed:
+        conditions.append(search_query.condition(parsed, q.postgres, q.bind, "article"))
     sql = (
         "SELECT article.published_at, article.title, provider.name AS provider,"
         f" provider.domain, {_topics_column(q)} AS topics, article.type, article.quality,"
@@ -393,16 +397,6 @@ def _any_removed(conn: Reader) -> bool:
     return any(True for _ in rows)
 
 
-def _fts_ids(q: _Sql, search: str) -> str:
-    if q.postgres:  # the search column of migration 0002
-        return (
-            "SELECT id FROM article"
-            f" WHERE search_vector @@ websearch_to_tsquery('archive_search', {q.bind(search)})"
-        )
-    # SQLite: the FTS5 index created by migration 0002.
-    return f"SELECT rowid FROM article_fts WHERE article_fts MATCH {q.bind(search)}"
-
-
 def _checked(q: _Sql, sql: str) -> Rows:
     """Run a query whose errors come from the user's search syntax."""
     try:
@@ -420,8 +414,11 @@ def _search_errors_explained(rows: Iterator[tuple]) -> Iterator[tuple]:
 
 
 def _search_error(message: str) -> str:
-    if any(hint in message for hint in ("fts5", "no such column", "syntax error", "unterminated")):
-        return f"cannot search for that: {message} (put words with punctuation in double quotes)"
+    # The grammar (search_query.py) writes every query; an engine's own message
+    # about its query syntax would only confuse.
+    engine_words = ("fts5", "no such column", "syntax error", "unterminated", "tsquery", "MATCH")
+    if any(word in message for word in engine_words):
+        return "cannot search for that text: the full-text index could not read it"
     return message
 
 
@@ -435,18 +432,15 @@ def search(
 ) -> Rows:
     """Full-text search over title, excerpt and body, best matches first.
 
-    The text is FTS5 query syntax on SQLite: words (all must match), "exact
-    phrases", OR, NOT, prefix*. Ranking must score every match, but with a limit
-    SQLite keeps only the best rows instead of sorting them all.
+    The text is read by search_query.parse (README: search): words, "phrases", OR,
+    -word or NOT word, word*, and topic:/provider:/since:/until:/type:. Ranking must
+    score every match, but with a limit SQLite keeps only the best rows instead of
+    sorting them all.
     """
     q = _Sql(conn)
-    query = q.bind(query_text)
-    conditions = [
-        f"a.search_vector @@ websearch_to_tsquery('archive_search', {query})"
-        if q.postgres
-        else f"article_fts MATCH {query}"
-    ]
-    conditions += _date_conditions(q, filters, "a")
+    parsed = search_query.parse(query_text)
+    filters = parsed.filters(filters)
+    conditions = _date_conditions(q, filters, "a")
     if filters.providers:
         conditions.append(f"p.key IN {q.bind_all(_provider_keys(filters.providers))}")
     if filters.topics:
@@ -459,9 +453,22 @@ def search(
         conditions.append("NOT a.is_stub" if q.postgres else "a.is_stub = 0")
     if _any_removed(conn):
         conditions.append("a.removed_at IS NULL")
+    if parsed.type_:
+        conditions.append(f"lower(a.type) = {q.bind(parsed.type_.lower())}")
     limited = f" LIMIT {q.bind(limit)}" if limit is not None else ""
+    if parsed.cjk:  # substrings, not index words: ranked alike on both engines
+        conditions.insert(0, search_query.condition(parsed, q.postgres, q.bind, "a"))
+        found = _checked(
+            q, search_query.cjk_search_sql(parsed, q.postgres, q.bind, conditions, limited)
+        )
+        return Rows(["rank", *found.columns], ((i, *row) for i, row in enumerate(found.rows, 1)))
     if q.postgres:
-        return _search_postgres(q, query, conditions, limited)
+        query = q.bind(search_query.tsquery(parsed))
+        conditions.insert(0, f"a.search_vector @@ to_tsquery('archive_search', {query})")
+        marked = q.bind(search_query.headline_tsquery(parsed))
+        return _search_postgres(q, query, marked, conditions, limited)
+    query = q.bind(search_query.fts5_match(parsed))
+    conditions.insert(0, f"article_fts MATCH {query}")
     if len(conditions) == 1 and limit is not None:
         # No filter on the article: rank in the full-text index alone, then read
         # articles and make snippets for the best rows only (3x faster for a word
@@ -492,20 +499,21 @@ def search(
 _HEADLINE = "StartSel=[, StopSel=], MaxWords=12, MinWords=6, MaxFragments=1, FragmentDelimiter=…"
 
 
-def _search_postgres(q: _Sql, query: str, conditions: list[str], limited: str) -> Rows:
-    """PostgreSQL: websearch_to_tsquery syntax, ranked by ts_rank (README: PostgreSQL).
+def _search_postgres(q: _Sql, query: str, marked: str, conditions: list[str], limited: str) -> Rows:
+    """PostgreSQL: the grammar's tsquery, ranked by ts_rank (README: PostgreSQL).
 
     Snippets are made for the best rows only, after the limit: ts_headline re-reads
     and re-parses each article's text.
     """
     sql = (
-        f"WITH q AS (SELECT websearch_to_tsquery('archive_search', {query}) AS query),"
+        f"WITH q AS (SELECT to_tsquery('archive_search', {query}) AS query),"
         " best AS (SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
         " FROM article a CROSS JOIN q LEFT JOIN provider p ON p.id = a.provider_id"
         f" WHERE {' AND '.join(conditions)} ORDER BY score DESC, a.id{limited})"
         " SELECT a.published_at, a.title, p.name AS provider, a.url,"
         " ts_headline('archive_search',"
-        f" concat_ws(' ', a.title, a.excerpt, a.body), q.query, {q.bind(_HEADLINE)}) AS snippet"
+        f" concat_ws(' ', a.title, a.excerpt, a.body), to_tsquery('archive_search', {marked}),"
+        f" {q.bind(_HEADLINE)}) AS snippet"
         " FROM best JOIN article a ON a.id = best.id CROSS JOIN q"
         " LEFT JOIN provider p ON p.id = a.provider_id ORDER BY best.score DESC, best.id"
     )

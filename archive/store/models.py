@@ -208,7 +208,7 @@ class SourceFile(SQLModel, table=True):
     )
     collection_id: int | None = _fk(
         "collection.id",
-        description="the folder or repository the file is in (NULL: imported before 0007)",
+        description="the folder or repository the file is in (NULL: imported before archives recorded collections)",
     )
     rel_path: str | None = Field(
         default=None,
