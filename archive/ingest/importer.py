@@ -37,6 +37,7 @@ from . import changes
 from .files import File, chunked, find_record_files, read_ahead
 from .parsers import Parsers, default_workers, fewer_collections
 from .records import MAX_FILE_BYTES, Record
+from .stories import on_batch
 from .summary import ImportSummary
 from .transactions import (
     CommitPolicy,
@@ -106,6 +107,7 @@ class Importer:
         workers: int | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
         commit_files: int | None = None,
+        stories: bool = True,
     ) -> None:
         self.archive = archive
         self.strict = strict
@@ -114,6 +116,8 @@ class Importer:
         self.commit_files = commit_files or COMMIT_FILES
         # Providers and topics by key, kept between runs (refreshed when others add some).
         self.catalog = Catalog()
+        if stories:  # README: Stories; off for `import --no-stories`
+            self.catalog.on_written = on_batch
         # The current (or last) run's counts, also readable while it runs and after
         # it was interrupted.
         self.summary = ImportSummary()

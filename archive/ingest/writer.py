@@ -229,6 +229,9 @@ class Catalog:
         self.providers: dict[str, list[Any]] = {}
         self.topics: dict[str, int] = {}
         self._seen: tuple[int, int] | None = None
+        # Called with each batch's article states after they are written: the
+        # importer sets ingest/stories.on_batch here (None: import without stories).
+        self.on_written: Callable[[Connection, Catalog, Iterable[Any]], None] | None = None
 
     def refresh(self, sql: _Sql) -> None:
         """Reload when another writer added rows since we last looked."""
@@ -624,4 +627,6 @@ def write_batch(
     plan = _Plan(sql, catalog, records)
     outcomes = [plan.add(record, record.source in known_paths) for record in records]
     plan.flush()
+    if catalog.on_written is not None:
+        catalog.on_written(conn, catalog, plan.articles.values())
     return outcomes

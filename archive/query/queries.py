@@ -36,7 +36,7 @@ from .reader import Reader, open_reader
 # which would load SQLModel; tests/test_queries.py checks that the two agree.
 TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
-    "related_link", "article_url", "source_file",
+    "related_link", "article_url", "source_file", "story", "article_story", "story_band",
 )  # fmt: skip
 # How SQLite holds an instant (models.ISO_UTC_FORMAT): to the second, UTC, a Z.
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
