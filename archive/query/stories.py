@@ -168,16 +168,21 @@ def largest(conn: Reader, filters: Filters) -> Rows:
     """Stories of more than one article, largest first: when, where first, and who."""
     q = _Sql(conn)
     links = _links(q, filters)
-    names = (
-        "(SELECT string_agg(DISTINCT p.name, ', ') FROM article_story s2"
-        if q.postgres
-        else "(SELECT group_concat(DISTINCT p.name) FROM article_story s2"
+    members = (
+        "FROM article_story s2 JOIN article a2 ON a2.id = s2.article_id"
+        " JOIN provider p ON p.id = a2.provider_id WHERE s2.story_id = story.id"
     )
+    if q.postgres:
+        names = f"(SELECT string_agg(DISTINCT p.name, ', ' ORDER BY p.name) {members})"
+    else:
+        names = (
+            "(SELECT group_concat(n.name, ', ') FROM"
+            f" (SELECT DISTINCT p.name AS name {members} ORDER BY p.name) AS n)"
+        )
     return q.rows(
         "SELECT story.id AS story, story.articles, story.providers, story.first_published,"
         " origin.title, origin_provider.name AS first_provider,"
-        f" {names} JOIN article a2 ON a2.id = s2.article_id"
-        " JOIN provider p ON p.id = a2.provider_id WHERE s2.story_id = story.id) AS provider_names,"
+        f" {names} AS provider_names,"
         " origin.url"
         " FROM story JOIN article AS origin ON origin.id = story.origin_article_id"
         " LEFT JOIN provider AS origin_provider ON origin_provider.id = origin.provider_id"
