@@ -19,8 +19,7 @@ from .query_commands import _reading, provider_filter, topic_filter
     epilog=examples(
         "archive stories",
         "archive stories --topic AI --limit 10",
-        "archive stories --explain https://youtu.be/EXAMPLEvid2"
-        " https://youtube.com/watch?v=EXAMPLEvid1",
+        "archive stories --explain youtu.be/EXAMPLEvid2 youtu.be/EXAMPLEvid1",
         "archive stories --rebuild",
     ),
 )
