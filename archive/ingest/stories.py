@@ -12,6 +12,7 @@ together (`archive stories --rebuild` re-clusters from scratch).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,16 @@ def written_articles(plan_articles: Iterable[Any]) -> list[Written]:
     ]  # fmt: skip
 
 
+# A key shared by COMMON stories marks common wording (a video series' standard
+# opening, an agency's boilerplate), not a copy: it is neither searched nor indexed
+# further, and copies still meet through the other bands, which their own words
+# decide. A key holding PER_STORY articles of one story is not indexed further: the
+# story is found through them. So a lookup reads at most COMMON * PER_STORY rows
+# a key, whatever the archive's size.
+COMMON = 16
+PER_STORY = 4
+
+
 def assign(
     conn: Connection, names: dict[int, tuple[str | None, ...]], articles: Sequence[Written]
 ) -> None:
@@ -75,19 +86,70 @@ def assign(
     left = _leave(sql, [a.id for a in articles if not a.new])
     batch = _features(articles, names)
     keys = {a.id: rules.index_keys(f) for a, f in zip(articles, batch, strict=True)}
-    known = _candidates(sql, keys)
     stories = _Stories(sql.max_id(tables.story))
-    by_key: dict[int, list[_Member]] = {}
+    buckets = _Buckets(sql, keys, stories)
     members: list[_Member] = []
+    indexed: dict[int, list[tuple[int, int]]] = {}
     for article, features in zip(articles, batch, strict=True):
-        found = {id(m): m for key, _ in keys[article.id] for m in by_key.get(key, ())}
-        found |= {id(m): m for m in known.get(article.id, ())}
-        matched = [m.story for m in found.values() if rules.decide(features, m.features).same]
+        candidates = buckets.candidates(keys[article.id])
+        close = rules.plausible(features, [m.features for m in candidates])
+        by_features = {id(m.features): m for m in candidates}
+        matched = [
+            by_features[id(other)].story
+            for other, similarity in close
+            if rules.decide(features, other, similarity).same
+        ]
         member = _Member(article.id, stories.join(matched), features, article.provider_id)
         members.append(member)
-        for key, _band in keys[article.id]:
-            by_key.setdefault(key, []).append(member)
-    stories.write(sql, members, keys, left)
+        indexed[article.id] = buckets.add(member, keys[article.id])
+    stories.write(sql, members, indexed, left)
+
+
+class _Buckets:
+    """The index entries a batch reads and adds: articles and their stories, by key."""
+
+    def __init__(
+        self, sql: _Sql, keys: dict[int, list[tuple[int, int]]], stories: _Stories
+    ) -> None:
+        self.stories = stories
+        self.owners: dict[int, list[int]] = {}
+        self.held: dict[int, Counter[int]] = {}  # key -> articles per story under it
+        for key, article_id, story in sql.select_in(
+            "SELECT b.key, b.article_id, s.story_id FROM story_band b"
+            " JOIN article_story s ON s.article_id = b.article_id WHERE b.key IN ({marks})",
+            [key for pairs in keys.values() for key, _ in pairs],
+        ):
+            self.owners.setdefault(key, []).append(article_id)
+            self.held.setdefault(key, Counter())[story] += 1
+        wanted = {a for key, found in self.owners.items() if not self._common(key) for a in found}
+        self.members = {m.id: m for m in load_members(sql.conn, wanted)}
+
+    def _common(self, key: int) -> bool:
+        held = self.held.get(key)
+        return held is not None and len(held) >= COMMON
+
+    def candidates(self, pairs: list[tuple[int, int]]) -> list[_Member]:
+        found: dict[int, _Member] = {}
+        for key, _band in pairs:
+            if not self._common(key):
+                for article_id in self.owners.get(key, ()):
+                    found[article_id] = self.members[article_id]
+        return list(found.values())
+
+    def add(self, member: _Member, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The keys to index `member` under (not those of common wording, nor those
+        that hold enough of its story already). Story ids are as found: a story this
+        batch merges into another counts apart, which only indexes a few more rows."""
+        added = []
+        for key, band in pairs:
+            held = self.held.setdefault(key, Counter())
+            if len(held) >= COMMON or held[member.story] >= PER_STORY:
+                continue
+            held[member.story] += 1
+            self.owners.setdefault(key, []).append(member.id)
+            self.members[member.id] = member
+            added.append((key, band))
+        return added
 
 
 def _provider_names(catalog: Catalog) -> dict[int, tuple[str | None, ...]]:
@@ -122,26 +184,6 @@ def _leave(sql: _Sql, ids: list[int]) -> set[int]:
     sql.delete_where_in(tables.story_band, "article_id", ids)
     sql.delete_where_in(tables.article_story, "article_id", ids)
     return stories
-
-
-def _candidates(sql: _Sql, keys: dict[int, list[tuple[int, int]]]) -> dict[int, list[_Member]]:
-    """The archived articles that share a key with each new one, with their features."""
-    owners: dict[int, set[int]] = {}
-    for key, article_id in sql.select_in(
-        "SELECT key, article_id FROM story_band WHERE key IN ({marks})",
-        [key for pairs in keys.values() for key, _ in pairs],
-    ):
-        owners.setdefault(key, set()).add(article_id)
-    wanted = {a for found in owners.values() for a in found}
-    members = {m.id: m for m in load_members(sql.conn, wanted)}
-    return {
-        article_id: [
-            members[other]
-            for other in {o for key, _ in pairs for o in owners.get(key, ())}
-            if other in members and other != article_id
-        ]
-        for article_id, pairs in keys.items()
-    }
 
 
 def load_members(conn: Connection, ids: Iterable[int]) -> list[_Member]:

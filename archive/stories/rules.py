@@ -73,9 +73,25 @@ class Verdict:
     similarity: float
 
 
-def decide(a: Features, b: Features) -> Verdict:
-    """Whether `a` and `b` are one story, with the reason in words."""
-    similarity = minhash.jaccard(a.signature, b.signature)
+def plausible(a: Features, others: list[Features]) -> list[tuple[Features, float]]:
+    """The `others` that `decide` could find one story with `a`, and their text
+    similarity, computed for all at once: an article's candidates from the index are
+    mostly texts that share some common wording, which this rules out cheaply."""
+    if not others:
+        return []
+    similarities = minhash.similarities(a.signature, [o.signature for o in others])
+    return [
+        (other, float(similarity))
+        for other, similarity in zip(others, similarities, strict=True)
+        if similarity >= TITLE_TEXT_FLOOR or other.title_key == a.title_key
+    ]
+
+
+def decide(a: Features, b: Features, similarity: float | None = None) -> Verdict:
+    """Whether `a` and `b` are one story, with the reason in words (`similarity`:
+    their signatures' agreement, when already known)."""
+    if similarity is None:
+        similarity = minhash.jaccard(a.signature, b.signature)
     if similarity >= SAME_TEXT:
         return Verdict(True, f"the same text (similarity {similarity:.2f})", similarity)
     overlap = title_overlap(a.title_key, b.title_key)

@@ -7,6 +7,8 @@ import unicodedata
 import zlib
 from collections.abc import Iterable
 
+import numpy as np
+
 # What republishers put before a title they copy; matched case-insensitively, repeatable.
 _PREFIXES = re.compile(
     r"^(?:(?:re-?transmission|repost(?:ed)?|press release|pr|update[d]?|breaking"
@@ -59,18 +61,22 @@ def _is_publisher(suffix: str, providers: Iterable[str | None]) -> bool:
     return bool(_DOMAIN_LIKE.search(suffix.casefold()))
 
 
-def shingles(title_words: list[str], text_words: list[str]) -> list[int]:
+def shingles(title_words: list[str], text_words: list[str]) -> np.ndarray:
     """32-bit hashes of the word trigrams of the normalized title and the text.
 
-    crc32 rather than Python's hash(): signatures are stored, and str hashes change
-    from one process to the next.
+    Each word is hashed once (crc32, not Python's hash(): signatures are stored, and
+    str hashes change from one process to the next); a trigram's hash combines its
+    three words' in numpy.
     """
     sequence = title_words + text_words
-    if len(sequence) < SHINGLE_WORDS:
-        grams = [" ".join(sequence)] if sequence else []
-    else:
-        grams = [
-            " ".join(sequence[i : i + SHINGLE_WORDS])
-            for i in range(len(sequence) - SHINGLE_WORDS + 1)
-        ]
-    return list({zlib.crc32(g.encode()) for g in grams})
+    hashes = np.array([zlib.crc32(w.encode()) for w in sequence], dtype=np.uint64)
+    if len(hashes) < SHINGLE_WORDS:
+        return np.unique(hashes[:1] ^ (hashes[1:2] * _P1 if len(hashes) > 1 else 0))
+    combined = hashes[:-2] * _P2 + hashes[1:-1] * _P1 + hashes[2:]
+    return np.unique((combined ^ (combined >> np.uint64(29))) & _MASK32)
+
+
+# Odd multipliers that spread a word's position into a trigram's hash.
+_P1 = np.uint64(0x9E3779B1)
+_P2 = np.uint64(0x85EBCA77C2B2AE63)
+_MASK32 = np.uint64(0xFFFFFFFF)
