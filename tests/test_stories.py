@@ -34,7 +34,7 @@ def _confusion() -> dict[str, int]:
 
 
 def test_the_labelled_pairs_hold_precision_and_recall():
-    """tests/fixtures/README_story_pairs.md says how the pairs were labelled."""
+    """tests/fixtures/README_story_pairs says how the pairs were labelled."""
     counts = _confusion()
     positives, negatives = counts["tp"] + counts["fn"], counts["tn"] + counts["fp"]
     assert positives + negatives >= 300 and positives >= 100 and negatives >= 100
