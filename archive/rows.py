@@ -25,6 +25,8 @@ class OutputOptions:
     excel_safe: bool = False
     force: bool = False
     fail_on_empty: bool = False  # an answer without rows exits with EmptyAnswer's code
+    # Files -o must never replace, whatever --force says: the archive and its -wal/-shm.
+    protected: tuple[str, ...] = ()
 
     def resolved_format(self, stream: IO[str]) -> str:
         """--format, else the one -o's extension names, else table on a terminal and
