@@ -23,6 +23,7 @@ LAYERS = [
         "archive.rows",
         "archive.identity",
         "archive.record_format",
+        "archive.stories",
     },
     {"archive.output"},
     {"archive.store"},

@@ -54,11 +54,12 @@ def test_a_0006_archive_upgrades_with_every_row_and_file(archive, tmp_path) -> N
     at_0006 = _tables_without_new_columns(archive)
     assert "collection" not in {r[0] for r in archive.rows("SELECT name FROM sqlite_master")}
 
-    up = archive.run("db", "upgrade")
+    up = archive.run("db", "upgrade", "0007")
     assert up.exit_code == 0, up.output
     assert _tables_without_new_columns(archive) == at_0006
     assert archive.rows("PRAGMA foreign_key_check") == []
     assert archive.rows("PRAGMA integrity_check") == [("ok",)]
+    assert archive.run("db", "upgrade").exit_code == 0  # the rest: to the head
 
     out = tmp_path / "out"
     dumped = archive.run("dump", str(out))

@@ -24,6 +24,8 @@ from conftest import (
     one_error_line,
 )
 
+from archive.store.schema_version import HEAD_REVISION
+
 FORMATS = ("table", "csv", "tsv", "json", "jsonl")
 GENERATED = 3000
 SEED_URL = (
@@ -260,8 +262,6 @@ def test_upgrade_from_the_first_revision_keeps_working(pg_archive, monkeypatch, 
     assert pg_archive.run("import", str(DATA)).exit_code == 3
     up = pg_archive.run("db", "upgrade")
     assert up.exit_code == 0, up.output
-    from archive.store.schema_version import HEAD_REVISION
-
     assert f"schema at {HEAD_REVISION}" in up.output
     imported(pg_archive, DATA)
     assert pg_archive.count("article") == 25

@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (registers the commands)
     query_commands,
     serve_command,
     sql_commands,
+    stories_command,
 )
 from .app import cli, main
 

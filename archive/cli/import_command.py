@@ -81,6 +81,12 @@ def _show_progress(quiet: bool) -> bool:
     help="Commit after this many files (default 5,000; also after 5 seconds). Smaller"
     " lets readers and other imports see progress sooner; larger imports faster.",
 )
+@click.option(
+    "--no-stories",
+    is_flag=True,
+    help="Do not group copies into stories while importing (faster; `archive stories"
+    " --missing` groups them later).",
+)
 @click.pass_context
 def import_command(
     ctx: click.Context,
@@ -92,6 +98,7 @@ def import_command(
     commit_every: int | None,
     git_repository: str | None,
     git_path: str | None,
+    no_stories: bool,
 ) -> None:
     """Import record files and folders of them (- reads one record from stdin).
 
@@ -130,6 +137,7 @@ def import_command(
             workers=workers,
             max_file_bytes=int(max_file_size * 1024 * 1024),
             commit_files=commit_every,
+            stories=not no_stories,
         )
         with _Interrupts(importer) as interrupts:
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import click
@@ -19,8 +20,6 @@ from .options import Number, check_empty, date_filters, db_location, examples, o
 from .search_words import SearchCommand, unmarked
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from ..query.reader import Reader
 
 
@@ -67,6 +66,16 @@ provider_filter = click.option(
     "--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
     help="Only articles of this provider (repeatable: any of them).",
 )  # fmt: skip
+by_story = click.option(
+    "--by-story", is_flag=True,
+    help="Count stories, not articles: copies of one text (README: Stories) count once.",
+)  # fmt: skip
+
+
+def _stories() -> ModuleType:
+    from ..query import stories
+
+    return stories
 
 
 @cli.command(
@@ -76,6 +85,7 @@ provider_filter = click.option(
         "archive providers --topic AI",
         "archive providers --topic 'Computer Vision' --include-related",
         "archive providers --topic AI --topic Privacy --since 2020 --format json",
+        "archive providers --topic AI --by-story",
     ),
 )
 @topic_filter
@@ -83,17 +93,29 @@ provider_filter = click.option(
 @click.option(
     "--include-related", is_flag=True, help="Count the articles these articles link to as related."
 )
+@by_story
 @date_filters
 @output_options
 @click.pass_context
 def providers_command(
-    ctx: click.Context, filters: Filters, include_related: bool, out: OutputOptions
+    ctx: click.Context,
+    filters: Filters,
+    include_related: bool,
+    by_story: bool,
+    out: OutputOptions,
 ) -> None:
     """Providers by number of articles: which providers cover a topic?
 
     Each provider with its articles (own records), first and last publication and
-    share of the articles counted, most articles first.
+    share of the articles counted, most articles first. With --by-story, stories
+    instead: `first` counts those it published before the others in the answer,
+    `copies` those it republished.
     """
+    if by_story and include_related:
+        raise UsageError("--by-story counts own records only: leave out --include-related")
+    if by_story:
+        _print(ctx, lambda q, conn: _stories().providers(conn, filters), out, filters)
+        return
     _print(
         ctx,
         lambda q, conn: q.providers(conn, filters, include_related=include_related),
@@ -109,14 +131,21 @@ def providers_command(
         "archive topics",
         "archive topics --provider theguardian.com",
         "archive topics --since 2020-08 --until 2020-09 --limit 5",
+        "archive topics --by-story",
     ),
 )
 @provider_filter
+@by_story
 @date_filters
 @output_options
 @click.pass_context
-def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
+def topics_command(
+    ctx: click.Context, filters: Filters, by_story: bool, out: OutputOptions
+) -> None:
     """Topics by number of articles, with first and last publication."""
+    if by_story:
+        _print(ctx, lambda q, conn: _stories().topics(conn, filters), out, filters)
+        return
     _print(ctx, lambda q, conn: q.topics(conn, filters), out, filters)
 
 
@@ -228,14 +257,21 @@ def search_command(
 @provider_filter
 @click.option("--by", type=click.Choice(PERIODS), default="month", show_default=True,
               help="The length of a period; weeks are ISO weeks (2020-W05).")  # fmt: skip
+@by_story
 @date_filters
 @output_options
 @click.pass_context
-def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputOptions) -> None:
+def timeline_command(
+    ctx: click.Context, filters: Filters, by: str, by_story: bool, out: OutputOptions
+) -> None:
     """Articles per period (empty ones too) and their share of all articles then.
 
-    On a terminal each row also gets a bar.
+    On a terminal each row also gets a bar. With --by-story, stories, each in the
+    period of its first article.
     """
+    if by_story:
+        _print(ctx, lambda q, conn: _stories().timeline(conn, filters, by=by), out, filters)
+        return
     _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by), out, filters)
 
 
@@ -250,14 +286,20 @@ def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputO
 @click.option("--topic", required=True, metavar="TOPIC", shell_complete=complete_topics,
               help="The topic to find companions of.")  # fmt: skip
 @provider_filter
+@by_story
 @date_filters
 @output_options
 @click.pass_context
-def cooccur_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
+def cooccur_command(
+    ctx: click.Context, filters: Filters, by_story: bool, out: OutputOptions
+) -> None:
     """Topics that appear on the same articles as --topic, with the number of those
     articles and their share of the topic's articles."""
     topic = filters.topics[0]
     rest = Filters((), filters.providers, filters.since, filters.until)
+    if by_story:
+        _print(ctx, lambda q, conn: _stories().cooccur(conn, topic, rest), out, filters)
+        return
     _print(ctx, lambda q, conn: q.cooccur(conn, topic, rest), out, filters)
 
 

@@ -38,6 +38,7 @@ from .files import File, read_ahead
 from .parsers import Parsers, default_workers, fewer_collections
 from .places import REMOVAL, Place, located, stdin_place
 from .records import MAX_FILE_BYTES, Record
+from .stories import on_batch
 from .summary import ImportSummary
 from .transactions import (
     CommitPolicy,
@@ -121,6 +122,7 @@ class Importer:
         workers: int | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
         commit_files: int | None = None,
+        stories: bool = True,
     ) -> None:
         self.archive = archive
         self.strict = strict
@@ -129,6 +131,8 @@ class Importer:
         self.commit_files = commit_files or COMMIT_FILES
         # Providers and topics by key, kept between runs (refreshed when others add some).
         self.catalog = Catalog()
+        if stories:  # README: Stories; off for `import --no-stories`
+            self.catalog.on_written = on_batch
         # The current (or last) run's counts, also readable while it runs and after
         # it was interrupted.
         self.summary = ImportSummary()

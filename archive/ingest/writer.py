@@ -249,6 +249,9 @@ class Catalog:
         self.providers: dict[str, list[Any]] = {}
         self.topics: dict[str, int] = {}
         self._seen: tuple[int, int] | None = None
+        # Called with each batch's article states after they are written: the
+        # importer sets ingest/stories.on_batch here (None: import without stories).
+        self.on_written: Callable[[Connection, Catalog, Iterable[Any]], None] | None = None
 
     def refresh(self, sql: _Sql) -> None:
         """Reload when another writer added rows since we last looked."""
@@ -758,4 +761,6 @@ def write_batch(
         plan.add(record, version) for record, version in zip(records, versions, strict=True)
     ]
     plan.flush()
+    if catalog.on_written is not None:
+        catalog.on_written(conn, catalog, plan.articles.values())
     return outcomes

@@ -38,6 +38,7 @@ from .reader import Reader, open_reader
 TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
     "related_link", "article_url", "source_file", "collection",
+    "story", "article_story", "story_band",
 )  # fmt: skip
 # How SQLite holds an instant (models.ISO_UTC_FORMAT): to the second, UTC, a Z.
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -754,6 +755,7 @@ def show(conn: Reader, url: str, *, files: bool = False) -> Rows:
         fields.append((f"image[{position}]", f"{image_url}{size}"))
     for link in _related_rows(conn, article_id).rows:
         fields.append((link[0].replace(" ", "_"), f"{link[6]} ({link[4] or 'unknown provider'})"))
+    fields += _copies(conn, article_id)
     q = _Sql(conn)
     source = q.all(
         "SELECT source_file.path, source_file.imported_at, source_file.sha256"
@@ -771,6 +773,28 @@ def show(conn: Reader, url: str, *, files: bool = False) -> Rows:
     if len(others) > len(listed):
         fields.append(("also_in_file", f"… and {len(others) - len(listed)} more (--files)"))
     return Rows(["field", "value"], iter(fields), layout="vertical")
+
+
+def _copies(conn: Reader, article_id: int) -> list[tuple[str, str]]:
+    """The article's story (README: Stories): the other copies, the first marked."""
+    q = _Sql(conn)
+    me = q.bind(article_id)
+    rows = q.all(
+        "SELECT other.id, other.url, provider.name AS provider, other.published_at,"
+        " story.origin_article_id FROM article_story AS mine"
+        " JOIN story ON story.id = mine.story_id"
+        " JOIN article_story AS theirs ON theirs.story_id = mine.story_id"
+        " JOIN article AS other ON other.id = theirs.article_id"
+        " LEFT JOIN provider ON provider.id = other.provider_id"
+        f" WHERE mine.article_id = {me} AND other.id != {me}"
+        " ORDER BY other.published_at IS NULL, other.published_at, other.id"
+    )
+    fields = []
+    for other_id, url, provider, published_at, origin in rows:
+        when = published_at.date().isoformat() if published_at else "undated"
+        label = "copy_first" if other_id == origin else "copy"
+        fields.append((label, f"{url} ({provider or 'unknown provider'}, {when})"))
+    return fields
 
 
 def _other_files(conn: Reader, article_id: int, shown: int) -> list[str]:

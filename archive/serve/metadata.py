@@ -39,6 +39,7 @@ SORTABLE_COLUMNS = {
     "topic_article": ["topic", "published_at", "title", "provider"],
     "provider_summary": ["name", "domain", "articles", "first_published", "last_published"],
     "related_summary": ["article_id", "position", "related_title", "related_provider"],
+    "story": ["id", "articles", "providers", "first_published"],
 }
 
 # Facets a page shows without being asked: the ones that count a 100,000-record
@@ -52,6 +53,8 @@ FACETS: dict[str, list[Any]] = {
     "article_summary": ["type", "provider"],
     "topic_article": ["topic", "provider"],
     "article_topic": ["topic_id", "provider_id"],
+    # Stories by how many copies and providers they have (small whole numbers).
+    "story": ["articles", "providers"],
 }
 
 # The full-text index: article_fts indexes article's title, excerpt and body with

@@ -161,6 +161,60 @@ WHERE s.article_id = (SELECT id FROM target)
 ORDER BY s.id DESC
 """.strip()
 
+# --by-story: each story once per provider; `first` when the provider's copy was
+# the story's earliest in the topic, `copies` when it was not (query/stories.py).
+PROVIDERS_FOR_TOPIC_BY_STORY = """
+WITH links AS (
+  SELECT DISTINCT at.article_id, at.provider_id, at.published_at,
+         coalesce(s.story_id, -at.article_id) AS story
+  FROM topic t JOIN article_topic at ON at.topic_id = t.id
+  LEFT JOIN article_story s ON s.article_id = at.article_id
+  WHERE t.key = topic_key(:topic)
+), ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY story
+         ORDER BY published_at IS NULL, published_at, article_id) AS rank
+  FROM links
+), counts AS (
+  SELECT provider_id, count(DISTINCT story) AS stories,
+         count(DISTINCT CASE WHEN rank = 1 THEN story END) AS first,
+         min(published_at) AS first_published, max(published_at) AS last_published
+  FROM ranked GROUP BY provider_id
+)
+SELECT p.name, p.domain, c.stories, c.first, c.stories - c.first AS copies,
+       c.first_published, c.last_published,
+       round(c.stories * 1.0 / (SELECT count(DISTINCT story) FROM links), 4) AS share
+FROM counts c JOIN provider p ON p.id = c.provider_id
+ORDER BY c.stories DESC, p.name
+""".strip()
+
+# The largest stories, as `archive stories`.
+LARGEST_STORIES = """
+SELECT s.id AS story, s.articles, s.providers, s.first_published, o.title,
+       op.name AS first_provider,
+       (SELECT group_concat(n.name, ', ') FROM
+         (SELECT DISTINCT p.name FROM article_story m JOIN article a ON a.id = m.article_id
+          JOIN provider p ON p.id = a.provider_id WHERE m.story_id = s.id ORDER BY p.name) n
+       ) AS provider_names,
+       o.url
+FROM story s JOIN article o ON o.id = s.origin_article_id
+LEFT JOIN provider op ON op.id = o.provider_id
+WHERE s.articles > 1
+ORDER BY s.articles DESC, s.first_published, s.id
+""".strip()
+
+# The other copies of an article, the first marked, as `archive show` lists them.
+COPIES_OF_URL = """
+WITH target AS (SELECT article_id AS id FROM article_url WHERE url_key = url_key(:url))
+SELECT o.published_at, o.title, p.name AS provider, o.url,
+       o.id = st.origin_article_id AS is_first
+FROM article_story mine JOIN story st ON st.id = mine.story_id
+JOIN article_story theirs ON theirs.story_id = mine.story_id
+JOIN article o ON o.id = theirs.article_id
+LEFT JOIN provider p ON p.id = o.provider_id
+WHERE mine.article_id = (SELECT id FROM target) AND o.id != mine.article_id
+ORDER BY o.published_at IS NULL, o.published_at, o.id
+""".strip()
+
 
 CANNED_QUERIES = (
     CannedQuery(
@@ -202,6 +256,31 @@ CANNED_QUERIES = (
         " articles they appear on.",
         COOCCURRING_TOPICS,
         {"topic": "AI"},
+    ),
+    CannedQuery(
+        "providers_for_topic_by_story",
+        "Providers for a topic, by story",
+        "As providers_for_topic, counting stories: copies of one text under several"
+        " providers count once (archive providers --by-story); `copies` are the stories a"
+        " provider republished after another.",
+        PROVIDERS_FOR_TOPIC_BY_STORY,
+        {"topic": "AI"},
+    ),
+    CannedQuery(
+        "largest_stories",
+        "Largest stories",
+        "Texts published under several providers, most copies first, with the first"
+        " publication and its provider (archive stories).",
+        LARGEST_STORIES,
+        {},
+    ),
+    CannedQuery(
+        "copies_of_url",
+        "Copies of an article",
+        "The other articles of this URL's story, the first marked. Any form of the URL"
+        " that identifies the article works.",
+        COPIES_OF_URL,
+        {"url": ""},
     ),
     CannedQuery(
         "related_articles",

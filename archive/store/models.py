@@ -18,7 +18,19 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, ForeignKey, Index, Integer, Text, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    false,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
@@ -482,6 +494,86 @@ class RelatedLink(SQLModel, table=True):
     )
 
 
+class Story(SQLModel, table=True):
+    """Articles that are copies of one text or announcement (README: Stories)."""
+
+    __tablename__ = "story"
+    __table_args__ = _described(
+        "One row per story: articles with own records that are copies of one text or"
+        " announcement (syndicated, re-transmitted, near-duplicate). A story of one article"
+        " has a row too."
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin_article_id: int = _fk(
+        "article.id",
+        nullable=False,
+        description="the story's first article: the earliest published (then the lowest id)",
+    )
+    articles: int = Field(sa_column_kwargs=_described("how many articles are copies of it"))
+    providers: int = Field(sa_column_kwargs=_described("how many providers published it"))
+    first_published: dt.datetime | None = _timestamp("the origin's `published_at`")
+
+
+class ArticleStory(SQLModel, table=True):
+    """An article's story, and what it was matched on."""
+
+    __tablename__ = "article_story"
+    __table_args__ = _described(
+        "The story of each article with an own record (stubs have none), with what it was"
+        " matched on."
+    )
+
+    article_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    )
+    story_id: int = _fk("story.id", nullable=False, index=True)
+    title_key: str = Field(
+        sa_type=Text,
+        sa_column_kwargs=_described(
+            "the title normalized: case, punctuation, prefixes such as `Re-transmission:`"
+            " and a trailing publisher's name removed"
+        ),
+    )
+    signature: bytes = Field(
+        sa_type=LargeBinary,
+        sa_column_kwargs=_described(
+            "MinHash signature of the title's and text's word trigrams (64 little-endian"
+            " 32-bit minima)"
+        ),
+    )
+    shingles: int = Field(
+        sa_column_kwargs=_described("how many distinct word trigrams the signature was made of")
+    )
+
+
+class StoryBand(SQLModel, table=True):
+    """The LSH index: articles whose signatures agree in a band meet under its key."""
+
+    __tablename__ = "story_band"
+    __table_args__ = (
+        Index("ix_story_band_article_id", "article_id"),
+        _described(
+            "Locality-sensitive hashing index of `article_story` signatures: an article is"
+            " compared only with the articles that share one of its keys."
+        ),
+    )
+
+    key: int = Field(
+        sa_column=Column(
+            BigInteger,
+            primary_key=True,
+            info={"description": "a band of the signature, or the normalized title, hashed"},
+        )
+    )
+    article_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    )
+    band: int = Field(
+        sa_column_kwargs=_described("the signature band the key hashes (0-15), or -1 for the title")
+    )
+
+
 # The Core tables behind the models, in one place: the bulk writer, the queries and
 # dump build their SQL from these.
 tables = SimpleNamespace(
@@ -495,11 +587,15 @@ tables = SimpleNamespace(
     image=Image.__table__,
     source=SourceFile.__table__,
     collection=Collection.__table__,
+    story=Story.__table__,
+    article_story=ArticleStory.__table__,
+    story_band=StoryBand.__table__,
 )
 # Every table, in the order `archive stats` lists them (tests check none is missing).
 TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
     "related_link", "article_url", "source_file", "collection",
+    "story", "article_story", "story_band",
 )  # fmt: skip
 
 

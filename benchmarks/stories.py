@@ -1,0 +1,106 @@
+"""Stories' cost at import (README: Stories), as ratios measured in one run.
+
+    python benchmarks/stories.py                          # N = 10,000; growth at 10k and 50k
+    python benchmarks/stories.py --sizes 100000 --bases 10000 100000
+
+1. Import N real-shaped records (benchmarks/generate.py) into a new archive with
+   `import --no-stories` and with stories; the ratio is the cost of clustering
+   (target: within 1.15).
+2. Adding 1,000 new records to archives of different sizes: the extra time
+   stories take (with minus without, each on a copy of the same archive) must not
+   grow with the archive, since each article is looked up by its band keys only.
+   Also printed: the band-key rows the lookups returned, per new article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+ARCHIVE = [sys.executable, "-m", "archive"]
+NEW = 1000
+
+
+def corpus(workdir: Path, n: int) -> Path:
+    folder = workdir / f"stories-corpus-{n}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate(folder, n, shape="real")
+        marker.write_text(str(n))
+    return folder
+
+
+def timed_import(db: Path, *paths: Path, stories: bool = True) -> float:
+    flags = [] if stories else ["--no-stories"]
+    start = time.perf_counter()
+    subprocess.run(
+        [*ARCHIVE, "--db", str(db), "import", "-q", *flags, *map(str, paths)], check=True
+    )
+    return time.perf_counter() - start
+
+
+def import_ratio(workdir: Path, n: int) -> None:
+    folder = corpus(workdir, n)
+    times = {}
+    for stories in (False, True):
+        db = workdir / f"ratio-{n}-{stories}.db"
+        db.unlink(missing_ok=True)
+        times[stories] = timed_import(db, folder, stories=stories)
+    db = workdir / f"ratio-{n}-True.db"
+    with sqlite3.connect(db) as conn:
+        grouped = conn.execute(
+            "SELECT count(*), coalesce(sum(articles), 0) FROM story WHERE articles > 1"
+        ).fetchone()
+    print(f"import {n:>7} records   without stories {times[False]:7.1f} s   with {times[True]:7.1f} s"
+          f"   ratio {times[True] / times[False]:.3f}   (stories of 2+: {grouped[0]}, {grouped[1]} articles)")  # fmt: skip
+
+
+def growth(workdir: Path, base: int) -> None:
+    folder = corpus(workdir, base + NEW)
+    parts = sorted(p for p in folder.iterdir() if p.is_dir())
+    keep, new = parts[: base // 1000], parts[base // 1000 :]
+    db = workdir / f"base-{base}.db"
+    if not db.exists():
+        timed_import(db, *keep)
+    extra = {}
+    for stories in (False, True):
+        copy = workdir / f"grow-{base}-{stories}.db"
+        shutil.copy(db, copy)
+        extra[stories] = timed_import(copy, *new, stories=stories)
+    with sqlite3.connect(workdir / f"grow-{base}-True.db") as conn:
+        (rows,) = conn.execute(
+            "SELECT count(*) FROM story_band b JOIN story_band n ON n.key = b.key"
+            " WHERE n.article_id > (SELECT max(article_id) FROM story_band) - ?"
+            " AND b.article_id != n.article_id", (NEW,)
+        ).fetchone()  # fmt: skip
+    print(f"add {NEW} into {base:>7}   without stories {extra[False]:6.2f} s   with {extra[True]:6.2f} s"
+          f"   stories cost {extra[True] - extra[False]:+6.2f} s   band rows shared per new article"
+          f" {rows / NEW:.2f}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000])
+    parser.add_argument("--bases", type=int, nargs="*", default=[10_000, 50_000])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/archive-bench-stories"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for n in args.sizes:
+        import_ratio(args.workdir, n)
+    for base in args.bases:
+        growth(args.workdir, base)
+
+
+if __name__ == "__main__":
+    main()
