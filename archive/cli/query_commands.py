@@ -14,7 +14,15 @@ from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
 from .app import cli
 from .completion import complete_providers, complete_topics
-from .options import Number, check_empty, date_filters, db_location, examples, output_options
+from .options import (
+    Number,
+    check_empty,
+    date_filters,
+    db_location,
+    examples,
+    output_options,
+    row_options,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -83,6 +91,7 @@ provider_filter = click.option(
 )
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def providers_command(
     ctx: click.Context, filters: Filters, include_related: bool, out: OutputOptions
@@ -112,6 +121,7 @@ def providers_command(
 @provider_filter
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
     """Topics by number of articles, with first and last publication."""
@@ -142,6 +152,7 @@ def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> 
 )
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def articles_command(
     ctx: click.Context,
@@ -186,6 +197,7 @@ def articles_command(
 @provider_filter
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def search_command(
     ctx: click.Context, words: tuple[str, ...], filters: Filters, out: OutputOptions
@@ -218,6 +230,7 @@ def search_command(
               help="The length of a period; weeks are ISO weeks (2020-W05).")  # fmt: skip
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputOptions) -> None:
     """Articles per period (empty ones too) and their share of all articles then.
@@ -240,6 +253,7 @@ def timeline_command(ctx: click.Context, filters: Filters, by: str, out: OutputO
 @provider_filter
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def cooccur_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> None:
     """Topics that appear on the same articles as --topic, with the number of those
@@ -259,6 +273,7 @@ def cooccur_command(ctx: click.Context, filters: Filters, out: OutputOptions) ->
 )
 @click.argument("url")
 @output_options
+@row_options
 @click.pass_context
 def related_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
     """The articles URL links to as related, and the articles that link to it.

@@ -9,7 +9,14 @@ from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
 from .app import cli
 from .completion import complete_tables
-from .options import check_empty, db_location, examples, output_options, user_sql_options
+from .options import (
+    check_empty,
+    db_location,
+    examples,
+    output_options,
+    row_options,
+    user_sql_options,
+)
 
 
 @cli.command(
@@ -24,6 +31,7 @@ from .options import check_empty, db_location, examples, output_options, user_sq
 @click.argument("sql")
 @user_sql_options
 @output_options
+@row_options
 @click.pass_context
 def sql_command(
     ctx: click.Context,
@@ -62,6 +70,7 @@ def sql_command(
 )
 @user_sql_options
 @output_options
+@row_options
 @click.pass_context
 def export_command(
     ctx: click.Context,

@@ -167,6 +167,8 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 def _text(value: Any, value_text: Callable[[Any], str]) -> str:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)  # topics, to read (CSV and JSON keep the array)
     if isinstance(value, float) and abs(value) < 1e6:
         return f"{value:.4f}".rstrip("0").rstrip(".")
     return value_text(value)

@@ -82,6 +82,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "is_stub": _boolean,
     "published": _boolean,
     "extra": _json,
+    "topics": _json,  # a JSON array of names (SQLite's json_group_array gives its text)
 }
 
 
@@ -337,15 +338,19 @@ def cooccur(conn: Reader, topic: str, filters: Filters) -> Rows:
 
 
 def _topics_column(q: _Sql) -> str:
-    """An article's topics, comma-separated, as a correlated subquery."""
+    """An article's topics in record order, a JSON array (as article_summary.topics),
+    as a correlated subquery."""
     links = (
         "FROM article_topic JOIN topic ON topic.id = article_topic.topic_id"
         " WHERE article_topic.article_id = article.id"
     )
     if q.postgres:
-        return f"(SELECT string_agg(topic.name, ', ' ORDER BY article_topic.position) {links})"
+        return (
+            "(SELECT coalesce(json_agg(topic.name ORDER BY article_topic.position), '[]'::json)"
+            f" {links})"
+        )
     return (
-        "(SELECT group_concat(t.name, ', ')"
+        "(SELECT json_group_array(t.name)"
         f" FROM (SELECT topic.name AS name {links} ORDER BY article_topic.position) AS t)"
     )
 
@@ -692,8 +697,14 @@ _SHOWN_LAST = (*(f.column for f in ARTICLE_FIELDS if f.blob), "extra", "body")
 
 
 def show(conn: Reader, url: str) -> Rows:
-    """One article in full, as (field, value) rows."""
-    article_id = find_article(conn, url)
+    """One article in full: (field, value) rows, and the same as one object (JSON)."""
+    record = article_record(conn, find_article(conn, url))
+    return Rows(["field", "value"], iter(_field_pairs(record)), layout="vertical", record=record)
+
+
+def article_record(conn: Reader, article_id: int) -> dict[str, Any]:
+    """Everything the archive knows of one article, typed: topics a list, images and
+    related links lists of objects."""
     q = _Sql(conn)
     columns = ", ".join(f"article.{c}" for c in (*_SHOWN, *_SHOWN_LAST, "source_file_id"))
     names, found = conn.execute(
@@ -703,37 +714,72 @@ def show(conn: Reader, url: str) -> Rows:
         q.params,
     )
     row = dict(zip(names, next(_converted(names, found)), strict=True))
-    fields: list[tuple[str, Any]] = [(name, row[name]) for name in _SHOWN]
-    fields += [("provider", row["provider_name"]), ("provider_domain", row["provider_domain"])]
+    record: dict[str, Any] = {name: row[name] for name in _SHOWN}
+    record["provider"], record["provider_domain"] = row["provider_name"], row["provider_domain"]
     q = _Sql(conn)
-    topic_names = q.all(
-        "SELECT topic.name FROM topic JOIN article_topic ON article_topic.topic_id = topic.id"
-        f" WHERE article_topic.article_id = {q.bind(article_id)} ORDER BY article_topic.position"
-    )
-    fields.append(("topics", ", ".join(name for (name,) in topic_names)))
+    record["topics"] = [
+        name
+        for (name,) in q.all(
+            "SELECT topic.name FROM topic JOIN article_topic ON article_topic.topic_id = topic.id"
+            f" WHERE article_topic.article_id = {q.bind(article_id)}"
+            " ORDER BY article_topic.position"
+        )
+    ]
     q = _Sql(conn)
-    images = q.all(
-        "SELECT image.url, image.width, image.height"
-        " FROM image JOIN article_image ON article_image.image_id = image.id"
-        f" WHERE article_image.article_id = {q.bind(article_id)} ORDER BY article_image.position"
-    )
-    for position, (image_url, width, height) in enumerate(images):
-        size = f" ({width}x{height})" if width and height else ""
-        fields.append((f"image[{position}]", f"{image_url}{size}"))
-    for link in _related_rows(conn, article_id).rows:
-        fields.append((link[0].replace(" ", "_"), f"{link[6]} ({link[4] or 'unknown provider'})"))
+    record["images"] = [
+        {"url": image_url, "width": width, "height": height}
+        for image_url, width, height in q.all(
+            "SELECT image.url, image.width, image.height"
+            " FROM image JOIN article_image ON article_image.image_id = image.id"
+            f" WHERE article_image.article_id = {q.bind(article_id)}"
+            " ORDER BY article_image.position"
+        )
+    ]
+    links = list(_related_rows(conn, article_id).rows)
+    for direction in ("links to", "linked from"):
+        record[direction.replace(" ", "_")] = [
+            {"url": link[6], "provider": link[4]} for link in links if link[0] == direction
+        ]
+    record.update(_source_of(conn, article_id, row["source_file_id"], row["is_stub"]))
+    record.update((name, row[name]) for name in _SHOWN_LAST)
+    return record
+
+
+def _source_of(conn: Reader, article_id: int, file_id: Any, is_stub: Any) -> dict[str, Any]:
     q = _Sql(conn)
     source = q.all(
         "SELECT source_file.path, source_file.imported_at, source_file.sha256"
-        f" FROM source_file WHERE source_file.id = {q.bind(row['source_file_id'])}"
+        f" FROM source_file WHERE source_file.id = {q.bind(file_id)}"
     )
-    if source:
-        path, imported_at, sha256 = source[0]
-        label = "named in file" if row["is_stub"] else "source_file"
-        fields += [(label, path), ("imported_at", imported_at), ("sha256", sha256)]
-        fields += [("also_in_file", other) for other in _other_files(conn, article_id, path)]
-    fields += [(name, row[name]) for name in _SHOWN_LAST]
-    return Rows(["field", "value"], iter(fields), layout="vertical")
+    if not source:
+        return {}
+    path, imported_at, sha256 = source[0]
+    return {
+        "named_in_file" if is_stub else "source_file": path,
+        "imported_at": imported_at,
+        "sha256": sha256,
+        "also_in_file": _other_files(conn, article_id, path),
+    }
+
+
+def _field_pairs(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The record as `show` lists it on a terminal: one (field, value) per line, a
+    line for each image, related link and other file."""
+    for name, value in record.items():
+        if name == "images":
+            for position, image in enumerate(value):
+                width, height = image["width"], image["height"]
+                size = f" ({width}x{height})" if width and height else ""
+                yield f"image[{position}]", f"{image['url']}{size}"
+        elif name in ("links_to", "linked_from"):
+            for link in value:
+                yield name, f"{link['url']} ({link['provider'] or 'unknown provider'})"
+        elif name == "also_in_file":
+            yield from ((name, path) for path in value)
+        elif name == "named_in_file":
+            yield "named in file", value
+        else:
+            yield name, value
 
 
 def _other_files(conn: Reader, article_id: int, shown: str) -> list[str]:

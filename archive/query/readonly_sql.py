@@ -47,6 +47,24 @@ def _json(value: bytes) -> Any:
         return value.decode("utf-8", "replace")
 
 
+def _topic_lists(index: int, rows: Iterator[tuple]) -> Iterator[tuple]:
+    """A `topics` column's JSON arrays as lists, as PostgreSQL's json gives them.
+
+    SQLite has no JSON type a view could declare: article_summary.topics arrives as
+    the text of its json_group_array, which JSON output would quote as a string.
+    """
+    for row in rows:
+        value = row[index]
+        if isinstance(value, str) and value.startswith("["):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list):
+                row = (*row[:index], parsed, *row[index + 1 :])
+        yield row
+
+
 # Process-wide, by declared type: only connections opened with PARSE_DECLTYPES use them.
 sqlite3.register_converter("BOOLEAN", lambda value: value not in (b"0", b""))
 sqlite3.register_converter("JSON", _json)
@@ -216,7 +234,10 @@ class ReadOnlyQuery:
                 ) from None
             raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
-        return Rows(columns, self._stream(cursor))
+        rows = self._stream(cursor)
+        if "topics" in columns:
+            rows = _topic_lists(columns.index("topics"), rows)
+        return Rows(columns, rows)
 
     def _stream(self, cursor: sqlite3.Cursor) -> Iterator[tuple]:
         try:
