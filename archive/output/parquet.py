@@ -44,8 +44,8 @@ def write_parquet(
         for column, value in zip(values, row, strict=True):
             column.append(value)
         count += 1
-    fields = [_typed(pa, column) for column in values]
-    table = pa.Table.from_arrays([array for array, _ in fields], names=_unique(names))
+    arrays = [_typed(pa, column) for column in values]
+    table = pa.Table.from_arrays(arrays, names=_unique(names))
     from .formats import destination  # formats loads this module only for Parquet
 
     with destination(options, stdout, binary=True) as stream:
@@ -60,30 +60,30 @@ def _unique(names: list[str]) -> list[str]:
     return json_keys(names)
 
 
-def _typed(pa: Any, values: list[Any]) -> tuple[Any, str]:
-    """An Arrow array for one column's values, and the name of its kind."""
+def _typed(pa: Any, values: list[Any]) -> Any:
+    """An Arrow array for one column's values, typed by the kinds of value it holds."""
     kinds = {type(value) for value in values if value is not None}
     if not kinds:
-        return pa.array(values, type=pa.string()), "empty"
+        return pa.array(values, type=pa.string())
     if kinds == {str} and all(v is None or _ISO_UTC.fullmatch(v) for v in values):
         values = [None if v is None else _instant(v) for v in values]
         kinds = {dt.datetime}
     if kinds == {dt.datetime}:
         utc = [None if v is None else _utc(v) for v in values]
-        return pa.array(utc, type=pa.timestamp("us", tz="UTC")), "timestamp"
+        return pa.array(utc, type=pa.timestamp("us", tz="UTC"))
     if kinds == {bool}:
-        return pa.array(values, type=pa.bool_()), "bool"
+        return pa.array(values, type=pa.bool_())
     if kinds == {int}:
-        return pa.array(values, type=pa.int64()), "int"
+        return pa.array(values, type=pa.int64())
     if kinds <= {int, float, decimal.Decimal}:
         numbers = [None if v is None else float(v) for v in values]
-        return pa.array(numbers, type=pa.float64()), "float"
+        return pa.array(numbers, type=pa.float64())
     if kinds <= {list, tuple}:
         lists = [None if v is None else [None if i is None else str(i) for i in v] for v in values]
-        return pa.array(lists, type=pa.list_(pa.string())), "list"
+        return pa.array(lists, type=pa.list_(pa.string()))
     if kinds <= {bytes, memoryview}:
-        return pa.array([None if v is None else bytes(v) for v in values], type=pa.binary()), "bytes"
-    return pa.array([None if v is None else _text(v) for v in values], type=pa.string()), "text"
+        return pa.array([None if v is None else bytes(v) for v in values], type=pa.binary())
+    return pa.array([None if v is None else _text(v) for v in values], type=pa.string())
 
 
 def _instant(text: str) -> dt.datetime:
