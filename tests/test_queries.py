@@ -721,15 +721,18 @@ def jan_and_mar(archive, records):
     return imported(archive, records)
 
 
-def period(label, articles, all_articles, share):
+def period(label, articles, all_articles=None, share=None):
+    """A timeline row; without all_articles, one of a timeline of everything (no share)."""
+    if all_articles is None:
+        return {"period": label, "articles": articles}
     return {"period": label, "articles": articles, "all_articles": all_articles, "share": share}
 
 
 def test_timeline_by_month_includes_empty_months(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--by", "month") == [
-        period("2020-01", 2, 2, 1.0),
-        period("2020-02", 0, 0, 0.0),
-        period("2020-03", 2, 2, 1.0),
+        period("2020-01", 2),
+        period("2020-02", 0),
+        period("2020-03", 2),
     ]
     # month is the default
     assert rows(jan_and_mar, "timeline") == rows(jan_and_mar, "timeline", "--by", "month")
@@ -738,7 +741,7 @@ def test_timeline_by_month_includes_empty_months(jan_and_mar):
 def test_timeline_share_of_a_topic(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--topic", "AI") == [
         period("2020-01", 1, 2, 0.5),
-        period("2020-02", 0, 0, 0.0),
+        period("2020-02", 0, 0, None),
         period("2020-03", 1, 2, 0.5),
     ]
     assert rows(jan_and_mar, "timeline", "--topic", "ai", "--by", "year") == [
@@ -749,10 +752,10 @@ def test_timeline_share_of_a_topic(jan_and_mar):
 def test_timeline_by_week_has_iso_week_labels(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--by", "week", "--topic", "AI") == [
         period("2020-W05", 1, 2, 0.5),
-        period("2020-W06", 0, 0, 0.0),
-        period("2020-W07", 0, 0, 0.0),
-        period("2020-W08", 0, 0, 0.0),
-        period("2020-W09", 0, 0, 0.0),
+        period("2020-W06", 0, 0, None),
+        period("2020-W07", 0, 0, None),
+        period("2020-W08", 0, 0, None),
+        period("2020-W09", 0, 0, None),
         period("2020-W10", 1, 1, 1.0),
     ]
 
@@ -760,10 +763,10 @@ def test_timeline_by_week_has_iso_week_labels(jan_and_mar):
 def test_timeline_by_day(jan_and_mar):
     found = rows(jan_and_mar, "timeline", "--by", "day")
     assert len(found) == 5 + 29 + 31  # 2020-01-27 .. 2020-03-31, a leap year
-    assert found[0] == period("2020-01-27", 1, 1, 1.0)
-    assert found[1] == period("2020-01-28", 0, 0, 0.0)
-    assert found[2] == period("2020-01-29", 1, 1, 1.0)
-    assert found[-1] == period("2020-03-31", 1, 1, 1.0)
+    assert found[0] == period("2020-01-27", 1)
+    assert found[1] == period("2020-01-28", 0)
+    assert found[2] == period("2020-01-29", 1)
+    assert found[-1] == period("2020-03-31", 1)
     assert [r["period"] for r in found if r["articles"]] == [
         "2020-01-27",
         "2020-01-29",
@@ -774,33 +777,47 @@ def test_timeline_by_day(jan_and_mar):
 
 
 def test_timeline_since_until(jan_and_mar):
-    assert rows(jan_and_mar, "timeline", "--since", "2020-03") == [period("2020-03", 2, 2, 1.0)]
-    assert rows(jan_and_mar, "timeline", "--until", "2020-01") == [period("2020-01", 2, 2, 1.0)]
+    assert rows(jan_and_mar, "timeline", "--since", "2020-03") == [period("2020-03", 2)]
+    assert rows(jan_and_mar, "timeline", "--until", "2020-01") == [period("2020-01", 2)]
     # --until a day includes that whole day; the share counts only the period's
     # articles inside the range.
     assert rows(jan_and_mar, "timeline", "--topic", "AI", "--until", "2020-03-02") == [
         period("2020-01", 1, 2, 0.5),
-        period("2020-02", 0, 0, 0.0),
+        period("2020-02", 0, 0, None),
         period("2020-03", 1, 1, 1.0),
     ]
     assert rows(
         jan_and_mar, "timeline", "--by", "day", "--since", "2020-03-02", "--until", "2020-03-02"
-    ) == [period("2020-03-02", 1, 1, 1.0)]
+    ) == [period("2020-03-02", 1)]
 
 
 def test_timeline_range_shows_quiet_periods_at_its_edges(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--since", "2019-12", "--until", "2020-04") == [
-        period("2019-12", 0, 0, 0.0),
-        period("2020-01", 2, 2, 1.0),
-        period("2020-02", 0, 0, 0.0),
-        period("2020-03", 2, 2, 1.0),
-        period("2020-04", 0, 0, 0.0),
+        period("2019-12", 0),
+        period("2020-01", 2),
+        period("2020-02", 0),
+        period("2020-03", 2),
+        period("2020-04", 0),
     ]
 
 
 def test_timeline_by_provider_on_sample_data(sample):
     found = rows(sample, "timeline", "--provider", "theguardian.com", "--by", "year")
     assert found == [period("2020", 2, 10, round(2 / 10, 4))]
+
+
+def test_a_period_without_any_article_has_no_share(jan_and_mar):
+    """0 of 0 articles is no share at all: null in JSON, empty in CSV, not 0."""
+    csv = jan_and_mar.run("timeline", "--topic", "AI", "--format", "csv").stdout.splitlines()
+    assert csv[2] == "2020-02,0,0,"
+    assert rows(jan_and_mar, "timeline", "--topic", "AI")[1]["share"] is None
+
+
+def test_a_timeline_of_everything_has_no_share_column(jan_and_mar):
+    for args in ([], ["--since", "2020"], ["--by", "year"]):
+        assert {tuple(row) for row in rows(jan_and_mar, "timeline", *args)} == {
+            ("period", "articles")
+        }
 
 
 def test_timeline_with_nothing_matching_is_empty(jan_and_mar):

@@ -166,6 +166,7 @@ def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
             providers=(providers,) if isinstance(providers, str) else tuple(providers),
             since=parse_date(since) if since else None,
             until=parse_date(until, end=True) if until else None,
+            all_topics=kwargs.pop("all_topics", False),
         )
         start, end = kwargs["filters"].since, kwargs["filters"].until
         if start is not None and end is not None and start >= end:

@@ -23,6 +23,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .. import identity
@@ -169,6 +170,20 @@ def _articles_with_topics(q: _Sql, topics: Sequence[str]) -> str:
     return f"SELECT article_topic.article_id FROM {joined} WHERE {condition}"
 
 
+def _topic_article_ids(q: _Sql, filters: Filters) -> str:
+    """The ids of the articles with any of the filter's topics, or with every one of
+    them (--all-topics): an article's link to a topic is unique, so an article with
+    as many links among them as there are topics has them all."""
+    if not filters.needs_every_topic():
+        return _articles_with_topics(q, filters.topics)
+    keys = list(dict.fromkeys(identity.topic_key(t) for t in filters.topics))
+    joined, condition = _topic_links(q, keys)
+    return (
+        f"SELECT article_topic.article_id FROM {joined} WHERE {condition}"
+        f" GROUP BY article_topic.article_id HAVING count(*) = {q.bind(len(keys))}"
+    )
+
+
 def _providers_with_keys(q: _Sql, providers: Sequence[str]) -> str:
     keys = q.bind_all(_provider_keys(providers))
     return f"SELECT provider.id FROM provider WHERE provider.key IN {keys}"
@@ -224,7 +239,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
     too (they may be known only from the related entries).
     """
     q = _Sql(conn)
-    if filters.topics and not include_related:
+    if filters.topics and not include_related and not filters.needs_every_topic():
         # The hot question: an index-only scan of the topic's links.
         count = (
             "count(DISTINCT article_topic.article_id)" if len(filters.topics) > 1 else "count(*)"
@@ -242,7 +257,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
     own = f"article.is_stub IS {q.false}"
     if filters.topics:
         # Only own records have topics, so the topic's links are own articles.
-        base = _articles_with_topics(q, filters.topics)
+        base = _topic_article_ids(q, filters)
     else:
         base = f"SELECT article.id FROM article WHERE {own}"
     conditions: list[str] = []
@@ -253,7 +268,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
             # 0.95 s for the most popular topic at a million articles.
             linked = (
                 "SELECT related_link.related_article_id AS related_article_id FROM related_link"
-                f" WHERE related_link.article_id IN ({_articles_with_topics(q, filters.topics)})"
+                f" WHERE related_link.article_id IN ({_topic_article_ids(q, filters)})"
             )
             ids = f"SELECT ids.article_id AS article_id FROM ({base} UNION ALL {linked}) AS ids"
             source = (
@@ -369,7 +384,7 @@ def articles(
     if not include_stubs:
         conditions.append(f"article.is_stub IS {q.false}")
     if filters.topics:
-        conditions.append(f"article.id IN ({_articles_with_topics(q, filters.topics)})")
+        conditions.append(f"article.id IN ({_topic_article_ids(q, filters)})")
     if type_:
         conditions.append(f"lower(article.type) = {q.bind(type_.lower())}")
     if min_quality is not None:
@@ -551,59 +566,132 @@ def _day_counts(q: _Sql, table: str, conditions: list[str], source: str | None =
     return counts
 
 
-def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
-    """Articles per period, empty periods included, with each period's share of all
-    articles published in it (attention over time)."""
-    if by not in PERIODS:
-        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+def _selected_day_counts(conn: Reader, filters: Filters) -> Counter:
+    """Articles per day that the filters select (own records)."""
     q = _Sql(conn)
     own = f"article.is_stub IS {q.false}"
+    if filters.topics and (len(filters.topics) > 1 or filters.needs_every_topic()):
+        # An article with two of the topics counts once.
+        conditions = [
+            f"article.id IN ({_topic_article_ids(q, filters)})",
+            own,
+            *_date_conditions(q, filters),
+            *_provider_condition(q, filters),
+        ]
+        return _day_counts(q, "article", conditions)
     if filters.topics:
-        if len(filters.topics) > 1:  # an article with two of the topics counts once
-            conditions = [
-                f"article.id IN ({_articles_with_topics(q, filters.topics)})",
-                own,
-                *_date_conditions(q, filters),
-                *_provider_condition(q, filters),
-            ]
-            selected = _day_counts(q, "article", conditions)
-        else:
-            joined, topic_condition = _topic_links(q, filters.topics)
-            conditions = [topic_condition, *_link_conditions(q, filters)]
-            selected = _day_counts(q, "article_topic", conditions, joined)
-    else:
-        conditions = [own, *_date_conditions(q, filters), *_provider_condition(q, filters)]
-        selected = _day_counts(q, "article", conditions)
+        joined, topic_condition = _topic_links(q, filters.topics)
+        conditions = [topic_condition, *_link_conditions(q, filters)]
+        return _day_counts(q, "article_topic", conditions, joined)
+    conditions = [own, *_date_conditions(q, filters), *_provider_condition(q, filters)]
+    return _day_counts(q, "article", conditions)
+
+
+def _all_day_counts(conn: Reader, filters: Filters) -> Counter:
+    """Articles per day in the whole archive (within --since/--until): the share's
+    denominator."""
     q = _Sql(conn)
-    everything = _day_counts(q, "article", [own, *_date_conditions(q, filters)])
+    return _day_counts(
+        q, "article", [f"article.is_stub IS {q.false}", *_date_conditions(q, filters)]
+    )
+
+
+def timeline(conn: Reader, filters: Filters, *, by: str = "month", compare: bool = False) -> Rows:
+    """Articles per period, empty periods included, with each period's share of all
+    articles published in it (attention over time). A period without any article has
+    no share (NULL, not 0). Without a topic or provider the selection is everything:
+    no share then. With `compare`, one count and share column per topic (or, without
+    topics, per provider): compare_timeline."""
+    if by not in PERIODS:
+        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+    if compare:
+        return compare_timeline(conn, filters, by=by)
+    selected = _selected_day_counts(conn, filters)
+    if not filters.topics and not filters.providers:
+        rows = ((label, counts[0]) for label, _total, counts in
+                _period_counts([selected], Counter(), by, filters))  # fmt: skip
+        return Rows(["period", "articles"], rows, bar_column="articles")
+    everything = _all_day_counts(conn, filters)
     return Rows(
         ["period", "articles", "all_articles", "share"],
-        _periods(selected, everything, by, filters),
+        (
+            (label, counts[0], total, _share(counts[0], total))
+            for label, total, counts in _period_counts([selected], everything, by, filters)
+        ),
         bar_column="articles",
     )
 
 
-def _periods(selected: Counter, everything: Counter, by: str, filters: Filters) -> Iterator[tuple]:
-    """One row per period from the first to the last article, or across --since and
-    --until when given, so that quiet periods show as zeros."""
-    per_selected: Counter = Counter()
-    per_all: Counter = Counter()
-    for day, count in selected.items():
-        per_selected[_period_start(day, by)] += count
-    for day, count in everything.items():
-        per_all[_period_start(day, by)] += count
-    bounds = list(per_selected)
+def compare_timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
+    """One row per period: all articles published in it, then each series' articles
+    and share of them. The series are the topics (each also filtered by the
+    providers, if any), else the providers."""
+    if by not in PERIODS:
+        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+    series = _comparison_series(conn, filters)
+    if not series:
+        raise UsageError(
+            "--compare needs the series to compare: --topic A --topic B (or --provider)"
+        )
+    counts = [_selected_day_counts(conn, chosen) for _name, chosen in series]
+    everything = _all_day_counts(conn, filters)
+    columns = ["period", "all_articles"]
+    for name, _chosen in series:
+        columns += [name, f"{name} share"]
+    return Rows(columns, _compared_rows(counts, everything, by, filters))
+
+
+def _comparison_series(conn: Reader, filters: Filters) -> list[tuple[str, Filters]]:
+    """(column name, filters) for each series; topics named as the archive spells them."""
+    if filters.topics:
+        known = _names(conn, "SELECT key, name FROM topic")
+        topics = dict.fromkeys(known.get(identity.topic_key(t), t.strip()) for t in filters.topics)
+        return [(name, replace(filters, topics=(name,), all_topics=False)) for name in topics]
+    providers = dict.fromkeys(p.strip() for p in filters.providers)
+    return [(name, replace(filters, providers=(name,))) for name in providers]
+
+
+def _compared_rows(
+    counts: list[Counter], everything: Counter, by: str, filters: Filters
+) -> Iterator[tuple]:
+    for label, total, per_series in _period_counts(counts, everything, by, filters):
+        row: list[Any] = [label, total]
+        for count in per_series:
+            row += [count, _share(count, total)]
+        yield tuple(row)
+
+
+def _share(count: int, total: int) -> float | None:
+    """count / total to four places; None for a period without articles (0/0)."""
+    return round(count / total, 4) if total else None
+
+
+def _period_counts(
+    selected: list[Counter], everything: Counter, by: str, filters: Filters
+) -> Iterator[tuple[str, int, list[int]]]:
+    """(label, all articles, each selection's articles) for every period from the
+    first to the last selected article, or across --since and --until when given,
+    so that quiet periods show as zeros."""
+    per_selected = [_per_period(days, by) for days in selected]
+    per_all = _per_period(everything, by)
+    bounds = [start for counts in per_selected for start in counts]
+    if not bounds:
+        return
     if filters.since is not None:
         bounds.append(_period_start(filters.since.date(), by))
     if filters.until is not None:
         bounds.append(_period_start((filters.until - dt.timedelta(microseconds=1)).date(), by))
-    if not per_selected or not bounds:
-        return
     start, last = min(bounds), max(bounds)
     while start <= last:
-        count, total = per_selected[start], per_all[start]
-        yield (_label(start, by), count, total, round(count / total, 4) if total else 0.0)
+        yield _label(start, by), per_all[start], [counts[start] for counts in per_selected]
         start = _next_period(start, by)
+
+
+def _per_period(days: Counter, by: str) -> Counter:
+    periods: Counter = Counter()
+    for day, count in days.items():
+        periods[_period_start(day, by)] += count
+    return periods
 
 
 # --- one article -----------------------------------------------------------------
@@ -880,6 +968,7 @@ __all__ = [
     "Filters",
     "Reader",
     "articles",
+    "compare_timeline",
     "cooccur",
     "find_article",
     "open_reader",

@@ -85,7 +85,8 @@ ORDER BY c.articles DESC, t.name
 """.strip()
 
 # Articles per month, empty months included, and their share of all articles
-# (own records) published that month, as `archive timeline --by month`.
+# (own records) published that month, as `archive timeline --by month`; a month
+# without any article has no share (NULL), as 0 of 0 is none.
 TIMELINE_FOR_TOPIC = """
 WITH RECURSIVE selected AS (
   SELECT substr(at.published_at, 1, 7) AS month, count(*) AS articles
@@ -103,7 +104,7 @@ WITH RECURSIVE selected AS (
   WHERE month < (SELECT max(month) FROM selected)
 )
 SELECT m.month, coalesce(s.articles, 0) AS articles, coalesce(e.articles, 0) AS all_articles,
-       coalesce(round(coalesce(s.articles, 0) * 1.0 / e.articles, 4), 0.0) AS share
+       round(coalesce(s.articles, 0) * 1.0 / e.articles, 4) AS share
 FROM months m LEFT JOIN selected s ON s.month = m.month LEFT JOIN everything e ON e.month = m.month
 WHERE m.month IS NOT NULL
 ORDER BY m.month
