@@ -147,3 +147,27 @@ def test_sort_ascending_and_descending(sample):
     names = [r["name"] for r in answer(sample, "topics")]
     assert [r["name"] for r in rows] == sorted(names, key=str.casefold)[:3]
     assert "no column 'size'" in one_error_line(sample.run("topics", "--sort", "size"), 2)
+
+
+# --- hints -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["providers", "AI"], "did you mean --topic AI?"),
+        (["articles", "computer", "vision"], "did you mean --topic 'computer vision'?"),
+        (["topics", "theguardian.com"], "did you mean --provider theguardian.com?"),
+        (["timeline", "WWW.TheVerge.com"], "did you mean --provider WWW.TheVerge.com?"),
+    ],
+)
+def test_an_extra_argument_naming_a_topic_or_provider_suggests_the_option(sample, args, hint):
+    error = one_error_line(sample.run(*args), 2)
+    assert error.endswith(hint), error
+
+
+def test_an_extra_argument_naming_nothing_gets_no_suggestion(sample):
+    error = one_error_line(sample.run("providers", "Nonsense"), 2)
+    assert "did you mean" not in error and "--help" in error
+    # stats has no --topic: no suggestion of one
+    assert "did you mean" not in one_error_line(sample.run("stats", "AI"), 2)

@@ -125,9 +125,10 @@ def write(
     if options.limit is not None:
         rows = islice(rows, options.limit)
     if fmt == "parquet":
-        from .parquet import write_parquet  # pyarrow loads only for a Parquet file
+        from .parquet import Helpers, write_parquet  # pyarrow loads only for Parquet
 
-        return write_parquet(result, rows, options, stdout)
+        helpers = Helpers(destination, json_keys, text_value)
+        return write_parquet(result, rows, options, stdout, helpers)
     if options.excel_safe:
         rows = (tuple(_excel_safe(v) for v in row) for row in rows)
     with destination(options, stdout) as stream:

@@ -15,8 +15,8 @@ import datetime as dt
 import decimal
 import json
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple, TextIO
 
 from ..errors import UsageError
 from ..rows import OutputOptions, Rows
@@ -27,9 +27,17 @@ _ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def write_parquet(
-    result: Rows, rows: Iterator[Sequence[Any]], options: OutputOptions, stdout: TextIO
+    result: Rows,
+    rows: Iterator[Sequence[Any]],
+    options: OutputOptions,
+    stdout: TextIO,
+    helpers: Helpers,
 ) -> int:
-    """Write the rows as one Parquet file to options.output (or a piped stdout)."""
+    """Write the rows as one Parquet file to options.output (or a piped stdout).
+
+    `helpers` are formats.py's (passed in: formats loads this module, so this module
+    does not import it): destination(), json_keys() and text_value().
+    """
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -44,23 +52,21 @@ def write_parquet(
         for column, value in zip(values, row, strict=True):
             column.append(value)
         count += 1
-    arrays = [_typed(pa, column) for column in values]
-    table = pa.Table.from_arrays(arrays, names=_unique(names))
-    from .formats import destination  # formats loads this module only for Parquet
-
-    with destination(options, stdout, binary=True) as stream:
+    arrays = [_typed(pa, column, helpers.text_value) for column in values]
+    # Names a reader can tell apart (SELECT * over a join repeats some), as JSON's keys.
+    table = pa.Table.from_arrays(arrays, names=helpers.json_keys(names))
+    with helpers.destination(options, stdout, binary=True) as stream:
         pq.write_table(table, stream)
     return count
 
 
-def _unique(names: list[str]) -> list[str]:
-    """Column names a reader can tell apart (SELECT * over a join repeats some)."""
-    from .formats import json_keys
+class Helpers(NamedTuple):
+    destination: Callable[..., Any]
+    json_keys: Callable[[Sequence[str]], list[str]]
+    text_value: Callable[[Any], str]
 
-    return json_keys(names)
 
-
-def _typed(pa: Any, values: list[Any]) -> Any:
+def _typed(pa: Any, values: list[Any], text_value: Callable[[Any], str]) -> Any:
     """An Arrow array for one column's values, typed by the kinds of value it holds."""
     kinds = {type(value) for value in values if value is not None}
     if not kinds:
@@ -83,7 +89,8 @@ def _typed(pa: Any, values: list[Any]) -> Any:
         return pa.array(lists, type=pa.list_(pa.string()))
     if kinds <= {bytes, memoryview}:
         return pa.array([None if v is None else bytes(v) for v in values], type=pa.binary())
-    return pa.array([None if v is None else _text(v) for v in values], type=pa.string())
+    texts = [None if v is None else _text(v, text_value) for v in values]
+    return pa.array(texts, type=pa.string())
 
 
 def _instant(text: str) -> dt.datetime:
@@ -96,9 +103,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.timezone.utc)
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, text_value: Callable[[Any], str]) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
-    from .formats import text_value
-
     return text_value(value)
