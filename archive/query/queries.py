@@ -39,6 +39,8 @@ TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
     "related_link", "article_url", "source_file",
 )  # fmt: skip
+# The columns of `articles` on a terminal too narrow for them all: one line each.
+ARTICLES_COMPACT = ("published_at", "domain", "title")
 # How SQLite holds an instant (models.ISO_UTC_FORMAT): to the second, UTC, a Z.
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -400,7 +402,7 @@ def articles(
         # NULLS LAST: undated articles after the dated ones, as SQLite sorts them.
         " ORDER BY article.published_at DESC NULLS LAST, article.id"
     )
-    return _checked(q, sql)
+    return replace(_checked(q, sql), compact=ARTICLES_COMPACT)
 
 
 def _fts_ids(q: _Sql, search: str) -> str:
