@@ -955,10 +955,16 @@ def _names(conn: Reader, sql: str) -> dict[str, str]:
     return {key: name for key, name in _Sql(conn).all(sql)}
 
 
-def _unknown(kind: str, value: str, key: str, known: dict[str, str]) -> str:
+def close_names(key: str, known: dict[str, str]) -> list[str]:
+    """The names (at most three) whose keys are nearest `key`, from {key: name}; the
+    CLI's notes and the web timeline's "did you mean" both use it."""
     # An exact key is a provider's name, where --provider takes its domain.
     close = [key] if key in known else difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(known[k] for k in close))
+    return list(dict.fromkeys(known[k] for k in close))
+
+
+def _unknown(kind: str, value: str, key: str, known: dict[str, str]) -> str:
+    suggestions = close_names(key, known)
     note = f'no {kind} "{value}"'
     if suggestions:
         return f"{note}; did you mean: {', '.join(suggestions)}?"

@@ -110,6 +110,25 @@ WHERE m.month IS NOT NULL
 ORDER BY m.month
 """.strip()
 
+# Every article (own records) per month, empty months included: the whole archive's
+# timeline, and the denominator of a comparison's shares.
+TIMELINE_ALL = """
+WITH RECURSIVE everything AS (
+  SELECT substr(published_at, 1, 7) AS month, count(*) AS articles
+  FROM article WHERE is_stub = 0 AND published_at IS NOT NULL
+  GROUP BY month
+), months(month) AS (
+  SELECT min(month) FROM everything
+  UNION ALL
+  SELECT strftime('%Y-%m', month || '-01', '+1 month') FROM months
+  WHERE month < (SELECT max(month) FROM everything)
+)
+SELECT m.month, coalesce(e.articles, 0) AS articles
+FROM months m LEFT JOIN everything e ON e.month = m.month
+WHERE m.month IS NOT NULL
+ORDER BY m.month
+""".strip()
+
 # (article_id, topic_id) is article_topic's primary key: count(*) counts articles.
 COOCCURRING_TOPICS = """
 WITH mine AS (
