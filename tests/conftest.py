@@ -245,3 +245,29 @@ def pg_archive(postgres_server: str) -> Iterator[PostgresArchive]:
         yield PostgresArchive(url)
     finally:
         drop_postgres_database(postgres_server, url)
+
+
+# Markers, by file: `pytest -m "not slow"` is the quick loop while working (the
+# unit and CLI tests), a plain `pytest` (and CI) runs everything. A file is slow when
+# it starts real processes or servers in bulk, drives a terminal or a browser, or
+# fuzzes; `postgres` and `browser` name the real component a test needs.
+SLOW_FILES = {
+    "test_benchmark.py",
+    "test_completion.py",
+    "test_mistakes.py",
+    "test_postgres.py",
+    "test_serve_browser.py",
+    "test_terminal_progress.py",
+}
+COMPONENT_MARKERS = {"test_postgres.py": "postgres", "test_serve_browser.py": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.path))
+        if path.name in SLOW_FILES or "reliability" in path.parts:
+            item.add_marker(pytest.mark.slow)
+        if path.name in COMPONENT_MARKERS:
+            item.add_marker(getattr(pytest.mark, COMPONENT_MARKERS[path.name]))
+        elif {"pg_archive", "postgres_server"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
