@@ -57,10 +57,11 @@ def sql_command(
 
 @cli.command(
     "export",
-    short_help="Export a table, view or query (CSV, JSON).",
+    short_help="Export a table, view or query (CSV, JSON, Parquet).",
     epilog=examples(
         "archive export article_summary -o articles.csv --bom --excel-safe",
         "archive export topic_article --format jsonl",
+        "archive export article_summary -o articles.parquet",
         "archive export --query 'SELECT * FROM article WHERE quality >= :q' -p q 60",
     ),
 )
@@ -82,7 +83,7 @@ def export_command(
     out: OutputOptions,
 ) -> None:
     """Export a table or view (NAME) or a query's rows: CSV, unless --format or the
-    extension of -o FILE (.tsv, .json, .jsonl) says otherwise.
+    extension of -o FILE (.tsv, .json, .jsonl, .parquet) says otherwise.
 
     A query runs under the same read-only rules as archive sql.
     """
