@@ -171,3 +171,21 @@ def test_an_extra_argument_naming_nothing_gets_no_suggestion(sample):
     assert "did you mean" not in error and "--help" in error
     # stats has no --topic: no suggestion of one
     assert "did you mean" not in one_error_line(sample.run("stats", "AI"), 2)
+
+
+# --- typed answers ----------------------------------------------------------------------
+
+
+def test_topics_are_arrays_in_every_json_answer(sample):
+    """articles, export of article_summary (SQLite keeps its topics as JSON text) and
+    a user's own SQL over it: the same arrays, never a string to parse again."""
+    articles = {r["url"]: r["topics"] for r in answer(sample, "articles")}
+    exported = {r["url"]: r["topics"] for r in answer(sample, "export", "article_summary")
+                if not r["is_stub"]}  # fmt: skip
+    sql = {r["url"]: r["topics"] for r in answer(sample, "sql", "SELECT url, topics FROM"
+                                                 " article_summary WHERE NOT is_stub")}  # fmt: skip
+    assert articles == exported == sql
+    assert all(isinstance(topics, list) for topics in articles.values())
+    assert ["Computer Vision", "AI"] in articles.values()
+    jsonl = sample.run("export", "article_summary", "--format", "jsonl").stdout.splitlines()
+    assert all(isinstance(json.loads(line)["topics"], list) for line in jsonl)
