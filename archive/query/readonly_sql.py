@@ -47,7 +47,7 @@ def _json(value: bytes) -> Any:
         return value.decode("utf-8", "replace")
 
 
-def _topic_lists(index: int, rows: Iterator[tuple]) -> Iterator[tuple]:
+def topic_lists(index: int, rows: Iterator[tuple]) -> Iterator[tuple]:
     """A `topics` column's JSON arrays as lists, as PostgreSQL's json gives them.
 
     SQLite has no JSON type a view could declare: article_summary.topics arrives as
@@ -236,7 +236,7 @@ class ReadOnlyQuery:
         columns = [d[0] for d in cursor.description or ()]
         rows = self._stream(cursor)
         if "topics" in columns:
-            rows = _topic_lists(columns.index("topics"), rows)
+            rows = topic_lists(columns.index("topics"), rows)
         return Rows(columns, rows)
 
     def _stream(self, cursor: sqlite3.Cursor) -> Iterator[tuple]:
