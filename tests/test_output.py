@@ -573,7 +573,7 @@ def test_output_into_a_missing_folder_is_a_clear_error(seeded, tmp_path):
         (["articles"], "published_at,title,provider,domain,topics,type,quality,url,is_stub"),
         (["sql", "SELECT id, url FROM article"], "id,url"),
         (["export", "topic"], "id,key,name"),
-        (["timeline"], "period,articles,all_articles,share"),
+        (["timeline"], "period,articles"),
     ],
     ids=lambda c: c[0] if isinstance(c, list) else None,
 )

@@ -29,7 +29,7 @@ from ..errors import ArchiveError, ArchiveUnavailable
 from ..rows import Rows
 from ..store.location import password_of, shown
 from ..store.schema_version import HEAD_REVISION, check_revision
-from .readonly_sql import topic_lists
+from .topic_lists import topic_lists
 
 # PostgreSQL type OIDs whose values are converted to what the SQLite path gives.
 _TIMESTAMPTZ, _TIMESTAMP, _DATE, _TIME, _NUMERIC = 1184, 1114, 1082, 1083, 1700

@@ -36,6 +36,7 @@ from ..store.location import (
 )
 from ..store.schema_version import HEAD_REVISION, check_revision
 from .names import EXPORTABLE
+from .topic_lists import topic_lists
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -45,24 +46,6 @@ def _json(value: bytes) -> Any:
         return json.loads(value)
     except ValueError:  # not JSON after all (written by another tool): the text as it is
         return value.decode("utf-8", "replace")
-
-
-def topic_lists(index: int, rows: Iterator[tuple]) -> Iterator[tuple]:
-    """A `topics` column's JSON arrays as lists, as PostgreSQL's json gives them.
-
-    SQLite has no JSON type a view could declare: article_summary.topics arrives as
-    the text of its json_group_array, which JSON output would quote as a string.
-    """
-    for row in rows:
-        value = row[index]
-        if isinstance(value, str) and value.startswith("["):
-            try:
-                parsed = json.loads(value)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, list):
-                row = (*row[:index], parsed, *row[index + 1 :])
-        yield row
 
 
 # Process-wide, by declared type: only connections opened with PARSE_DECLTYPES use them.
