@@ -24,11 +24,16 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     ),
     (
         6,
-        "the output cannot be written: -o FILE exists (no --force), is a folder, or its"
-        " folder is missing or read-only; dump FOLDER is a file, read-only, or holds a"
-        " file to overwrite",
+        "output cannot be written: -o FILE exists (no --force), is no regular file,"
+        " or its folder is missing/read-only; stdout fails; dump FOLDER is a file,"
+        " read-only, or holds a file to overwrite",
     ),
     (7, "--fail-on-empty was given and the answer had no rows"),
+    (
+        8,
+        "your SQL went past a limit and was stopped: its time (--timeout), the size of one"
+        " value, or the memory SQLite may use",
+    ),
     (EXIT_INTERNAL, "internal error (a bug): the message says where the full report is"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
     (EXIT_BROKEN_PIPE, "the output's reader went away (e.g. `head -1` had read enough)"),
@@ -106,6 +111,13 @@ class OutputError(ArchiveError):
     """The file or folder the user asked us to write cannot be written."""
 
     exit_code = 6
+
+
+class QueryLimitError(ArchiveError):
+    """A user's SQL ran out of time or memory, or made a value too long: it was
+    stopped, which says nothing about its syntax (a script may retry with more)."""
+
+    exit_code = 8
 
 
 class EmptyAnswer(ArchiveError):

@@ -29,6 +29,8 @@ class OutputOptions:
     fail_on_empty: bool = False  # an answer without rows exits with EmptyAnswer's code
     columns: Sequence[str] | None = None  # --columns: these, in this order
     sort: str | None = None  # --sort: a column name, "-name" for descending
+    # Files -o must never replace, whatever --force says: the archive and its -wal/-shm.
+    protected: tuple[str, ...] = ()
 
     def resolved_format(self, stream: IO[str]) -> str:
         """--format, else the one -o's extension names, else table on a terminal and

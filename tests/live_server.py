@@ -8,11 +8,13 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 # Not a speed requirement: only how long a start may take before the test calls it hung.
 START_SECONDS = 120
@@ -20,17 +22,39 @@ START_SECONDS = 120
 
 @contextmanager
 def live_server(
-    db: Path, *args: str, wrapper: Sequence[str] = (), env: dict[str, str] | None = None
+    db: Path,
+    *args: str,
+    wrapper: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    log: list[str] | None = None,
 ) -> Iterator[str]:
     """Start `archive --db DB serve --port 0 ARGS`, yield its URL once it answers,
     stop it (SIGTERM) after.
 
     --port 0 lets the server take a free port and print it: no port is picked
     here and then raced for. `wrapper` is a command line that runs it (setpriv).
+    `log` receives the lines it wrote after its banner, on stderr or stdout.
     """
+    with tempfile.TemporaryFile("w+") as output:
+        with _serving(db, args, wrapper, env, output if log is not None else None) as url:
+            yield url
+        if log is not None:
+            output.seek(0)
+            log.extend(output.read().splitlines())
+
+
+@contextmanager
+def _serving(
+    db: Path,
+    args: Sequence[str],
+    wrapper: Sequence[str],
+    env: dict[str, str] | None,
+    output: IO[str] | None,
+) -> Iterator[str]:
+    """live_server's process; what it writes after the banner goes to `output`."""
     process = subprocess.Popen(
         [*wrapper, sys.executable, "-m", "archive", "--db", str(db), "serve", "--port", "0", *args],
-        stdout=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=None if env is None else {**os.environ, **env},
@@ -48,6 +72,8 @@ def live_server(
             process.kill()
             process.wait()
             raise AssertionError("archive serve did not stop on SIGTERM") from None
+        if output is not None:
+            output.write(process.stderr.read())
         process.stderr.close()
     # A clean stop: uvicorn exits 0 on SIGTERM, with nothing on stderr after the banner.
     assert process.returncode == 0, process.returncode

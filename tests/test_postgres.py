@@ -547,7 +547,7 @@ def test_the_reader_role_may_not_write_even_outside_archive_sql(readable):
 
 def test_sql_timeout_interrupts_a_long_query(readable):
     _owner, reader = readable
-    line = one_error_line(reader.run("sql", "SELECT pg_sleep(5)", "--timeout", "0.5"))
+    line = one_error_line(reader.run("sql", "SELECT pg_sleep(5)", "--timeout", "0.5"), 8)
     assert line == "error: query interrupted: it ran longer than 0.5 s (--timeout)"
 
 

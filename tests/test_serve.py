@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -489,3 +490,38 @@ def test_a_postgresql_archive_is_one_line_not_served(tmp_path):
     result = archive.run("--db", "postgresql://nobody@127.0.0.1:9/none", "serve")
     line = one_error_line(result, exit_code=5)
     assert line == "error: archive serve works on SQLite archives only"
+
+
+# --- limits (the live server's time limit and log: tests/reliability/test_query_limits.py)
+
+
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ("SELECT hex(printf('%.*c', 20000000, 'x'))", "a value would be longer than 32 MiB"),
+        ("SELECT zeroblob(40000000)", "a value would be longer than 32 MiB"),
+    ],
+)
+def test_a_value_past_the_limit_is_an_sql_error(served, sql, says):
+    (response,) = fetch(served, f"/test.json?sql={urllib.parse.quote(sql)}")
+    assert response.status_code == 400, response.text[:500]
+    assert says in response.json()["error"]
+
+
+def test_a_refused_request_is_one_log_line(served, capsys):
+    (response,) = fetch(served, "/test?sql=" + urllib.parse.quote("DELETE FROM article\n\x1b[31m"))
+    assert response.status_code == 400
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "refused GET /test?sql=DELETE%20FROM%20article%0A%1B%5B31m: 400 Invalid SQL:"
+        " Statement must be a SELECT\n"
+    )
+    # A message quotes what the visitor sent, decoded: its control characters are
+    # escaped, and a line break cannot forge a second line.
+    (response,) = fetch(served, "/test/article?_sort=x%1B%5B31m%0Arefused")
+    assert response.status_code == 500  # Datasette's status for this message
+    assert capsys.readouterr().err == (
+        "failed GET /test/article?_sort=x%1B%5B31m%0Arefused: 500 Cannot sort table by"
+        " x\\x1b[31m refused\n"
+    )

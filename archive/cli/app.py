@@ -17,11 +17,14 @@ from ..errors import (
     EXIT_INTERRUPTED,
     EXIT_STATUSES,
     ArchiveError,
+    OutputError,
     UsageError,
 )
 from ..store.location import DEFAULT_DB, busy_timeout_problem, password_of, shown
+from . import streams
 from .completion import complete_files
 from .options import examples
+from .streams import StdoutFailed
 
 DEBUG_ENV = "ARCHIVE_DEBUG"
 
@@ -45,6 +48,8 @@ class _ArchiveGroup(click.Group):
             raise  # click's own: main() below words them
         except KeyboardInterrupt:  # unless a command said more itself (import does)
             _interrupted()
+        except StdoutFailed as exc:
+            _stdout_failed(exc)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 _broken_pipe()
@@ -67,6 +72,7 @@ class _ArchiveGroup(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        streams.guard()
         try:
             # Not standalone, so that click hands its exceptions here instead of
             # printing its usage block, "Aborted!" or nothing.
@@ -85,12 +91,18 @@ class _ArchiveGroup(click.Group):
             _interrupted()
         except KeyboardInterrupt:  # one that arrived outside the command itself
             _interrupted()
+        except StdoutFailed as exc:  # --help or --version, printed while parsing
+            _stdout_failed(exc)
+        except BrokenPipeError:
+            _broken_pipe()
         try:
             # Output still buffered would otherwise meet a closed pipe at exit, where
             # Python prints "Exception ignored ... BrokenPipeError".
             sys.stdout.flush()
         except BrokenPipeError:
             _broken_pipe()
+        except StdoutFailed as exc:
+            _stdout_failed(exc)
         sys.exit(result if isinstance(result, int) else 0)
 
 
@@ -136,6 +148,14 @@ def _broken_pipe() -> NoReturn:
     except (OSError, ValueError, AttributeError):  # no real stdout (tests)
         pass
     sys.exit(EXIT_BROKEN_PIPE)
+
+
+def _stdout_failed(exc: StdoutFailed) -> NoReturn:
+    """Standard output is closed or full: one line on stderr, and the status of
+    output that cannot be written."""
+    streams.discard_stdout()
+    click.echo(f"error: cannot write to standard output: {exc.strerror}", err=True)
+    sys.exit(OutputError.exit_code)
 
 
 def _debugging(ctx: click.Context) -> bool:

@@ -241,4 +241,7 @@ def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:
         lines += [f"  {path} after {other}" for path, other in s.merged_pairs[:pairs]]
         if s.merged > pairs > 0:
             lines.append(f"  ... and {s.merged - pairs} more")
+    for reason, (path, count) in s.skipped.items():
+        more = f" (and {count - 1} more like it)" if count > 1 else ""
+        lines.append(f"note: skipped {path}: {reason}{more}")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from ..output.formats import FORMATS
 from ..query.filters import Filters, parse_date
 from ..query.readonly_sql import DEFAULT_TIMEOUT
 from ..rows import OutputOptions
+from ..store.location import archive_files
 from .completion import complete_files
 
 
@@ -106,6 +107,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             excel_safe=excel_safe,
             force=force,
             fail_on_empty=fail_on_empty,
+            protected=archive_files(db_location(click.get_current_context())),
         )
         return command(*args, **kwargs)
 

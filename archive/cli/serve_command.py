@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..rows import OutputOptions
+from ..store.location import archive_files
 from .app import cli
 from .completion import complete_files
 from .options import Number, db_location, examples
@@ -57,7 +58,10 @@ def serve_command(
         from ..output.formats import destination
         from ..serve.metadata import metadata
 
-        with destination(OutputOptions(output=write_metadata, force=force), sys.stdout) as stream:
+        target = OutputOptions(
+            output=write_metadata, force=force, protected=archive_files(db_location(ctx))
+        )
+        with destination(target, sys.stdout) as stream:
             json.dump(metadata(path.stem), stream, indent=2, ensure_ascii=False)
             stream.write("\n")
         if write_metadata != "-":

@@ -7,6 +7,7 @@ import click
 from ..output.formats import keep_freed_memory, write
 from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
+from ..store.sqlite_limits import limit_process_heap
 from .app import cli
 from .completion import complete_tables
 from .options import (
@@ -47,6 +48,7 @@ def sql_command(
     PRAGMA assignments and several statements at once are refused.
     """
     keep_freed_memory()
+    limit_process_heap()
     query = open_query(db_location(ctx), timeout=timeout, allow_superuser=allow_superuser)
     try:
         count = write(query.run(sql, dict(params)), out)
@@ -88,6 +90,7 @@ def export_command(
     A query runs under the same read-only rules as archive sql.
     """
     keep_freed_memory()
+    limit_process_heap()
     if out.format is None and out.output in (None, "-"):
         out.format = "csv"  # even on a terminal: an export is data, not a table to read
     from ..query.export import export

@@ -1,17 +1,21 @@
 """Finding record files and reading them: the importer's input, in order, a chunk ahead.
 
-Paths are walked depth-first in sorted name order, one directory listing at a
-time, so memory stays flat however many files there are. Each file is read and
+Paths are walked depth-first in sorted name order, without recursion, holding
+only the listings of the folders on the way down, so memory stays flat however
+many files there are. Only regular files are read from a walked folder, and
+symbolic links are followed only inside it (see _walk). Each file is read and
 hashed (SHA-256) here; whether its content is new is decided elsewhere (changes.py).
 """
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
+import stat
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,45 +29,134 @@ STDIN = "-"
 File = tuple[str, "bytes | RecordError", "str | None"]
 
 
-def find_record_files(paths: Iterable[str]) -> Iterator[str]:
+def find_record_files(
+    paths: Iterable[str], on_skip: Callable[[str, str], None] | None = None
+) -> Iterator[str]:
     """Record files under `paths`, directories walked depth-first in sorted name order.
 
-    A file named explicitly is taken whatever its suffix; inside directories only
-    .md, .txt, .yaml and .yml files are records (hidden files and folders are skipped).
-    Only one directory listing is held at a time, so memory stays flat however many
-    files there are.
+    A path named explicitly is taken whatever its suffix and kind (a symbolic link
+    is followed, a pipe is read); inside directories only regular .md, .txt, .yaml
+    and .yml files are records (hidden files and folders are skipped). What a folder
+    holds that is not read is told to `on_skip(reason, path)`: FIFOs, sockets and
+    devices named like records, symbolic links leading out of the folder given, and
+    loops. Only the listings of the folders being walked are held, so memory stays
+    flat however many files there are.
     """
     for raw in paths:
         if raw == STDIN:
             yield STDIN
             continue
-        path = Path(raw)
-        if path.is_dir():
-            yield from _walk(path)
-        elif path.exists():
-            yield str(path)
+        try:
+            is_folder = stat.S_ISDIR(os.stat(raw).st_mode)
+        except FileNotFoundError:
+            raise UsageError(f"{raw}: no such file or directory") from None
+        except OSError as exc:
+            raise UsageError(f"{raw}: {exc.strerror}") from None
+        if is_folder:
+            yield from _walk(raw, on_skip or (lambda _reason, _path: None))
         else:
-            raise UsageError(f"{raw}: no such file or directory")
+            yield str(Path(raw))
 
 
-def _walk(folder: Path) -> Iterator[str]:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        raise ArchiveError(f"{folder}: cannot list folder: {exc.strerror}") from None
-    for entry in entries:
+# Why an entry of a walked folder is not read, as the import's notes say it.
+LOOP = "a symbolic link loop"
+OUTSIDE = "a symbolic link leading out of the folder given"
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO (named pipe), not a regular file"),
+    (stat.S_ISSOCK, "a socket, not a regular file"),
+    (stat.S_ISCHR, "a character device, not a regular file"),
+    (stat.S_ISBLK, "a block device, not a regular file"),
+)
+
+
+def _walk(top: str, on_skip: Callable[[str, str], None]) -> Iterator[str]:
+    """Walk `top` as git and ripgrep do, without recursion (any depth).
+
+    Each folder's entries are visited in sorted name order, a subfolder's whole
+    tree where its name comes. A symbolic link is followed only when its real
+    target lies inside `top`; a folder that is one of its own ancestors (a link
+    back up) is a loop. A plain file costs no system call: the listing gives its type.
+    """
+    root = os.path.realpath(top)
+    stack = [(_listing(top), _identity(os.stat(top)))]
+    while stack:
+        entries, _ = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
-            yield from _walk(Path(entry.path))
-        elif entry.name.lower().endswith(RECORD_SUFFIXES):
+        record = entry.name.lower().endswith(RECORD_SUFFIXES)
+        link = entry.is_symlink()
+        if not link and not entry.is_dir(follow_symlinks=False):
+            if record and entry.is_file(follow_symlinks=False):
+                yield entry.path
+            elif record:
+                on_skip(_special(entry.stat(follow_symlinks=False).st_mode), entry.path)
+            continue
+        status = (
+            _followed(entry, root, record, on_skip) if link else entry.stat(follow_symlinks=False)
+        )
+        if status is None:
+            continue
+        if stat.S_ISDIR(status.st_mode):
+            if any(_identity(status) == identity for _, identity in stack):
+                on_skip(LOOP, entry.path)
+            else:
+                stack.append((_listing(entry.path), _identity(status)))
+        elif record and stat.S_ISREG(status.st_mode):
             yield entry.path
+        elif record:
+            on_skip(_special(status.st_mode), entry.path)
+
+
+def _followed(
+    entry: os.DirEntry[str], root: str, record: bool, on_skip: Callable[[str, str], None]
+) -> os.stat_result | None:
+    """What the symbolic link `entry` leads to, or None (with a note) to pass it by."""
+    target = os.path.realpath(entry.path)
+    inside = os.path.commonpath([root, target]) == root
+    try:
+        status = os.stat(entry.path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            on_skip(LOOP, entry.path)
+        elif record:
+            on_skip(f"a symbolic link that cannot be followed ({exc.strerror})", entry.path)
+        return None
+    if not inside:
+        if record or stat.S_ISDIR(status.st_mode):
+            on_skip(OUTSIDE, entry.path)
+        return None
+    return status
+
+
+def _special(mode: int) -> str:
+    for test, reason in _SPECIAL:
+        if test(mode):
+            return reason
+    return "not a regular file"
+
+
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    return status.st_dev, status.st_ino
+
+
+def _listing(folder: str) -> Iterator[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return iter(sorted(entries, key=lambda e: e.name))
+    except OSError as exc:
+        raise ArchiveError(f"{folder}: cannot list folder: {exc.strerror}") from None
 
 
 def read_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """A file's bytes; one larger than `max_bytes` is refused without reading it all."""
     try:
         if path == STDIN:
+            if sys.stdin is None:  # started with it closed (`<&-`)
+                raise RecordError("cannot read file: standard input is closed", source=path)
             data = sys.stdin.buffer.read(max_bytes + 1)
         else:
             # os.open/os.read: no buffered file object, fewer system calls per file,

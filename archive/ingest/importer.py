@@ -271,7 +271,7 @@ class _Run:
 
     def _import_files(self, paths: Iterable[str]) -> None:
         pending: deque[_Chunk] = deque()
-        chunks = chunked(find_record_files(paths), BATCH_FILES)
+        chunks = chunked(find_record_files(paths, self.summary.skip), BATCH_FILES)
         with contextlib.closing(read_ahead(chunks, self.importer.max_file_bytes)) as files:
             for chunk_files in files:
                 pending.append(self._submit(chunk_files))

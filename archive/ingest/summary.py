@@ -36,6 +36,9 @@ class ImportSummary:
     interrupted: bool = False
     # The query indexes a first import defers were not built (see deferred_indexes).
     indexes_pending: bool = False
+    # What walked folders hold that was not read (files.find_record_files), once per
+    # reason: reason -> (the first such path, how many).
+    skipped: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -54,6 +57,10 @@ class ImportSummary:
         self.providers_added += outcome.providers
         self.topics_added += outcome.topics
         self.images_added += outcome.images
+
+    def skip(self, reason: str, path: str) -> None:
+        first, count = self.skipped.get(reason, (path, 0))
+        self.skipped[reason] = (first, count + 1)
 
     def reject(self, error: RecordError) -> None:
         self.rejected += 1

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from ..errors import BusyError
+from ..errors import ArchiveError, BusyError
 from ..store.location import BUSY_TIMEOUT_MS
 
 # SQLite: how long one attempt to take the write lock waits inside SQLite, where
@@ -76,7 +76,14 @@ class CommitPolicy:
         )
 
     def commit(self) -> None:
-        busy_aware(self.transaction.commit)
+        try:
+            busy_aware(self.transaction.commit)
+        except OperationalError as exc:
+            # Pages reach the disk at commit (the WAL, full-text segments), so a full
+            # disk or an I/O error shows here; SQLite rolled back, the archive is intact.
+            raise ArchiveError(
+                f"could not write to the archive: {db_reason(exc)}; files already imported are kept"
+            ) from None
         self.transaction = None
         committed, self.uncommitted = self.uncommitted, []
         self.on_commit(committed)

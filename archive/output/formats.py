@@ -18,7 +18,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import islice
 from typing import Any, TextIO
 
@@ -26,6 +26,7 @@ from ..errors import OutputError, UsageError
 from ..rows import OutputOptions, Rows
 from .offload import available as offload_available
 from .offload import write_in_child
+from .targets import check_output_file
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet")
 EXCEL_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -151,12 +152,7 @@ def destination(options: OutputOptions, stdout: TextIO, *, binary: bool = False)
         (stdout.buffer if binary else stdout).flush()
         return
     target = options.output
-    if os.path.islink(target):
-        raise OutputError(f"{target} is a symbolic link: refusing to write through it")
-    if os.path.isdir(target):
-        example = os.path.join(target, "out.csv")
-        raise OutputError(f"{target} is a folder: -o takes a file name (e.g. {example})")
-    if os.path.exists(target) and not options.force:
+    if check_output_file(target, options.protected) and not options.force:
         raise OutputError(f"{target} already exists (use --force to replace it)")
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
@@ -176,12 +172,15 @@ def destination(options: OutputOptions, stdout: TextIO, *, binary: bool = False)
         # mkstemp makes the file private (0600); the file a user asked for gets the
         # mode other tools would give it: the one it had, else what the umask allows.
         os.chmod(temporary, _mode_for(target))
+        # Checked again: what is there may have changed while the rows were written.
+        check_output_file(target, options.protected)
         os.replace(temporary, target)
     except OSError as exc:  # writing it: a full disk, a quota
         os.unlink(temporary)
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
-        os.unlink(temporary)
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, OutputError
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -76,6 +76,8 @@ def write_in_child(
         ours.close()
     if status == "error" and child.exitcode:
         value = f"{value} (exit status {child.exitcode})"
+    if status == "unwritable":
+        raise OutputError(value)
     if status != "ok":
         raise ArchiveError(value)
     return value
@@ -98,6 +100,8 @@ def _child(
         pass
     except EOFError:
         pass  # the parent is gone; it removes the unfinished file
+    except OSError as exc:  # a full disk, a quota: the file cannot be written
+        source.send(("unwritable", f"cannot write {options.output}: {exc.strerror or exc}"))
     except Exception as exc:  # reported by the parent as one line
         source.send(("error", f"could not write {options.output}: {exc}"))
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..errors import ArchiveError, UsageError
 from ..output.formats import write
 from ..rows import OutputOptions
+from ..store.location import archive_files
 from .readonly_sql import open_query
 
 
@@ -25,6 +27,8 @@ def export(
     how many were written."""
     if (name is None) == (sql is None):
         raise UsageError("give a table or view name, or --query SQL (not both)")
+    if not options.protected:  # a library caller's options: never write over the archive
+        options = replace(options, protected=archive_files(location))
     query = open_query(location, timeout=timeout, allow_superuser=allow_superuser)
     try:
         if name is not None:

@@ -7,7 +7,8 @@ may `COPY ... TO PROGRAM` even from one. So, locks that back each other up
 1. Each user statement is sent alone through the extended protocol as a prepared
    statement (psycopg's `prepare=True`): the server refuses a text of several.
 2. It runs inside `BEGIN READ ONLY`, which is rolled back afterwards, with
-   `SET LOCAL statement_timeout` from --timeout.
+   `SET LOCAL statement_timeout` from --timeout: the server stops the statement
+   at the deadline, between rows (one value is at most 1 GB on PostgreSQL).
 3. A superuser is refused unless the user passes --allow-superuser: connect as a
    role that may only read (`archive db grant-reader ROLE` creates one), whose
    privileges refuse writes, COPY TO PROGRAM and the like on their own.
@@ -25,7 +26,7 @@ from contextlib import suppress
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ArchiveError, ArchiveUnavailable
+from ..errors import ArchiveError, ArchiveUnavailable, QueryLimitError
 from ..rows import Rows
 from ..store.location import password_of, shown
 from ..store.schema_version import HEAD_REVISION, check_revision
@@ -162,6 +163,9 @@ class ReadOnlyPostgresQuery:
             converters = self._converters(cursor)
             rows = cursor.fetchall() if cursor.description else []
         except self._psycopg.Error as exc:
+            errors = self._psycopg.errors
+            if isinstance(exc, (errors.QueryCanceled, errors.ProgramLimitExceeded)):
+                raise QueryLimitError(self._explain(exc)) from None
             raise ArchiveError(self._explain(exc)) from None
         finally:
             self._roll_back()

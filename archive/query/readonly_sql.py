@@ -11,7 +11,9 @@ but one off to show it):
 3. `PRAGMA query_only`. Alone it would not be enough, since a statement could
    switch it off; the authorizer refuses that statement.
 Extension loading also stays off, as SQLite starts it: nothing here turns it on.
-A progress handler interrupts queries that run past the time limit.
+Time and memory are bounded by store/sqlite_limits.py: a watchdog interrupts a
+query at its deadline, however long its single steps are, and no value may be
+longer than VALUE_LIMIT_BYTES. A progress handler lets Ctrl-C in between steps.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveError, ArchiveUnavailable, BusyError, UsageError
+from ..errors import ArchiveError, ArchiveUnavailable, BusyError, QueryLimitError, UsageError
 from ..rows import Rows
 from ..store.location import (
     BUSY_TIMEOUT_MS,
@@ -35,6 +37,13 @@ from ..store.location import (
     tidy_sidecars,
 )
 from ..store.schema_version import HEAD_REVISION, check_revision
+from ..store.sqlite_limits import (
+    HARD_HEAP_LIMIT_BYTES,
+    VALUE_LIMIT_BYTES,
+    WATCHDOG,
+    limit_values,
+    mebibytes,
+)
 from .names import EXPORTABLE
 from .topic_lists import topic_lists
 
@@ -126,6 +135,7 @@ class ReadOnlyQuery:
         # A read-only connection to a WAL database creates -wal/-shm files it cannot
         # remove; remember whether they were there, to tidy up after ourselves.
         self._path = path
+        self._watch: int | None = None  # the watchdog's ticket for the running query
         self._cursors: list[sqlite3.Cursor] = []
         self._sidecars_existed = sidecars_exist(path)
         try:
@@ -168,6 +178,7 @@ class ReadOnlyQuery:
                 location, revision or None, _known_revisions, empty_version_table=revision == ""
             )
         self.connection.set_authorizer(_authorize)
+        limit_values(self.connection)
         self._deadline = 0.0
         self.connection.set_progress_handler(self._check_time, 10_000)
 
@@ -194,9 +205,35 @@ class ReadOnlyQuery:
         handler, which sqlite3 turns into "interrupted"; that is the user's
         interruption, not the time limit, and is raised as such.
         """
+        self._unwatch()
         if str(exc) == "interrupted" and time.monotonic() <= self._deadline:
             return KeyboardInterrupt()
+        limit = self._limit_passed(exc)
+        if limit:
+            return QueryLimitError(limit)
         return ArchiveError(self._explain(exc))
+
+    def _limit_passed(self, exc: BaseException) -> str | None:
+        """The limit a failure is about, in words; None for any other failure."""
+        if isinstance(exc, MemoryError):  # SQLITE_NOMEM: past the heap limit
+            return (
+                "query stopped: it needed more than"
+                f" {mebibytes(HARD_HEAP_LIMIT_BYTES)} of memory (the limit for SQLite)"
+            )
+        message = str(exc)
+        if message == "interrupted":
+            return f"query interrupted: it ran longer than {self.timeout:g} s (--timeout)"
+        if message == "string or blob too big":
+            return (
+                "query stopped: it made a value longer than"
+                f" {mebibytes(VALUE_LIMIT_BYTES)} (the limit for one value)"
+            )
+        return None
+
+    def _unwatch(self) -> None:
+        if self._watch is not None:
+            WATCHDOG.stop(self._watch)
+            self._watch = None
 
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run one statement; rows stream. Errors become one-line ArchiveErrors."""
@@ -204,33 +241,41 @@ class ReadOnlyQuery:
             raise UsageError(
                 "no SQL given: write one statement, e.g. 'SELECT * FROM article_summary'"
             )
+        self._unwatch()
         self._deadline = time.monotonic() + self.timeout
+        # Until the last row is read: SQLite computes rows as they are fetched.
+        self._watch = watch = WATCHDOG.start(self.connection, self.timeout)
         try:
             cursor = self.connection.execute(sql, dict(params or {}))
             self._cursors.append(cursor)
-        except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+        except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError, MemoryError) as exc:
             # A :name without -p is the user's omission, not an SQL error: say how.
             missing = re.search(r"value for binding parameter :(\w+)", str(exc))
             if missing:
+                self._unwatch()
                 raise UsageError(
                     f"no value for :{missing[1]}: give one with -p {missing[1]} VALUE"
                 ) from None
             raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
-        rows = self._stream(cursor)
+        rows = self._stream(cursor, watch)
         if "topics" in columns:
             rows = topic_lists(columns.index("topics"), rows)
         return Rows(columns, rows)
 
-    def _stream(self, cursor: sqlite3.Cursor) -> Iterator[tuple]:
+    def _stream(self, cursor: sqlite3.Cursor, watch: int) -> Iterator[tuple]:
         try:
-            while True:
-                batch = cursor.fetchmany(1000)
-                if not batch:
-                    return
-                yield from batch
-        except sqlite3.Error as exc:
+            # Row by row, not in batches: a row may hold values of up to
+            # VALUE_LIMIT_BYTES, and a thousand of them would not fit in memory.
+            # A for loop, not `yield from`: closing an abandoned stream must not call
+            # cursor.close(), which fails once the connection is closed.
+            for row in cursor:  # noqa: UP028 (see above)
+                yield row
+        except (sqlite3.Error, MemoryError) as exc:
             raise self._failure(exc) from None
+        finally:
+            # This query's watch only: an abandoned stream may end after the next run().
+            WATCHDOG.stop(watch)
 
     def names(self) -> list[str]:
         """The tables and views a user may export, tables first."""
@@ -242,8 +287,6 @@ class ReadOnlyQuery:
 
     def _explain(self, exc: BaseException) -> str:
         message = str(exc)
-        if message == "interrupted":
-            return f"query interrupted: it ran longer than {self.timeout:g} s (--timeout)"
         if (
             "not authorized" in message
             or "authorization denied" in message
@@ -262,6 +305,7 @@ class ReadOnlyQuery:
         # A statement left unfinished (its rows never read, because writing them
         # failed) would keep the connection alive past close(), and the -wal/-shm
         # files with it.
+        self._unwatch()
         for cursor in self._cursors:
             cursor.close()
         self.connection.close()

@@ -99,28 +99,33 @@ def datasette_for(path: Path, *, metadata: dict[str, Any] | None = None) -> Any:
     from datasette.plugins import pm
 
     from . import plugin
+    from .limits import QueryLimits, limited
+    from .plugin import refusals
 
     if not pm.is_registered(plugin):
         # The entry point loads it in an installed environment; this covers the
         # rest (a test run that disabled entry points, a source checkout).
         pm.register(plugin, name="archive")
+    if pm.get_plugin(refusals.DEFAULT_HANDLER) is not None:
+        pm.unregister(name=refusals.DEFAULT_HANDLER)  # ours says it in one line
     if metadata is None:
         from .metadata import metadata as make_metadata
 
         metadata = make_metadata(path.stem)
     uri = _uri(path)
 
-    class ReadOnlyDatabase(Database):  # type: ignore[misc]
+    class ReadOnlyDatabase(QueryLimits, Database):  # type: ignore[misc]
         """Datasette's database, minus its one way to write: a plugin may ask any
         "mutable" database for a write connection; this one refuses it. Reads use
-        the URI above (percent-encoded, unlike Datasette's own)."""
+        the URI above (percent-encoded, unlike Datasette's own), under the limits
+        of limits.py."""
 
         def connect(self, write: bool = False) -> sqlite3.Connection:
             if write:
                 raise PermissionError("archive serve never writes to the archive")
             connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._all_file_connections.append(connection)
-            return connection
+            return limited(connection)
 
     datasette = Datasette(metadata=metadata, settings=SETTINGS, cors=False)
     datasette.remove_database("_memory")  # Datasette adds it when given no file
@@ -156,6 +161,9 @@ def run(
     """Serve until interrupted (Ctrl-C or SIGTERM), then close the archive."""
     import uvicorn
 
+    from ..store.sqlite_limits import limit_process_heap
+
+    limit_process_heap()  # this process only serves: SQLite's memory is capped
     # Datasette's app runs its startup (and the plugins') on the first request.
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

@@ -161,6 +161,15 @@ def sqlite_uri(path: str, mode: str) -> str:
     return {"rw": uri, "ro": f"{uri}?mode=ro", "immutable": f"{uri}?mode=ro&immutable=1"}[mode]
 
 
+def archive_files(location: str) -> tuple[str, ...]:
+    """The files that make up the archive at `location`: the SQLite file, its
+    -wal/-shm and a rollback -journal (whether they exist now or not); none for a
+    server's URL."""
+    if is_url(location):
+        return ()
+    return (location, *(f"{location}{suffix}" for suffix in ("-wal", "-shm", "-journal")))
+
+
 def sidecars_exist(path: Path) -> bool:
     """Whether SQLite's -wal or -shm file is beside the archive `path`."""
     return any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))

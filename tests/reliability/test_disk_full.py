@@ -7,8 +7,20 @@ once there is room again, running the import again completes it.
 
 from __future__ import annotations
 
+import resource
+import subprocess
+
 import pytest
-from reliability_checks import assert_files_fully_in, assert_sound, escaped, generate
+from reliability_checks import (
+    archive_command,
+    assert_files_fully_in,
+    assert_sound,
+    clean_env,
+    escaped,
+    generate,
+    rows,
+    run_archive,
+)
 
 from archive.ingest import importer
 from archive.store import database
@@ -103,3 +115,41 @@ def test_a_first_import_cut_short_leaves_its_query_indexes_to_the_next_import(
     assert again.exit_code == 0, again.output
     assert index_names(archive) == schema_indexes
     assert assert_files_fully_in(archive.path) == FILES
+
+
+# Room the file-size limit leaves above the seeded archive: from "nothing fits" to
+# "the disk fills while a commit writes its pages" (found at COMMIT before the fix,
+# exit status 70).
+ROOM_BYTES = [50_000, 200_000, 1_000_000, 1_500_000]
+
+
+@pytest.mark.parametrize("room", ROOM_BYTES)
+def test_a_disk_that_fills_at_any_point_is_one_line_and_status_1(seed_dir, tmp_path, room):
+    # A real process under a file-size limit (RLIMIT_FSIZE): SQLite's writes fail as
+    # they would on a full disk, wherever they happen, the commit included.
+    records = tmp_path / "generated"
+    generate(records, 600)
+    db = tmp_path / "full.db"
+    assert run_archive(db, "import", "--quiet", str(seed_dir)).returncode == 0
+    before = {table: rows(db, f"SELECT * FROM {table}") for table in ("article", "source_file")}
+    limit = db.stat().st_size + room
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    full = subprocess.run(
+        archive_command(db, "import", "--workers", "0", str(records)),
+        capture_output=True, text=True, preexec_fn=small_disk, env=clean_env(),
+        cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert "Traceback" not in full.stderr, full.stderr
+    assert full.returncode == 1, full.stderr
+    lines = full.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: could not write to the archive"), lines
+    assert_sound(db)
+    for table, old in before.items():
+        assert set(old) <= set(rows(db, f"SELECT * FROM {table}")), f"{table}: rows lost"
+
+    again = run_archive(db, "import", "--workers", "0", str(records))
+    assert again.returncode == 0, again.stderr
+    assert assert_files_fully_in(db) == 601

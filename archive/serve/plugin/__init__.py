@@ -1,5 +1,5 @@
-"""The Datasette plugin: the archive's identity rules as SQL functions, and the
-timeline chart page.
+"""The Datasette plugin: the archive's identity rules as SQL functions, the
+timeline chart page, and one log line per refused request (refusals.py).
 
 Registered as the `archive` entry point in Datasette's plugin group, so a plain
 `datasette archive.db -m metadata.json` in the same environment has the functions
@@ -22,6 +22,7 @@ from ...query.queries import close_names
 from ..chart import bar_chart, grouped_bar_chart
 from ..plugin_paths import TIMELINE_PATH
 from ..queries import TIMELINE_ALL, TIMELINE_FOR_TOPIC
+from .refusals import handle_exception  # noqa: F401  (a hook: pm finds it here)
 
 
 def _null_safe(function: Callable[..., str]) -> Callable[..., str | None]:
