@@ -7,6 +7,8 @@ against it by tests/test_mistakes.py).
 
 from __future__ import annotations
 
+from .messages import printable
+
 EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in archive, not the user's mistake
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C'd program
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`'s `yes`
@@ -68,11 +70,13 @@ class RecordError(ArchiveError):
         return self
 
     def __str__(self) -> str:
-        where = self.source or "<record>"
+        # The file name and field are the record's text: escaped, so a name with a
+        # line break or an escape sequence cannot forge a line or drive the terminal.
+        where = printable(self.source or "<record>")
         if self.line is not None:
             where += f":{self.line}"
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.reason}"
+        field = f" {printable(self.field)}:" if self.field else ""
+        return f"{where}:{field} {printable(self.reason)}"
 
 
 def _rebuild_record_error(

@@ -12,6 +12,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from .messages import shown
+
 # AMP cache URLs (https://www-x-com.cdn.ampproject.org/c/s/www.x.com/a) are the
 # redirects ural itself unwraps first (ural.infer_redirection), with this pattern.
 _AMP_CACHE = re.compile(r"\.ampproject\.org/[cv]/(?:s/)?", re.I)
@@ -52,9 +54,9 @@ def _normalized(url: str) -> str:
     try:
         key = normalize_url(url.strip())
     except Exception as exc:  # ural raises assorted errors on malformed URLs
-        raise ValueError(f"not a valid URL: {url!r}") from exc
+        raise ValueError(f"not a valid URL: {shown(url)}") from exc
     if not key:
-        raise ValueError(f"not a valid URL: {url!r}")
+        raise ValueError(f"not a valid URL: {shown(url)}")
     return key
 
 

@@ -14,10 +14,22 @@ and a test that imports a record with it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["text", "url", "timestamp", "integer", "boolean"]
+
+# The values a field of each kind may hold; a record with a value outside them is
+# rejected. Whole numbers: what SQL databases hold in an integer column (64 bits).
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+# Timestamps, after conversion to UTC: from year 1 up to (not including) year 9999.
+# Python's dates (and SQL's date functions) end with 9999; a year less leaves room
+# for `timeline` to step one period past any stored date.
+TIMESTAMP_RANGE = (
+    dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc),
+    dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc),
+)
 
 
 @dataclass(frozen=True)

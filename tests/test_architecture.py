@@ -17,7 +17,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "archive"
 
 # Lower layers first. A module may import its own layer and the layers before it.
 LAYERS = [
-    {"archive.errors", "archive.rows", "archive.identity", "archive.record_format"},
+    {
+        "archive.errors",
+        "archive.messages",
+        "archive.rows",
+        "archive.identity",
+        "archive.record_format",
+    },
     {"archive.output"},
     {"archive.store"},
     {"archive.ingest", "archive.query", "archive.serve"},

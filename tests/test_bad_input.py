@@ -92,7 +92,7 @@ CASES = {
     ),
     "title-yes": Case(
         fm(f"webUrl: {BAD_URL}", "title: yes"),
-        3, "title", "expected text, got a boolean True",
+        3, "title", "expected text, got a boolean true",
     ),
     "title-2020": Case(
         fm(f"webUrl: {BAD_URL}", "excerpt: fine", "title: 2020"),

@@ -20,6 +20,7 @@ from ..errors import (
     OutputError,
     UsageError,
 )
+from ..messages import printable
 from ..store.location import DEFAULT_DB, busy_timeout_problem, password_of, shown
 from . import streams
 from .completion import complete_files
@@ -42,7 +43,7 @@ class _ArchiveGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArchiveError as exc:
-            click.echo("error: " + _scrubbed(ctx, " ".join(str(exc).split())), err=True)
+            click.echo("error: " + _scrubbed(ctx, _one_line(str(exc))), err=True)
             ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: main() below words them
@@ -116,9 +117,15 @@ def _scrubbed(ctx: click.Context, message: str) -> str:
     return message
 
 
+def _one_line(message: str) -> str:
+    """A message as one line a terminal only displays: its whitespace collapsed,
+    and any control character left (from a path or a value in it) escaped."""
+    return printable(" ".join(message.split()))
+
+
 def _usage_line(exc: click.ClickException) -> str:
     """click's usage error as one line, pointing at the command's --help."""
-    message = " ".join(exc.format_message().split())
+    message = _one_line(exc.format_message())
     ctx = getattr(exc, "ctx", None)
     from .hints import extra_argument_hint  # only on the way out with an error
 
@@ -172,7 +179,7 @@ def _internal_error(ctx: click.Context, exc: BaseException) -> NoReturn:
         raise exc
     report = _write_report(exc)
     where = f"full report in {report}" if report else "no report could be written"
-    message = _scrubbed(ctx, " ".join(str(exc).split()))
+    message = _scrubbed(ctx, _one_line(str(exc)))
     name = type(exc).__name__
     click.echo(
         f"error: internal error: {name}: {message} ({where}; run with --debug to see it)",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import OutputError
+from ..messages import printable
 from .app import cli
 from .options import db_location, examples
 
@@ -48,7 +49,7 @@ def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> N
         except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
             raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     if not quiet:
-        click.echo(f"wrote {written} record files to {folder}", err=True)
+        click.echo(f"wrote {written} record files to {printable(str(folder))}", err=True)
 
 
 def _check_folder(folder: str) -> None:

@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import ArchiveError, UsageError
+from ..messages import printable
 from .app import cli
 from .completion import complete_files
 from .options import Number, db_location, examples
+
+MAX_FILE_SIZE_MB = 1024
 
 if TYPE_CHECKING:
     from ..ingest.importer import Importer
@@ -40,11 +43,12 @@ def _show_progress(quiet: bool) -> bool:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option(
     "--max-file-size",
-    type=Number(0.001, whole=False),
+    # A record is read whole into memory and parsed: a gigabyte is past any record.
+    type=Number(0.001, MAX_FILE_SIZE_MB, whole=False),
     default=10.0,
     show_default=True,
     metavar="MB",
-    help="Reject record files larger than this.",
+    help=f"Reject record files larger than this (at most {MAX_FILE_SIZE_MB:,}).",
 )
 @click.option(
     "--workers",
@@ -92,7 +96,7 @@ def import_command(
     # archive behind.
     missing = [p for p in paths if p != STDIN and not os.path.lexists(p)]
     if missing:
-        raise UsageError(f"{missing[0]}: no such file or directory")
+        raise UsageError(f"{printable(missing[0])}: no such file or directory")
     archive = database.open_archive(db_location(ctx))
     try:
         importer = Importer(
@@ -121,7 +125,7 @@ def import_command(
         click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
         if summary.files_seen == 0 and not summary.interrupted:
             click.echo(
-                f"note: no record files in {', '.join(paths)} (folders are searched for"
+                f"note: no record files in {', '.join(map(printable, paths))} (folders are searched for"
                 f" {', '.join(RECORD_SUFFIXES)} files; hidden ones are skipped)",
                 err=True,
             )
@@ -238,10 +242,13 @@ def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:
             " an article that another file also describes (all are kept; the last imported"
             " is shown)"
         )
-        lines += [f"  {path} after {other}" for path, other in s.merged_pairs[:pairs]]
+        lines += [
+            f"  {printable(path)} after {printable(other)}"
+            for path, other in s.merged_pairs[:pairs]
+        ]
         if s.merged > pairs > 0:
             lines.append(f"  ... and {s.merged - pairs} more")
     for reason, (path, count) in s.skipped.items():
         more = f" (and {count - 1} more like it)" if count > 1 else ""
-        lines.append(f"note: skipped {path}: {reason}{more}")
+        lines.append(f"note: skipped {printable(path)}: {reason}{more}")
     return "\n".join(lines)

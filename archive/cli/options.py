@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from ..errors import EmptyAnswer, UsageError
+from ..messages import shown
 from ..output.formats import FORMATS
 from ..query.filters import Filters, parse_date
 from ..query.readonly_sql import DEFAULT_TIMEOUT
+from ..record_format import INTEGER_RANGE
 from ..rows import OutputOptions
 from ..store.location import archive_files
 from .completion import complete_files
+
+INTEGER_MAX = INTEGER_RANGE[1]
 
 
 class Number(click.ParamType):
@@ -35,11 +40,25 @@ class Number(click.ParamType):
         try:
             number = value if type(value) is kind else kind(str(value).strip())
         except ValueError:
-            self.fail(f"{value!r} is not a {'whole ' if self.whole else ''}number", param, ctx)
+            self.fail(f"{shown(value)} is not a {'whole ' if self.whole else ''}number", param, ctx)
         # `not >=` also refuses NaN, which every comparison calls false.
         if not number >= self.least or (self.most is not None and not number <= self.most):
-            self.fail(f"{value} is not {self.bounds()}", param, ctx)
+            self.fail(f"{self._shown(value, number)} is not {self.bounds()}", param, ctx)
+        # Without a bound of its own, a whole number must fit SQL's 64-bit integers
+        # (it may reach a LIMIT or a comparison with a column), a decimal be finite.
+        if self.whole and number > INTEGER_MAX:
+            self.fail(
+                f"{self._shown(value, number)} is more than {INTEGER_MAX}, the largest"
+                " whole number the archive holds",
+                param,
+                ctx,
+            )
+        if not self.whole and not math.isfinite(number):
+            self.fail(f"{self._shown(value, number)} is not a finite number", param, ctx)
         return number
+
+    def _shown(self, value: Any, number: float) -> str:
+        return shown(number) if self.whole else shown(str(value).strip()).strip("'")
 
     def bounds(self) -> str:
         """The allowed values in words: "at least 1", "from 0 to 65535"."""

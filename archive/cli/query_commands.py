@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import UsageError
+from ..messages import printable
 from ..output.formats import write
 from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
@@ -59,7 +60,7 @@ def _print(
         count = write(make_rows(queries, reader), out)
         if count == 0 and filters is not None:
             for note in queries.unknown_names(reader, filters):
-                click.echo(f"note: {note}", err=True)
+                click.echo(f"note: {printable(note)}", err=True)
     check_empty(out, count)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..messages import printable
 from ..output.formats import keep_freed_memory, write
 from ..query.readonly_sql import open_query
 from ..rows import OutputOptions
@@ -105,5 +106,5 @@ def export_command(
         params=dict(params),
     )
     if out.output not in (None, "-"):
-        click.echo(f"wrote {count} rows to {out.output}", err=True)
+        click.echo(f"wrote {count} rows to {printable(out.output)}", err=True)
     check_empty(out, count)

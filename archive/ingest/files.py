@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import ArchiveError, RecordError, UsageError
+from ..messages import printable
 from .records import MAX_FILE_BYTES, content_hash
 
 RECORD_SUFFIXES = (".md", ".txt", ".yaml", ".yml")
@@ -49,9 +50,9 @@ def find_record_files(
         try:
             is_folder = stat.S_ISDIR(os.stat(raw).st_mode)
         except FileNotFoundError:
-            raise UsageError(f"{raw}: no such file or directory") from None
+            raise UsageError(f"{printable(raw)}: no such file or directory") from None
         except OSError as exc:
-            raise UsageError(f"{raw}: {exc.strerror}") from None
+            raise UsageError(f"{printable(raw)}: {exc.strerror}") from None
         if is_folder:
             yield from _walk(raw, on_skip or (lambda _reason, _path: None))
         else:
@@ -148,7 +149,25 @@ def _listing(folder: str) -> Iterator[os.DirEntry[str]]:
         with os.scandir(folder) as entries:
             return iter(sorted(entries, key=lambda e: e.name))
     except OSError as exc:
-        raise ArchiveError(f"{folder}: cannot list folder: {exc.strerror}") from None
+        raise ArchiveError(f"{printable(folder)}: cannot list folder: {exc.strerror}") from None
+
+
+# Bytes asked for per read: a read allocates what it asks for before it knows how
+# much there is, so a --max-file-size of a gigabyte must not mean a gigabyte per file.
+READ_CHUNK = 1024 * 1024
+
+
+def _read_bounded(read: Callable[[int], bytes], max_bytes: int) -> bytes:
+    """Up to `max_bytes` + 1 bytes (one more tells a file over the limit), in chunks."""
+    parts = []
+    total = 0
+    while total <= max_bytes:
+        part = read(min(max_bytes + 1 - total, READ_CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def read_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
@@ -157,18 +176,15 @@ def read_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
         if path == STDIN:
             if sys.stdin is None:  # started with it closed (`<&-`)
                 raise RecordError("cannot read file: standard input is closed", source=path)
-            data = sys.stdin.buffer.read(max_bytes + 1)
+            data = _read_bounded(sys.stdin.buffer.read, max_bytes)
         else:
             # os.open/os.read: no buffered file object, fewer system calls per file,
             # which is most of what a re-import of unchanged files costs.
             descriptor = os.open(path, os.O_RDONLY)
             try:
-                parts = [os.read(descriptor, max_bytes + 1)]
-                while parts[-1] and sum(map(len, parts)) <= max_bytes:  # short reads
-                    parts.append(os.read(descriptor, max_bytes + 1))
+                data = _read_bounded(lambda size: os.read(descriptor, size), max_bytes)
             finally:
                 os.close(descriptor)
-            data = b"".join(parts)
     except OSError as exc:
         raise RecordError(f"cannot read file: {exc.strerror}", source=path) from None
     if len(data) > max_bytes:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import identity
 from ..errors import RecordError
+from ..messages import shown
 from ..record_format import (
     ADDRESS_KEYS,
     ARTICLE_COLUMNS,
@@ -26,11 +27,13 @@ from ..record_format import (
     IMAGE_FIELDS,
     IMAGE_KEYS,
     IMAGES_KEY,
+    INTEGER_RANGE,
     PROVIDER_FIELDS,
     PROVIDER_KEY,
     PROVIDER_KEYS,
     RECORD_KEYS,
     RELATED_KEY,
+    TIMESTAMP_RANGE,
     TOPICS_KEY,
     Field,
     Kind,
@@ -151,13 +154,13 @@ def parse_record(
         yaml_text, offset, body = split_front_matter(text)
         value, root = yamldoc.load(yaml_text, offset)
         try:
-            article, topics, related = _validate(value, root, offset)
+            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
         except RecordError:
             if root is not None:
                 raise
             # The fast parser keeps no positions: parse again to say on which line.
             value, root = yamldoc.load(yaml_text, offset, fast=False)
-            article, topics, related = _validate(value, root, offset)
+            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
     except RecordError as exc:
         raise exc.located(source) from None
     return Record(
@@ -172,7 +175,11 @@ def parse_record(
     )
 
 
-def _validate(value: Any, root: Any, offset: int) -> tuple[Article, list[str], list[Article]]:
+def _validate(
+    value: Any, root: Any, offset: int, escapes: bool
+) -> tuple[Article, list[str], list[Article]]:
+    """The record's parts, checked. `escapes`: the YAML has a backslash, so a quoted
+    scalar may hold a NUL (`"\\0"`), which the file's bytes cannot (decode refuses it)."""
     if value is None:
         raise RecordError("front matter is empty", line=1)
     if not isinstance(value, dict):
@@ -182,12 +189,37 @@ def _validate(value: Any, root: Any, offset: int) -> tuple[Article, list[str], l
             line=None if line is None else line + offset,
         )
     checker = _Checker(root, offset)
+    if escapes:
+        where = _nul_at(value, ())
+        if where is not None:
+            # PostgreSQL cannot store NUL in text or JSON; no engine gets it, so an
+            # archive moves between engines unchanged.
+            raise checker.fail(where, "contains a NUL character (\\0), which is not stored")
     article = checker.article(value, ())
     topics = checker.topics(value.get(TOPICS_KEY))
     related = checker.related(value.get(RELATED_KEY))
     extra = {k: v for k, v in value.items() if k not in RECORD_KEYS}
     article.extra = checker.jsonable(extra, ())
     return article, topics, related
+
+
+def _nul_at(value: Any, path: FieldPath) -> FieldPath | None:
+    """The path of the first key or text holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):  # `!!omap` and `!!pairs` give tuples
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path
+        found = _nul_at(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def _kind(value: Any) -> str:
@@ -212,6 +244,12 @@ def _kind(value: Any) -> str:
 
 FieldPath = tuple[str | int, ...]
 
+_INTEGER_BOUNDS = "(whole numbers are kept as 64-bit integers)"
+_TIMESTAMP_BOUNDS = (
+    f"(from {TIMESTAMP_RANGE[0].date().isoformat()}"
+    f" to {(TIMESTAMP_RANGE[1] - dt.timedelta(days=1)).date().isoformat()} UTC)"
+)
+
 # (column, key, kind) of each field, for the checker's loop.
 FieldSpecs = tuple[tuple[str, str, Kind], ...]
 
@@ -231,7 +269,7 @@ def _dotted(path: FieldPath) -> str:
         if isinstance(step, int):
             out += f"[{step}]"
         elif not step.isprintable():  # a key with a line break must not break the message
-            out += f"[{step!r}]"
+            out += f"[{shown(step)}]"
         else:
             out += f".{step}" if out else step
     return out
@@ -259,21 +297,21 @@ class _Checker:
             if not isinstance(value, (list, dict))
             else ""
         )
-        raise self.fail(path, f"expected text, got {_kind(value)} {value!r}{hint}")
+        raise self.fail(path, f"expected text, got {_kind(value)} {shown(value)}{hint}")
 
     def integer(self, value: Any, path: FieldPath) -> int | None:
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
-            if not -(2**63) <= value < 2**63:  # what SQL databases hold in an integer column
-                raise self.fail(path, f"number out of range: {value}")
+            if not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+                raise self.fail(path, f"number out of range: {shown(value)} {_INTEGER_BOUNDS}")
             return value
-        raise self.fail(path, f"expected a whole number, got {_kind(value)} {value!r}")
+        raise self.fail(path, f"expected a whole number, got {_kind(value)} {shown(value)}")
 
     def boolean(self, value: Any, path: FieldPath) -> bool | None:
         if value is None or isinstance(value, bool):
             return value
-        raise self.fail(path, f"expected true or false, got {_kind(value)} {value!r}")
+        raise self.fail(path, f"expected true or false, got {_kind(value)} {shown(value)}")
 
     def timestamp(self, value: Any, path: FieldPath) -> dt.datetime | None:
         if value is None:
@@ -286,16 +324,20 @@ class _Checker:
             try:
                 stamp = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
             except ValueError:
-                raise self.fail(path, f"not a date or timestamp: {value!r}") from None
+                raise self.fail(path, f"not a date or timestamp: {shown(value)}") from None
         else:
-            raise self.fail(path, f"expected a timestamp, got {_kind(value)} {value!r}")
+            raise self.fail(path, f"expected a timestamp, got {_kind(value)} {shown(value)}")
         # A time without an offset is taken as UTC, as the feeds we know write UTC.
         if stamp.tzinfo is None:
-            return stamp.replace(tzinfo=dt.timezone.utc)
-        try:
-            return stamp.astimezone(dt.timezone.utc)
-        except OverflowError:
-            raise self.fail(path, f"timestamp out of range: {value!r}") from None
+            stamp = stamp.replace(tzinfo=dt.timezone.utc)
+        else:
+            try:
+                stamp = stamp.astimezone(dt.timezone.utc)
+            except OverflowError:
+                stamp = None
+        if stamp is None or not TIMESTAMP_RANGE[0] <= stamp < TIMESTAMP_RANGE[1]:
+            raise self.fail(path, f"timestamp out of range: {shown(value)} {_TIMESTAMP_BOUNDS}")
+        return stamp
 
     def mapping(self, value: Any, path: FieldPath) -> Mapping[str, Any] | None:
         if value is None or isinstance(value, dict):
@@ -307,14 +349,14 @@ class _Checker:
             return []
         if isinstance(value, list):
             return value
-        raise self.fail(path, f"expected a list, got {_kind(value)} {value!r}")
+        raise self.fail(path, f"expected a list, got {_kind(value)} {shown(value)}")
 
     def url(self, value: Any, path: FieldPath) -> str | None:
         url = self.text(value, path)
         if url is None or not url.strip():
             return None
         if not url.strip().lower().startswith(("http://", "https://")):
-            raise self.fail(path, f"not an http(s) URL: {url!r}")
+            raise self.fail(path, f"not an http(s) URL: {shown(url)}")
         return url
 
     def check(self, kind: Kind, value: Any, path: FieldPath) -> Any:
@@ -423,20 +465,33 @@ class _Checker:
         return related
 
     def jsonable(self, value: Any, path: FieldPath) -> Any:
-        """Unknown fields as JSON-ready values (timestamps become ISO strings)."""
-        if isinstance(value, dict):
+        """Unknown fields as JSON-ready values (timestamps become ISO strings).
+
+        Whatever else PyYAML's safe loader can make (a `!!set`, `!!binary` data, a
+        number wider than 64 bits) is refused here, with its field: JSON and the
+        archive's readers have nothing that holds it unchanged.
+        """
+        kind = type(value)
+        if kind is str or kind is bool or value is None:
+            return value
+        if kind is dict:
             out = {}
             for k, v in value.items():
-                if not isinstance(k, str):
-                    raise self.fail(path, f"field names must be text, got {_kind(k)} {k!r}")
+                if type(k) is not str:
+                    raise self.fail(path, f"field names must be text, got {_kind(k)} {shown(k)}")
                 out[k] = self.jsonable(v, (*path, k))
             return out
-        if isinstance(value, list):
+        if kind is list or kind is tuple:  # `!!omap` and `!!pairs` give tuples
             return [self.jsonable(v, (*path, i)) for i, v in enumerate(value)]
-        if isinstance(value, (dt.date, dt.datetime)):
+        if kind is int:
+            return self.integer(value, path)
+        if kind is float:
+            # JSON has no NaN or infinity; the raw text keeps the original.
+            return value if math.isfinite(value) else str(value)
+        if kind is dt.date or kind is dt.datetime:
             return value.isoformat()
-        if isinstance(value, bytes):
-            raise self.fail(path, "binary values are not supported")
-        if isinstance(value, float) and not math.isfinite(value):
-            return str(value)  # JSON has no NaN or infinity; the raw text keeps the original
-        return value
+        if kind is bytes:
+            raise self.fail(path, "binary values (!!binary) are not supported")
+        if kind is set:
+            raise self.fail(path, "sets (!!set) are not supported: write a list")
+        raise self.fail(path, f"values of this kind are not supported: {_kind(value)}")

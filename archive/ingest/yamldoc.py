@@ -10,6 +10,7 @@ depth and aliases, and only then composed and constructed.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import yaml
@@ -17,6 +18,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ..errors import RecordError
+from ..messages import cut, shown
 from . import yamlfast
 
 try:  # libyaml is ~8x faster; the pure-Python loader gives identical results.
@@ -46,6 +48,20 @@ _OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
+def _why(exc: Exception) -> str:
+    """Why a constructor refused a value, in words rather than Python's reprs."""
+    text = str(exc)
+    if "integer string conversion" in text:
+        return f"more than {sys.get_int_max_str_digits():,} digits"
+    if "timedelta" in text:
+        return "the UTC offset must be less than 24 hours"
+    if "year" in text and "out of range" in text:
+        return "the year must be from 1 to 9999"
+    if text.startswith(("invalid literal", "could not convert")):
+        return "not a number"
+    return cut(text.split(":")[0], 60)  # what follows a colon is usually the value again
+
+
 class _StrictConstructor(SafeConstructor):
     """SafeConstructor that refuses duplicate mapping keys instead of keeping the last,
     and reports values its constructors cannot make (`!!int abc`, `2020-02-30`) as
@@ -56,9 +72,9 @@ class _StrictConstructor(SafeConstructor):
             return super().construct_object(node, deep=deep)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
             kind = (node.tag or "").rsplit(":", 1)[-1]
-            value = node.value if isinstance(node.value, str) else ""
+            value = shown(node.value) if isinstance(node.value, str) else "this"
             raise ConstructorError(
-                None, None, f"not a valid {kind} value: {value!r} ({exc})", node.start_mark
+                None, None, f"not a valid {kind} value: {value} ({_why(exc)})", node.start_mark
             ) from None
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
@@ -77,7 +93,7 @@ class _StrictConstructor(SafeConstructor):
                     raise ConstructorError(
                         "while constructing a mapping",
                         node.start_mark,
-                        f"found duplicate key {key!r}",
+                        f"found duplicate key {shown(key)}",
                         key_node.start_mark,
                     )
         return super().construct_mapping(node, deep=deep)

@@ -28,9 +28,12 @@ documents and the corpus generator.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -150,14 +153,20 @@ def silence_stderr() -> None:
     _quiet_stderr = True
 
 
-def _parse(data: bytes) -> Any:
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """rapidyaml's C++ code writes its errors (`emit.def.hpp:1372: ERROR ...`) to fd 2
+    before raising, and has no Python hook to stop it: point fd 2 at /dev/null
+    around every call into it (parser processes do so once, silence_stderr)."""
     if _quiet_stderr:
-        return ryml.parse_in_arena(data)
+        yield
+        return
+    sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        return ryml.parse_in_arena(data)
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -260,8 +269,13 @@ def load(text: str) -> dict[str, Any]:
     if "\\" in text and _UNSAFE_ESCAPE.search(text):
         raise Declined("escape")
     data = text.encode("utf-8")
+    with _stderr_silenced():
+        return _load_parsed(data)
+
+
+def _load_parsed(data: bytes) -> dict[str, Any]:
     try:
-        tree = _parse(data)
+        tree = ryml.parse_in_arena(data)
         emitted = _emit_json(tree)
         value = json.loads(
             emitted, object_pairs_hook=_pairs, parse_float=_decline_float,

@@ -526,35 +526,33 @@ def _search_postgres(q: _Sql, query: str, conditions: list[str], limited: str) -
 # --- timeline --------------------------------------------------------------------
 
 
-def _period_start(day: dt.date, by: str) -> dt.date:
+# Periods are numbered (days and weeks from 0001-01-01, a Monday; months and years
+# from year 0), so that stepping from one to the next is adding 1: it cannot loop,
+# and it cannot overflow a date, since only periods holding a date are labelled.
+def _period(day: dt.date, by: str) -> int:
     if by == "day":
-        return day
+        return day.toordinal()
     if by == "week":
-        return day - dt.timedelta(days=day.weekday())  # ISO weeks start on Monday
+        return (day.toordinal() - 1) // 7  # ISO weeks start on Monday, as 0001-01-01
     if by == "month":
-        return day.replace(day=1)
-    return day.replace(month=1, day=1)
+        return day.year * 12 + day.month - 1
+    return day.year
 
 
-def _next_period(start: dt.date, by: str) -> dt.date:
+def _label(period: int, by: str) -> str:
     if by == "day":
-        return start + dt.timedelta(days=1)
+        return dt.date.fromordinal(period).isoformat()
     if by == "week":
-        return start + dt.timedelta(days=7)
-    if by == "month":
-        return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return start.replace(year=start.year + 1)
-
-
-def _label(start: dt.date, by: str) -> str:
-    if by == "week":
-        year, week, _ = start.isocalendar()
+        year, week, _ = dt.date.fromordinal(period * 7 + 1).isocalendar()
         return f"{year}-W{week:02d}"
     if by == "month":
-        return start.strftime("%Y-%m")
-    if by == "year":
-        return str(start.year)
-    return start.isoformat()
+        return f"{period // 12:04d}-{period % 12 + 1:02d}"
+    return f"{period:04d}"
+
+
+# More periods than this in one timeline is a mistake (`--by day --since 0001`):
+# refused with a hint rather than printed for minutes. A day per row, it is 273 years.
+MAX_PERIODS = 100_000
 
 
 def _day_counts(q: _Sql, table: str, conditions: list[str], source: str | None = None) -> Counter:
@@ -673,26 +671,34 @@ def _period_counts(
 ) -> Iterator[tuple[str, int, list[int]]]:
     """(label, all articles, each selection's articles) for every period from the
     first to the last selected article, or across --since and --until when given,
-    so that quiet periods show as zeros."""
+    so that quiet periods show as zeros. Checked here, before the first row is
+    written: more than MAX_PERIODS is refused."""
     per_selected = [_per_period(days, by) for days in selected]
     per_all = _per_period(everything, by)
     bounds = [start for counts in per_selected for start in counts]
     if not bounds:
-        return
+        return iter(())
     if filters.since is not None:
-        bounds.append(_period_start(filters.since.date(), by))
+        bounds.append(_period(filters.since.date(), by))
     if filters.until is not None:
-        bounds.append(_period_start((filters.until - dt.timedelta(microseconds=1)).date(), by))
-    start, last = min(bounds), max(bounds)
-    while start <= last:
-        yield _label(start, by), per_all[start], [counts[start] for counts in per_selected]
-        start = _next_period(start, by)
+        bounds.append(_period((filters.until - dt.timedelta(microseconds=1)).date(), by))
+    first, last = min(bounds), max(bounds)
+    if last - first + 1 > MAX_PERIODS:
+        raise UsageError(
+            f"--by {by} from {_label(first, by)} to {_label(last, by)} is"
+            f" {last - first + 1:,} periods, more than {MAX_PERIODS:,}: narrow it with"
+            " --since/--until or count by a longer period with --by"
+        )
+    return (
+        (_label(period, by), per_all[period], [counts[period] for counts in per_selected])
+        for period in range(first, last + 1)
+    )
 
 
 def _per_period(days: Counter, by: str) -> Counter:
     periods: Counter = Counter()
     for day, count in days.items():
-        periods[_period_start(day, by)] += count
+        periods[_period(day, by)] += count
     return periods
 
 

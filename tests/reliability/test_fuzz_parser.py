@@ -12,13 +12,17 @@ machine as well as on a slow parser.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import HANG_SECONDS, hang_guard, record, write
+from conftest import HANG_SECONDS, Archive, hang_guard, record, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_checks import escaped
@@ -28,8 +32,10 @@ from archive.ingest import yamldoc, yamlfast
 from archive.ingest.records import Record, parse_record, split_front_matter
 
 SOURCE = "fuzz/some record.md"
+# ARCHIVE_FUZZ_EXAMPLES=1000000 (with `timeout 600`) runs a long fuzz; CI runs a few.
+EXAMPLES = int(os.environ.get("ARCHIVE_FUZZ_EXAMPLES", "300"))
 SETTINGS = settings(
-    max_examples=300,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -41,12 +47,23 @@ def check(data: bytes) -> None:
         with hang_guard():
             result = parse_record(data, source=SOURCE)
     except RecordError as error:
-        message = str(error)
-        assert "\n" not in message and "\r" not in message, f"message is not one line: {message!r}"
-        assert message.startswith(SOURCE), f"message does not name the file: {message!r}"
+        assert_one_clear_line(str(error), SOURCE)
     else:
         assert isinstance(result, Record)
         assert result.source == SOURCE
+
+
+# Python's reprs of what a record can hold: a message writes values as YAML does.
+PYTHON_REPR = re.compile(r"datetime\.(?:date|datetime|time)\(|timedelta\(|\bset\(|frozenset\(")
+
+
+def assert_one_clear_line(message: str, source: str) -> None:
+    """A printable line naming the file, without Python reprs, of bounded length."""
+    assert message.isprintable(), f"message has control characters: {message!r}"
+    assert message.startswith(source), f"message does not name the file: {message!r}"
+    assert not PYTHON_REPR.search(message), f"message shows a Python repr: {message!r}"
+    # The longest value shown is cut to 40 characters; YAML's own messages are short.
+    assert len(message) < len(source) + 400, f"message is too long: {message!r}"
 
 
 @SETTINGS
@@ -86,7 +103,22 @@ URLS = st.integers(0, 9).flatmap(
 )
 KEYS = st.one_of(st.sampled_from(KNOWN_KEYS), st.text(max_size=12), st.integers(-5, 5))
 TEXTS = st.one_of(st.text(max_size=40), st.sampled_from(TRICKY))
+# What PyYAML's safe loader makes but a column or JSON cannot hold unchanged:
+# sets (!!set), binary (!!binary), integers beyond 64 bits, timestamps at the ends
+# of the calendar (their UTC may leave it).
+UNSTORABLE = st.one_of(
+    st.sets(st.one_of(st.integers(-3, 3), st.text(max_size=4)), max_size=3),
+    st.binary(max_size=8),
+    st.integers(min_value=2**63 - 2, max_value=2**90),
+    st.integers(min_value=-(2**90), max_value=-(2**63) + 1),
+    st.datetimes(min_value=dt.datetime(9998, 12, 31), timezones=st.just(dt.timezone(
+        dt.timedelta(hours=-5)))),
+    st.datetimes(max_value=dt.datetime(1, 1, 1, 3), timezones=st.just(dt.timezone(
+        dt.timedelta(hours=5)))),
+    st.dates(min_value=dt.date(9998, 12, 30)),
+)  # fmt: skip
 SCALARS = st.one_of(
+    UNSTORABLE,
     st.none(),
     st.booleans(),
     st.integers(),
@@ -113,7 +145,7 @@ def mostly(good: st.SearchStrategy, bad: st.SearchStrategy = VALUES) -> st.Searc
     return st.integers(0, 9).flatmap(lambda n: good if n else bad)
 
 
-WHOLE = st.one_of(st.integers(-(2**70), 2**70), st.integers(0, 5000))
+WHOLE = st.one_of(st.integers(-(2**70), 2**70), st.integers(0, 5000), UNSTORABLE)
 IMAGE = st.fixed_dictionaries(
     {"url": mostly(URLS)},
     optional={
@@ -121,16 +153,19 @@ IMAGE = st.fixed_dictionaries(
         "height": mostly(WHOLE),
         "isCached": mostly(st.booleans()),
         "title": VALUES,
+        "other": VALUES,
     },
 )
-PROVIDER = mostly(st.fixed_dictionaries({}, optional={"name": TEXTS, "domain": TEXTS}))
+PROVIDER = mostly(
+    st.fixed_dictionaries({}, optional={"name": TEXTS, "domain": TEXTS, "images": VALUES})
+)
 ARTICLE_FIELDS = {
     "ampWebUrl": mostly(URLS),
     "cdnAmpWebUrl": mostly(URLS),
     "title": mostly(TEXTS),
     "excerpt": mostly(TEXTS),
     "type": mostly(TEXTS),
-    "publishedDateTime": mostly(st.one_of(st.datetimes(), st.dates(), TEXTS)),
+    "publishedDateTime": mostly(st.one_of(st.datetimes(), st.dates(), TEXTS, UNSTORABLE)),
     "quality": mostly(WHOLE),
     "heat": mostly(WHOLE),
     "published": mostly(st.booleans()),
@@ -138,7 +173,9 @@ ARTICLE_FIELDS = {
     "provider": PROVIDER,
     "images": mostly(st.lists(IMAGE, max_size=3)),
 }
-RELATED = st.fixed_dictionaries({"webUrl": mostly(URLS)}, optional=ARTICLE_FIELDS)
+RELATED = st.fixed_dictionaries(
+    {"webUrl": mostly(URLS)}, optional={**ARTICLE_FIELDS, "relatedExtra": VALUES}
+)
 RECORDS = st.fixed_dictionaries(
     {"webUrl": mostly(URLS)},
     optional={
@@ -200,6 +237,41 @@ def documents(draw) -> bytes:
 @given(documents())
 def test_structured_yaml_documents(data):
     check(data)
+
+
+# Each example is a real import into a real database: fewer of them in CI.
+IMPORT_SETTINGS = settings(
+    SETTINGS, max_examples=int(os.environ.get("ARCHIVE_FUZZ_EXAMPLES", "30"))
+)
+
+
+@IMPORT_SETTINGS
+@given(documents())
+def test_a_generated_file_is_imported_or_rejected_alone(data):
+    """Through the CLI into SQLite, between two good files: the generated file is
+    imported or rejected with one line; never an internal error, and the good files
+    are imported either way (values reach the writer's JSON and integer columns)."""
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        records = folder / "records"
+        write(records, "a.md", record("https://example.com/fuzz-a"))
+        generated = write(records, "b.md", data)
+        write(records, "c.md", record("https://example.com/fuzz-c"))
+        archive = Archive(folder / "fuzz.db")
+        with hang_guard():
+            result = archive.run("import", "--workers", "0", str(records))
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+            result.exception
+        )
+        assert result.exit_code in (0, 1), result.output
+        rejected = [line for line in result.stderr.splitlines() if line.startswith("rejected:")]
+        if result.exit_code == 1:
+            assert len(rejected) == 1, result.stderr
+            assert_one_clear_line(rejected[0].removeprefix("rejected: "), str(generated))
+        else:
+            assert rejected == [], result.stderr
+        urls = {url for (url,) in archive.rows("SELECT url FROM article WHERE is_stub = 0")}
+        assert {"https://example.com/fuzz-a", "https://example.com/fuzz-c"} <= urls
 
 
 def _same(a, b) -> bool:
