@@ -638,7 +638,8 @@ def compare_timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Ro
     columns = ["period", "all_articles"]
     for name, _chosen in series:
         columns += [name, f"{name} share"]
-    return Rows(columns, _compared_rows(counts, everything, by, filters))
+    # The periods are checked (MAX_PERIODS) here, before the header is written.
+    return Rows(columns, _compared_rows(_period_counts(counts, everything, by, filters)))
 
 
 def _comparison_series(conn: Reader, filters: Filters) -> list[tuple[str, Filters]]:
@@ -651,10 +652,8 @@ def _comparison_series(conn: Reader, filters: Filters) -> list[tuple[str, Filter
     return [(name, replace(filters, providers=(name,))) for name in providers]
 
 
-def _compared_rows(
-    counts: list[Counter], everything: Counter, by: str, filters: Filters
-) -> Iterator[tuple]:
-    for label, total, per_series in _period_counts(counts, everything, by, filters):
+def _compared_rows(periods: Iterator[tuple[str, int, list[int]]]) -> Iterator[tuple]:
+    for label, total, per_series in periods:
         row: list[Any] = [label, total]
         for count in per_series:
             row += [count, _share(count, total)]
