@@ -22,7 +22,8 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (
         5,
         "the archive cannot be opened: it is missing, not an archive, a folder,"
-        " read-only (for import and db upgrade), or its driver or server is missing",
+        " read-only (for import and db upgrade), cannot be read safely (see README),"
+        " or its driver or server is missing",
     ),
     (
         6,

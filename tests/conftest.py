@@ -254,6 +254,7 @@ def pg_archive(postgres_server: str) -> Iterator[PostgresArchive]:
 SLOW_FILES = {
     "test_benchmark.py",
     "test_completion.py",
+    "test_dump_rebuilds.py",
     "test_mistakes.py",
     "test_postgres.py",
     "test_serve_browser.py",

@@ -218,7 +218,7 @@ def test_query_commands_answer_without_sqlalchemy(data_archive: Path, args: list
 
 def test_dump_writes_without_sqlalchemy(data_archive: Path, tmp_path: Path) -> None:
     lines = _cli_and_heavy_modules(["--db", str(data_archive), "dump", "-q", str(tmp_path / "out")])
-    assert len(list((tmp_path / "out").iterdir())) == 17
+    assert len(list((tmp_path / "out" / "data").iterdir())) == 17
     assert lines[-1] == "[]"
 
 

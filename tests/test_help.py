@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, HANG_SECONDS
+from conftest import DATA, HANG_SECONDS, ROOT
 from test_docs import helpers
 
 from archive.cli import cli
@@ -150,6 +150,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder as the examples assume it: data/ and archive.db, imported from it."""
     folder = tmp_path_factory.mktemp("examples") / "workspace"
     shutil.copytree(DATA, folder / "data")
+    # A git history, for `import --git` (the real one, tests/fixtures/real-history).
+    shutil.copy(ROOT / "tests/fixtures/real-history/microsoft-power-apps-news-150.bundle",
+                folder / "news.bundle")  # fmt: skip
     subprocess.run(
         [sys.executable, "-m", "archive", "import", "--quiet", "data/"],
         cwd=folder,

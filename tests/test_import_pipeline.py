@@ -48,7 +48,8 @@ def test_rejections_and_copies_are_counted_in_order_across_chunks(archive, recor
     shutil.copy(records / "a.md", records / "f.md")  # a copy, in a later chunk
     result = archive.run("import", "--workers", "2", str(records))
     assert result.exit_code == 1
-    assert "7 seen, 5 new, 0 updated, 1 unchanged, 1 rejected" in result.output
+    assert "7 seen, 6 new, 0 updated, 0 unchanged, 1 rejected" in result.output
+    assert "copies: 1 new file" in result.output
     assert f"rejected: {records / 'd.md'}:3: quality:" in result.output
     assert archive.count("article") == 5
 

@@ -168,16 +168,23 @@ def test_changed_file_replaces_fields_topics_images_and_related(archive, records
     ]
 
 
-def test_same_content_under_another_path_is_skipped(archive, records):
+def test_a_copy_under_another_path_is_kept_and_counted_as_a_copy(archive, records):
     text = record("https://example.com/copy", title='"Copy"')
     write(records, "one.md", text)
     write(records, "sub/two.md", text)
     result = archive.run("import", str(records))
-    assert "2 seen, 1 new, 0 updated, 1 unchanged, 0 rejected" in result.output
-    assert archive.count("source_file") == 1
+    assert "2 seen, 2 new, 0 updated, 0 unchanged, 0 rejected" in result.output
+    assert "copies: 1 new file has the bytes of an earlier file" in result.output
+    assert "merged" not in result.output  # a copy is reported once, as a copy
+    assert archive.rows("SELECT rel_path, status FROM source_file ORDER BY id") == [
+        ("one.md", "new"),
+        ("sub/two.md", "copy"),
+    ]
+    again = archive.run("import", str(records))
+    assert "2 seen, 0 new, 0 updated, 2 unchanged, 0 rejected" in again.output
 
 
-def test_a_copy_in_a_later_chunk_of_the_same_transaction_is_skipped(archive, records, monkeypatch):
+def test_a_copy_in_a_later_chunk_of_the_same_transaction_is_a_copy(archive, records, monkeypatch):
     # One file per chunk, one transaction for all: the copy is checked while the
     # original is written but not yet committed.
     monkeypatch.setattr(importer, "BATCH_FILES", 1)
@@ -189,8 +196,36 @@ def test_a_copy_in_a_later_chunk_of_the_same_transaction_is_skipped(archive, rec
     write(records, "c.md", record("https://example.com/more"))
     write(records, "d.md", text)
     result = archive.run("import", "--workers", "0", str(records))
-    assert "4 seen, 3 new, 0 updated, 1 unchanged, 0 rejected" in result.output
+    assert "4 seen, 4 new, 0 updated, 0 unchanged, 0 rejected" in result.output
+    assert archive.rows("SELECT rel_path FROM source_file WHERE status = 'copy'") == [("d.md",)]
+
+
+def test_the_record_imported_last_is_shown_even_when_it_is_a_copy(archive, records):
+    write(records, "a.md", record("https://example.com/x", title='"v1"'))
+    write(records, "b.md", record("https://example.com/x", title='"v2"'))
+    write(records, "c.md", record("https://example.com/x", title='"v1"'))
+    assert archive.run("import", str(records)).exit_code == 0
+    assert archive.rows("SELECT title FROM article") == [("v1",)]
     assert archive.count("source_file") == 3
+
+
+def test_two_rejected_files_with_identical_bytes_are_both_reported(archive, records):
+    write(records, "bad1.md", "---\ntitle: no address\n---\n")
+    write(records, "bad2.md", "---\ntitle: no address\n---\n")
+    result = archive.run("import", str(records))
+    assert "2 seen, 0 new, 0 updated, 0 unchanged, 2 rejected" in result.output
+    assert "bad1.md" in result.output and "bad2.md" in result.output
+
+
+def test_same_relative_paths_in_two_folders_are_two_files(archive, tmp_path):
+    for name, title in (("one", "A"), ("two", "B")):
+        write(tmp_path / name, "x.md", record(f"https://example.com/{name}", title=title))
+    result = archive.run("import", str(tmp_path / "one"), str(tmp_path / "two"))
+    assert "2 seen, 2 new" in result.output
+    assert archive.rows(
+        "SELECT c.name, s.rel_path FROM source_file s JOIN collection c"
+        " ON c.id = s.collection_id ORDER BY s.id"
+    ) == [("one", "x.md"), ("two", "x.md")]
 
 
 # --- related entries ------------------------------------------------------------------
@@ -533,3 +568,17 @@ def test_an_impossible_date_range_is_refused_not_answered_empty(archive, command
     # One day is a range: since and until on the same day find that day's articles.
     same_day = archive.run(command, "--since", "2020-08-17", "--until", "2020-08-17")
     assert same_day.exit_code == 0, same_day.output
+
+
+def test_show_lists_the_article_first_then_a_few_files(archive, records):
+    for index in range(6):
+        write(records, f"f{index}.md", record("https://example.com/many", title=f'"T{index}"'))
+    assert archive.run("import", str(records)).exit_code == 0
+    shown = archive.run("show", "https://example.com/many", "--format", "csv").stdout.splitlines()
+    files = [line for line in shown if line.startswith("also_in_file,")]
+    assert files[-1] == "also_in_file,… and 2 more (--files)" and len(files) == 4
+    assert shown.index(files[0]) > shown.index(next(s for s in shown if s.startswith("body,")))
+    every = archive.run("show", "https://example.com/many", "--files", "--format", "csv")
+    assert [line for line in every.stdout.splitlines() if line.startswith("also_in_file,")] == [
+        f"also_in_file,{records / f'f{index}.md'}" for index in range(5)
+    ]

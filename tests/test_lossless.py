@@ -456,7 +456,9 @@ def dump_files(archive: Archive, out: Path) -> dict[str, bytes]:
     result = archive.run("dump", str(out))
     assert result.exit_code == 0, result.output
     assert clean_exit(result), result.output
-    return {p.name: p.read_bytes() for p in out.iterdir()}
+    return {
+        p.name: p.read_bytes() for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def test_seed_dumps_back_byte_identical(archive, seed_dir, tmp_path):
@@ -496,20 +498,39 @@ def test_same_article_in_two_files_dumps_both(archive, records, tmp_path):
     }
 
 
-def test_a_file_edited_to_describe_another_article_dumps_both_versions(archive, records, tmp_path):
-    """The archive is not a mirror: the first article keeps its record, so both come back."""
-    first = "---\ntitle: First\nwebUrl: https://example.com/news/first\n---\n"
-    other = "---\ntitle: Other\nwebUrl: https://example.com/news/other\n---\n"
+def test_a_file_whose_address_changes_in_place_keeps_one_article(archive, records, tmp_path):
+    """The article follows its file: the old address becomes an alias that still
+    finds it, nothing is counted twice, and dump writes the one file."""
+    first = "---\ntitle: First\nwebUrl: https://example.com/news/first\ntopics: [T]\n---\n"
+    other = "---\ntitle: Other\nwebUrl: https://example.com/news/other\ntopics: [T]\n---\n"
     write(records, "a.md", first)
     assert archive.run("import", str(records)).exit_code == 0
     write(records, "a.md", other)
     assert archive.run("import", str(records)).exit_code == 0
+    assert archive.rows("SELECT url, title FROM article") == [
+        ("https://example.com/news/other", "Other")
+    ]
+    assert archive.rows("SELECT count(*) FROM article_topic") == [(1,)]
+    shown = archive.run("show", "https://example.com/news/first")
+    assert shown.exit_code == 0 and "Other" in shown.output, shown.output
     dumped = dump_files(archive, tmp_path / "out")
-    assert sorted(dumped.values()) == [first.encode(), other.encode()]
-    assert set(dumped) == {
-        "a.md",
-        f"{min(archive.rows('SELECT max(id) FROM source_file'))[0]}_a.md",
-    }
+    assert list(dumped.values()) == [other.encode()]
+
+
+def test_an_old_address_claimed_by_another_file_moves_to_it(archive, records):
+    first = "---\ntitle: First\nwebUrl: https://example.com/news/first\n---\n"
+    write(records, "a.md", first)
+    assert archive.run("import", str(records)).exit_code == 0
+    write(records, "a.md", first.replace("news/first", "news/moved"))
+    assert archive.run("import", str(records)).exit_code == 0
+    write(records, "b.md", first.replace("First", "Claimed"))
+    assert archive.run("import", str(records)).exit_code == 0
+    assert archive.rows("SELECT url, title FROM article ORDER BY id") == [
+        ("https://example.com/news/moved", "First"),
+        ("https://example.com/news/first", "Claimed"),
+    ]
+    shown = archive.run("show", "https://example.com/news/first")
+    assert "Claimed" in shown.output, shown.output
 
 
 # --------------------------------------------------------------------------- 2. property: dump
@@ -707,7 +728,8 @@ def check_tables(archive: Archive, batch: GenBatch) -> None:
 def test_dump_refuses_to_overwrite_an_existing_file_without_force(archive, seed_dir, tmp_path):
     imported(archive, seed_dir)
     out = tmp_path / "out"
-    existing = write(out, SEED.name, b"someone else's file\n")
+    # dump writes each collection (the folder imported) as a folder of its files.
+    existing = write(out / seed_dir.name, SEED.name, b"someone else's file\n")
 
     refused = archive.run("dump", str(out))
     assert refused.exit_code == 6, refused.output  # the output cannot be written
@@ -729,9 +751,9 @@ def test_dump_into_a_folder_it_already_filled_needs_force(archive, seed_dir, tmp
     assert archive.run("dump", str(out)).exit_code == 0
     again = archive.run("dump", str(out))
     assert again.exit_code == 6 and "--force" in again.output, again.output
-    assert (out / SEED.name).read_bytes() == SEED.read_bytes()
+    assert (out / seed_dir.name / SEED.name).read_bytes() == SEED.read_bytes()
     assert archive.run("dump", "--force", str(out)).exit_code == 0
-    assert [p.name for p in out.iterdir()] == [SEED.name]
+    assert [p.name for p in (out / seed_dir.name).iterdir()] == [SEED.name]
 
 
 # --------------------------------------------------------------------------- found on the way
@@ -759,7 +781,7 @@ def test_dump_writes_every_record_when_a_renamed_name_clashes_with_a_real_one(ar
     out = tmp_path / "out"
     result = archive.run("dump", str(out))
     assert result.exit_code == 0, result.output
-    dumped = sorted(p.read_bytes() for p in out.iterdir())
+    dumped = sorted(p.read_bytes() for p in out.rglob("*.md"))
     # Every file, also first.md, which another file now also describes.
     assert dumped == sorted(p.read_bytes() for p in (a_first, a, b, c))
 

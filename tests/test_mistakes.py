@@ -171,11 +171,12 @@ def work_folder(base: Path, name: str, sample: Path, old: Path, setup: tuple[str
     if "no-archive" in setup:
         (work / "archive.db").unlink()
     if "dumped" in setup:  # a record file of the archive's, already in the folder
-        (work / "out").mkdir()
-        (work / "out" / SEED.name).write_text("someone's edit\n")  # dumped first
+        # dump writes each folder imported (data/) as a folder of its files.
+        (work / "out" / DATA.name).mkdir(parents=True)
+        (work / "out" / DATA.name / SEED.name).write_text("someone's edit\n")  # dumped first
     if "dumped-last" in setup:  # the clash is the last file: none is written before it
-        (work / "out").mkdir()
-        (work / "out" / LAST_IMPORTED.name).write_text("someone's edit\n")
+        (work / "out" / DATA.name).mkdir(parents=True)
+        (work / "out" / DATA.name / LAST_IMPORTED.name).write_text("someone's edit\n")
     if "link" in setup:
         (work / "link.csv").symlink_to(work / "existing.csv")
     if "ro-file" in setup:
@@ -410,7 +411,7 @@ def test_a_read_only_archive_answers_every_question(where, base, sample, old):
     # dump writes elsewhere: what a read-only archive holds comes back whole.
     dumped = run_process(["--db", db, "dump", str(base / f"dump-{where}")], cwd=work, reader=True)
     assert dumped.returncode == 0, dumped.stderr
-    assert len(list((base / f"dump-{where}").iterdir())) == 17
+    assert len(list((base / f"dump-{where}" / DATA.name).iterdir())) == 17
     assert files(work) == before  # no -wal, no -shm, no backup left behind
 
 

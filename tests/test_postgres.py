@@ -263,7 +263,9 @@ def test_upgrade_from_the_first_revision_keeps_working(pg_archive, monkeypatch, 
     assert pg_archive.run("import", str(DATA)).exit_code == 3
     up = pg_archive.run("db", "upgrade")
     assert up.exit_code == 0, up.output
-    assert "schema at 0006" in up.output
+    from archive.store.schema_version import HEAD_REVISION
+
+    assert f"schema at {HEAD_REVISION}" in up.output
     imported(pg_archive, DATA)
     assert pg_archive.count("article") == 25
 
@@ -317,8 +319,10 @@ def test_a_writer_waits_for_the_other_writers_transaction(pg_archive):
             with hang_guard(60), psycopg.connect(libpq(pg_archive.url)) as watcher:
                 # Until the second writer either waits on the lock or gets through.
                 while not began.is_set():
+                    # Any lock of this database's it waits for: the writers' lock.
                     waiting = watcher.execute(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND database ="
+                        " (SELECT oid FROM pg_database WHERE datname = current_database())"
                     ).fetchone()[0]
                     watcher.commit()
                     if waiting:
@@ -610,3 +614,139 @@ def test_sql_parameters_beside_casts_percent_signs_and_strings(readable):
     assert rows == [{"n": expected, "s": ":nope"}]
     line = one_error_line(reader.run("sql", "SELECT :missing"))
     assert "-p missing" in line
+
+
+# --- a reader role cannot hold up an import; the busy timeout holds ----------------------
+
+
+@pytest.fixture
+def with_reader(pg_archive: PostgresArchive) -> Iterator[tuple[PostgresArchive, PostgresArchive]]:
+    """data/ in a database of its own, and a reader role for it (grant-reader), whose
+    URL carries the password `read` (the test server trusts logins: it checks none)."""
+    import uuid
+
+    import psycopg
+    from conftest import libpq
+    from sqlalchemy.engine import make_url
+
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    imported(pg_archive, DATA)
+    try:
+        assert pg_archive.run("db", "grant-reader", role).exit_code == 0
+        url = make_url(pg_archive.url).set(username=role, password="read")
+        yield pg_archive, PostgresArchive(url.render_as_string(hide_password=False))
+    finally:
+        with psycopg.connect(libpq(pg_archive.url), autocommit=True) as admin:
+            admin.execute(f'REASSIGN OWNED BY "{role}" TO current_user')
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _import_process(url: str, busy_seconds: str) -> subprocess.CompletedProcess:
+    """`archive import` of the real sample (new files: it must write) in its own
+    process, with $ARCHIVE_BUSY_TIMEOUT; the timeout only turns a hang into a failure."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "ARCHIVE_DB"}
+    env["ARCHIVE_BUSY_TIMEOUT"] = busy_seconds
+    return subprocess.run(
+        [sys.executable, "-m", "archive", "--db", url, "import", "--quiet", str(REAL)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_a_password_is_masked_only_where_the_url_carries_it(with_reader):
+    """With the password `read`, "read-only" stays as it is."""
+    _owner, reader = with_reader
+    line = one_error_line(reader.run("sql", "DELETE FROM article"))
+    assert line.startswith("error: not allowed: archive sql is read-only ("), line
+    line = one_error_line(reader.run("sql", "SELECT * FROM no_such_table"))
+    assert "no_such_table" in line and "***" not in line
+
+    from archive.store.location import scrubbed
+
+    message = f"cannot connect with {reader.url}: read-only, user {reader.url.split('//')[1]}"
+    shown = scrubbed(message, reader.url)
+    assert ":read@" not in shown and shown.count(":***@") == 2 and "read-only" in shown
+
+
+def test_a_reader_role_cannot_hold_up_an_import(with_reader):
+    """`archive sql "SELECT pg_advisory_lock(KEY), pg_sleep(40)"` as the reader once
+    held every import for 40 s: the writers' lock is one the reader role cannot take,
+    nor block."""
+    import psycopg
+    from conftest import libpq
+
+    from archive.store.database import WRITE_LOCK_KEY
+
+    owner, reader = with_reader
+    with psycopg.connect(libpq(reader.url), autocommit=True) as holder:
+        holder.execute(f"SELECT pg_advisory_lock({WRITE_LOCK_KEY})")
+        with (
+            psycopg.connect(libpq(reader.url)) as other,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            other.execute("LOCK TABLE alembic_version IN SHARE ROW EXCLUSIVE MODE")
+        done = _import_process(owner.url, "30")
+    assert done.returncode == 0, done.stderr
+    assert owner.count("source_file") > 25
+
+
+def test_an_import_stops_busy_after_the_busy_timeout(with_reader):
+    """Another writer holds the writers' lock throughout (the outcome does not depend on
+    timing): the import gives up after $ARCHIVE_BUSY_TIMEOUT with exit 4 and one line."""
+    from archive.store import database
+
+    owner, _reader = with_reader
+    before = owner.count("source_file")
+    holder = database.open_archive(owner.url)
+    try:
+        with holder.writer() as writer, writer.begin():
+            writer.exec_driver_sql("SELECT max(id) FROM article").scalar()
+            done = _import_process(owner.url, "1")
+    finally:
+        holder.close()
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("error: the archive is busy: another process kept it locked for 1 s")
+    assert owner.count("source_file") == before
+
+
+# --- files and versions ---------------------------------------------------------------
+
+
+def test_git_history_versions_and_addresses_answer_as_on_sqlite(pg_archive, archive, tmp_path):
+    from conftest import ROOT, record, write
+
+    bundle = ROOT / "tests/fixtures/real-history/microsoft-power-apps-news-150.bundle"
+    folder = tmp_path / "moves"
+    write(folder, "a.md", record("https://example.com/first", title='"One"'))
+    write(folder, "b.md", record("https://example.com/first", title='"One"'))  # a copy
+    for target in (archive, pg_archive):
+        _run(target, ["import", "--git", str(bundle), "--git-path", "_news"])
+        assert "no new commits" in _run(target, ["import", "--git", str(bundle)])
+        _run(target, ["import", str(folder)])
+    write(folder, "a.md", record("https://example.com/moved", title='"Two"'))
+    for target in (archive, pg_archive):
+        assert "1 updated" in _run(target, ["import", str(folder)])
+    url = "https://youtube.com/watch?v=WJk-Y8LQlfE"
+    for args in (
+        ["history", url, "--format", "csv"],
+        ["history", url, "--hide-signature", "--format", "json"],
+        ["articles", "--format", "csv"],
+        ["topics", "--format", "csv"],
+        ["show", "https://example.com/first", "--format", "csv"],
+    ):
+        mine, theirs = _run(archive, args), _run(pg_archive, args)
+        assert _when_imported_masked(theirs) == _when_imported_masked(mine), args
+    assert pg_archive.count("source_file") == archive.count("source_file")
+    _run(archive, ["dump", str(tmp_path / "sqlite")])
+    _run(pg_archive, ["dump", str(tmp_path / "postgres")])
+    for path in (tmp_path / "sqlite").rglob("*"):
+        if path.is_file():
+            other = tmp_path / "postgres" / path.relative_to(tmp_path / "sqlite")
+            assert other.read_bytes() == path.read_bytes(), path

@@ -156,6 +156,8 @@ AGREEMENT = [
      ["name", "articles", "share"]),
     ("related_articles", {"url": NEWSWEEK_URL.replace("https://www.", "http://")},
      ["related", NEWSWEEK_URL], ["direction", "position", "title", "provider", "url"]),
+    ("article_history", {"url": NEWSWEEK_URL.replace("https://www.", "http://")},
+     ["history", NEWSWEEK_URL], ["time", "status", "path", "commit"]),
 ]  # fmt: skip
 
 
@@ -186,6 +188,7 @@ def test_an_unknown_topic_or_a_malformed_url_is_no_rows_not_an_error(served):
         "/test/providers_for_topic.json?_shape=array&topic=nothing+like+this",
         "/test/related_articles.json?_shape=array&url=not+a+url",
         "/test/related_articles.json?_shape=array&url=",
+        "/test/article_history.json?_shape=array&url=not+a+url",
     ):
         assert fetch_json(served, path) == []
 
@@ -352,8 +355,8 @@ def test_the_connections_are_read_only_at_the_sqlite_level(sample):
 
 
 def test_a_read_only_folder_is_served_immutable(sample, tmp_path):
-    """A read-only file in a read-only folder: `mode=ro` cannot open a WAL archive
-    there (it must create -shm), so serve opens it immutable, and it answers."""
+    """A frozen archive (a read-only file in a read-only folder): nobody can change it,
+    so serve reads it immutable (mode=ro could not create -shm there), and it answers."""
     folder = tmp_path / "read-only"
     folder.mkdir()
     try:
@@ -372,13 +375,21 @@ def test_a_read_only_folder_is_served_immutable(sample, tmp_path):
         os.chmod(folder, 0o755)
 
 
-def test_opens_immutable_only_where_sqlite_cannot_create_its_files(tmp_path, monkeypatch):
+def test_opens_immutable_only_a_frozen_archive(tmp_path, monkeypatch):
+    """immutable=1 takes no locks, so only for a file nobody can change (location.open_mode)."""
+    from archive.store.location import UnsafeRead
+
     db = tmp_path / "a.db"
     db.write_bytes(b"")
     assert not server.opens_immutable(db)
-    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
+    db.chmod(0o444)  # no write permission bit: frozen
     assert server.opens_immutable(db)
     assert "immutable=1" in server._uri(db)
+    db.chmod(0o644)
+    # Read-only to this process, but its owner may import: refused, never immutable.
+    monkeypatch.setattr(os, "access", lambda path, mode: not mode & os.W_OK)
+    with pytest.raises(UnsafeRead, match=r"safely: its folder .* is read-only to you"):
+        server.opens_immutable(db)
 
 
 def test_live_server_answers_and_leaves_no_files_behind(sample):

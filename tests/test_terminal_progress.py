@@ -169,7 +169,11 @@ def _content(db: Path, dump_to: Path) -> dict[str, object]:
     result = _run(db, "dump", str(dump_to))
     assert result.returncode == 0, result.stderr
     content: dict[str, object] = {
-        "dump": {p.relative_to(dump_to).as_posix(): p.read_bytes() for p in dump_to.rglob("*")},
+        "dump": {
+            p.relative_to(dump_to).as_posix(): p.read_bytes()
+            for p in dump_to.rglob("*")
+            if p.is_file()
+        },
         "articles": _rows(
             db,
             "SELECT url, title, published_at, is_stub, extra FROM article ORDER BY url",
@@ -192,10 +196,12 @@ def _content(db: Path, dump_to: Path) -> dict[str, object]:
         " JOIN article a ON a.id = x.article_id JOIN image i ON i.id = x.image_id",
         "related_link": "SELECT a.url, x.position, r.url FROM related_link x"
         " JOIN article a ON a.id = x.article_id JOIN article r ON r.id = x.related_article_id",
-        "article_url": "SELECT x.url_key, a.url FROM article_url x"
+        "article_url": "SELECT x.url_key, a.url, x.alias FROM article_url x"
         " JOIN article a ON a.id = x.article_id",
-        "source_file": "SELECT s.path, s.size, s.status, a.url FROM source_file s"
-        " LEFT JOIN article a ON a.id = s.article_id",
+        "source_file": "SELECT s.path, s.size, s.status, a.url, c.key, s.rel_path"
+        " FROM source_file s LEFT JOIN article a ON a.id = s.article_id"
+        " LEFT JOIN collection c ON c.id = s.collection_id",
+        "collection": "SELECT key, kind, name, last_commit FROM collection",
     }
     assert set(linked) == set(TABLE_NAMES)
     for table, sql in linked.items():

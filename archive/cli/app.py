@@ -21,7 +21,7 @@ from ..errors import (
     UsageError,
 )
 from ..messages import printable
-from ..store.location import DEFAULT_DB, busy_timeout_problem, password_of, shown
+from ..store.location import DEFAULT_DB, busy_timeout_problem, scrubbed
 from . import streams
 from .completion import complete_files
 from .options import examples
@@ -109,12 +109,7 @@ class _ArchiveGroup(click.Group):
 
 def _scrubbed(ctx: click.Context, message: str) -> str:
     """A message without the password of the --db URL (a driver may quote it)."""
-    location = (ctx.find_root().obj or {}).get("db") or ""
-    password = password_of(location)
-    if password:
-        message = message.replace(location, shown(location))
-        message = message.replace(password, "***")
-    return message
+    return scrubbed(message, (ctx.find_root().obj or {}).get("db") or "")
 
 
 def _one_line(message: str) -> str:

@@ -26,30 +26,55 @@ def _folders(ctx: click.Context, param: click.Parameter, incomplete: str) -> lis
 @cli.command(
     "dump",
     short_help="Write every record back out as a file.",
-    epilog=examples("archive dump out/", "archive dump out/ --force --quiet"),
+    epilog=examples(
+        "archive dump out/", "archive dump out/ --force --quiet", "archive dump out/ --all-versions"
+    ),
 )
 # A plain path, checked by _check_folder (exit 6 with words, not click's usage error).
 @click.argument("folder", type=click.Path(), shell_complete=_folders)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in FOLDER.")
+@click.option(
+    "--all-versions",
+    is_flag=True,
+    help="Every version of every file (older ones in FOLDER/.versions/), in an order"
+    " archive import FOLDER replays.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @click.pass_context
-def dump_command(ctx: click.Context, folder: str, force: bool, quiet: bool) -> None:
+def dump_command(
+    ctx: click.Context, folder: str, force: bool, all_versions: bool, quiet: bool
+) -> None:
     """Write every archived record back out as a record file, exactly as imported.
 
-    Each file's latest content, and every article's own record.
+    Each collection (a folder or git repository imported) becomes a folder of its
+    files, each with its current content, plus .archive-order, the order they were
+    imported in: `archive import FOLDER` reads it back into the same archive.
     """
     from ..query.dump import dump
     from ..query.reader import open_reader
+    from ..store.location import archive_files
 
     _check_folder(folder)  # before the archive is read: a mistake costs nothing
     # Read like the query commands: without SQLAlchemy, read-only.
     with open_reader(db_location(ctx)) as reader:
         try:
-            written = dump(reader, folder, force=force)
+            result = dump(
+                reader,
+                folder,
+                force=force,
+                all_versions=all_versions,
+                protected=archive_files(db_location(ctx)),
+            )
         except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
             raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+    if result.without_text:
+        click.echo(
+            f"note: {result.without_text} files have no stored text"
+            " (source_file.text is NULL) and were not written",
+            err=True,
+        )
     if not quiet:
-        click.echo(f"wrote {written} record files to {printable(str(folder))}", err=True)
+        click.echo(f"wrote {result.written} record files to {printable(str(folder))}", err=True)
 
 
 def _check_folder(folder: str) -> None:

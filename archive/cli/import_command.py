@@ -36,9 +36,24 @@ def _show_progress(quiet: bool) -> bool:
         "archive import data/ --strict",
         "archive --db news.db import data/ --workers 0 --quiet",
         "archive import - < data/example_05_minimal-weburl-only.md",
+        "archive import --git news.bundle --git-path _news",
     ),
 )
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...", shell_complete=complete_files)
+@click.argument("paths", nargs=-1, metavar="PATH...", shell_complete=complete_files)
+@click.option(
+    "--git",
+    "git_repository",
+    metavar="REPO",
+    shell_complete=complete_files,
+    help="Import the history of a git repository (working copy, bare, or bundle) instead:"
+    " each first-parent commit of HEAD, oldest first, as versions of its files.",
+)
+@click.option(
+    "--git-path",
+    metavar="FOLDER",
+    default=None,
+    help="With --git: only the record files under this folder of the repository.",
+)
 @click.option("--strict", is_flag=True, help="Stop at the first bad file and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option(
@@ -75,12 +90,15 @@ def import_command(
     max_file_size: float,
     workers: int | None,
     commit_every: int | None,
+    git_repository: str | None,
+    git_path: str | None,
 ) -> None:
     """Import record files and folders of them (- reads one record from stdin).
 
     Folders are walked recursively for .md, .txt, .yaml and .yml files (hidden
     ones skipped). Importing the same files again changes nothing; a changed file
-    updates its article.
+    updates its article. With --git, a repository's history: a commit's deleted
+    files mark their articles removed, and a second run reads only new commits.
 
     Exit status: 0 all files imported, 1 some files rejected, 2 usage error, 3 the
     schema is out of date (archive db upgrade), 4 the archive stayed busy, 5 it
@@ -90,11 +108,18 @@ def import_command(
     from ..ingest.importer import Importer, StrictAbort
     from ..store import database
 
+    if git_repository is not None:
+        if paths:
+            raise click.UsageError("give either PATH... or --git REPO, not both")
+    elif not paths:
+        raise click.UsageError("missing PATH... (or --git REPO)")
+    elif git_path is not None:
+        raise click.UsageError("--git-path needs --git REPO")
     if paths.count(STDIN) > 1:
         raise click.UsageError("- (stdin) can be given only once")
     # Before the archive is opened: a mistyped path must not leave a new, empty
     # archive behind.
-    missing = [p for p in paths if p != STDIN and not os.path.lexists(p)]
+    missing = [p for p in (*paths, git_repository or ".") if p != STDIN and not os.path.lexists(p)]
     if missing:
         raise UsageError(f"{printable(missing[0])}: no such file or directory")
     archive = database.open_archive(db_location(ctx))
@@ -108,7 +133,9 @@ def import_command(
         )
         with _Interrupts(importer) as interrupts:
             try:
-                if _show_progress(quiet) and STDIN not in paths:
+                if git_repository is not None:
+                    summary = interrupts.run_git(git_repository, git_path, quiet)
+                elif _show_progress(quiet) and STDIN not in paths:
                     summary = _import_with_progress(importer, paths, interrupts)
                 else:
                     summary = interrupts.run(
@@ -123,7 +150,9 @@ def import_command(
         archive.close()
     if not quiet:
         click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
-        if summary.files_seen == 0 and not summary.interrupted:
+        if git_repository is not None and summary.commits == 0 and not summary.interrupted:
+            click.echo(f"note: no new commits in {git_repository} since its last import", err=True)
+        elif summary.files_seen == 0 and not summary.interrupted:
             click.echo(
                 f"note: no record files in {', '.join(map(printable, paths))} (folders are searched for"
                 f" {', '.join(RECORD_SUFFIXES)} files; hidden ones are skipped)",
@@ -166,6 +195,22 @@ class _Interrupts:
         # Before this (finding files), Ctrl-C simply stops: nothing was written yet.
         self.importing = True
         return self.importer.run(paths, **events)
+
+    def run_git(self, repository: str, folder: str | None, quiet: bool) -> ImportSummary:
+        from ..ingest.gitimport import import_git
+
+        def on_commit(done: int, total: int) -> None:
+            if _show_progress(quiet):
+                click.echo(f"\rcommits: {done:,} of {total:,}", err=True, nl=done == total)
+
+        self.importing = True
+        return import_git(
+            self.importer,
+            repository,
+            folder,
+            on_commit=on_commit,
+            on_error=lambda e: click.echo(f"rejected: {e}", err=True),
+        )
 
     def _pressed(self, _signum: int, _frame: object) -> None:
         self.presses += 1
@@ -236,6 +281,18 @@ def _format_summary(s: ImportSummary, *, pairs: int = 0) -> str:
         f"added: {s.articles_added} articles, {s.providers_added} providers, "
         f"{s.topics_added} topics, {s.images_added} images",
     ]
+    if s.copies:
+        lines.append(
+            f"copies: {s.copies} new {'file has' if s.copies == 1 else 'files have'} the"
+            " bytes of an earlier file (each path is kept)"
+        )
+        lines += [f"  {path} copy of {other}" for path, other in s.copied_pairs[:pairs]]
+        if s.copies > pairs > 0:
+            lines.append(f"  ... and {s.copies - pairs} more")
+    if s.commits:
+        lines.append(f"git: {s.commits} commits")
+    if s.removed:
+        lines.append(f"removed: {s.removed} deleted files (their articles are kept)")
     if s.merged:
         lines.append(
             f"merged: {s.merged} {'file describes' if s.merged == 1 else 'files describe'}"

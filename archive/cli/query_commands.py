@@ -159,6 +159,11 @@ def topics_command(ctx: click.Context, filters: Filters, out: OutputOptions) -> 
 @click.option(
     "--include-stubs", is_flag=True, help="Also articles known only from related entries."
 )
+@click.option(
+    "--include-removed",
+    is_flag=True,
+    help="Also articles whose file was deleted (import --git); they have no topics.",
+)
 @date_filters
 @output_options
 @row_options
@@ -170,12 +175,13 @@ def articles_command(
     min_quality: int | None,
     search: str | None,
     include_stubs: bool,
+    include_removed: bool,
     out: OutputOptions,
 ) -> None:
     """Articles, newest first, with provider and topics.
 
     Articles known only from other records' related entries are left out unless
-    --include-stubs.
+    --include-stubs; articles whose file was deleted, unless --include-removed.
     """
     _print(
         ctx,
@@ -186,6 +192,7 @@ def articles_command(
             min_quality=min_quality,
             search=search,
             include_stubs=include_stubs,
+            include_removed=include_removed,
         ),
         out,
         filters,
@@ -315,14 +322,63 @@ def related_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
     ),
 )
 @click.argument("url")
+@click.option(
+    "--files",
+    is_flag=True,
+    help="List every other file that describes the article (default: the first 3).",
+)
 @output_options
 @click.pass_context
-def show_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
-    """One article in full: fields, provider, topics, images, related, source file.
+def show_command(ctx: click.Context, url: str, files: bool, out: OutputOptions) -> None:
+    """One article in full: fields, provider, topics, images, related, source file;
+    then the other files that describe it.
 
     URL may be written in any form that identifies the article.
     """
-    _print(ctx, lambda q, conn: q.show(conn, url), out)
+    _print(ctx, lambda q, conn: q.show(conn, url, files=files), out)
+
+
+@cli.command(
+    "history",
+    short_help="An article's versions, newest first.",
+    epilog=examples(
+        "archive history https://youtube.com/watch?v=EXAMPLEvid1",
+        "archive history https://youtu.be/EXAMPLEvid1 --fields title,topics",
+        "archive history https://youtu.be/EXAMPLEvid1 --hide-signature --format json",
+    ),
+)
+@click.argument("url")
+@click.option(
+    "--fields",
+    metavar="NAMES",
+    default="",
+    help="Only versions that changed one of these record keys (comma-separated, e.g."
+    " title,topics,body), and only these.",
+)
+@click.option(
+    "--hide-signature",
+    is_flag=True,
+    help="Leave out versions that changed only the signature (secured).",
+)
+@output_options
+@click.pass_context
+def history_command(
+    ctx: click.Context, url: str, fields: str, hide_signature: bool, out: OutputOptions
+) -> None:
+    """An article's versions, newest first: each file content that described it,
+    with its time (the commit's, for git), status, path, commit and the record keys
+    it changed. A deleted file shows as `removed`.
+
+    URL may be written in any form that identifies the article.
+    """
+    from ..query.history import history
+
+    names = [name.strip() for name in fields.split(",") if name.strip()]
+    _print(
+        ctx,
+        lambda _q, conn: history(conn, url, fields=names, hide_signature=hide_signature),
+        out,
+    )
 
 
 @cli.command(

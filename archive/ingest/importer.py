@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -34,8 +34,9 @@ from ..errors import ArchiveError, BusyError, RecordError
 from ..store import deferred_indexes
 from ..store.database import Archive
 from . import changes
-from .files import File, chunked, find_record_files, read_ahead
+from .files import File, read_ahead
 from .parsers import Parsers, default_workers, fewer_collections
+from .places import REMOVAL, Place, located, stdin_place
 from .records import MAX_FILE_BYTES, Record
 from .summary import ImportSummary
 from .transactions import (
@@ -46,7 +47,8 @@ from .transactions import (
     db_reason,
     quietly_roll_back,
 )
-from .writer import Catalog, FileOutcome, write_batch
+from .versions import Versions
+from .writer import Catalog, FileOutcome, Version, write_batch
 
 BATCH_FILES = 250
 # Chunks parsed ahead of the writer: enough to keep both parsers busy, few enough
@@ -83,6 +85,17 @@ class _Events:
 
 
 @dataclass
+class Batch:
+    """Files read for one chunk, each with its place; for git, the commit's deletions
+    (applied after its files) and the commit, once its last file is in the batch."""
+
+    files: list[File]
+    places: list[Place | None]
+    removed: list[Place] = field(default_factory=list)
+    done_commit: tuple[str, str] | None = None  # (collection key, commit id)
+
+
+@dataclass
 class _Chunk:
     # Per file, in order: (path, sha256 or None if unreadable, index into the parsed
     # results or None if the content is already in the archive).
@@ -90,6 +103,8 @@ class _Chunk:
     parsed: Any  # result of Parsers.submit: list[Record | RecordError]
     failures: dict[str, RecordError]
     contents: list[bytes]  # of the parsed files, by the same index
+    places: list[Place]  # of the parsed files, by the same index
+    batch: Batch
 
 
 class Importer:
@@ -145,11 +160,13 @@ class Importer:
         on_error: Callable[[RecordError], None] | None = None,
         on_stage: Callable[[str], None] | None = None,
         on_wait: Callable[[bool], None] | None = None,
+        batches: Callable[[Connection], Iterable[Batch]] | None = None,
     ) -> ImportSummary:
         """Import the record files under `paths`; bad files are counted, not raised
         (except with `strict`). Raises ArchiveError if the archive cannot be written,
         KeyboardInterrupt after `abort`. After `request_stop` it returns early, with
-        `interrupted` set in the summary."""
+        `interrupted` set in the summary. `batches`, given a reading connection,
+        supplies the files instead of `paths` (gitimport.py)."""
         events = _Events(
             on_file or (lambda _path: None),
             on_error or (lambda _error: None),
@@ -168,7 +185,7 @@ class Importer:
             ):
                 run = _Run(self, conn, reader, events)
                 run.repair_indexes()
-                run.import_files(paths)
+                run.import_files(paths, None if batches is None else batches(reader))
                 run.refresh_statistics()
             if self._abort:
                 raise KeyboardInterrupt
@@ -222,6 +239,7 @@ class _Run:
         # Files written so far in this run (in order), committed or not.
         self.processed = 0
         self.in_flight = changes.InFlight()
+        self.versions = Versions()
         self.parsers = Parsers(importer.workers, importer.max_file_bytes)
         self.commits = CommitPolicy(
             conn,
@@ -246,11 +264,11 @@ class _Run:
             self._build_indexes()
             self.events.on_stage("Importing")
 
-    def import_files(self, paths: Iterable[str]) -> None:
+    def import_files(self, paths: Iterable[str], batches: Iterable[Batch] | None) -> None:
         finished = False
         try:
             with contextlib.suppress(Stopped):
-                self._import_files(paths)
+                self._import_batches(batches or self._folder_batches(paths))
             if self.commits.open:
                 self.commits.commit()
             finished = True
@@ -269,16 +287,40 @@ class _Run:
                 self.events.on_stage("Building indexes")
                 self._build_indexes(quietly=not finished)
 
-    def _import_files(self, paths: Iterable[str]) -> None:
+    def _import_batches(self, batches: Iterable[Batch]) -> None:
         pending: deque[_Chunk] = deque()
-        chunks = chunked(find_record_files(paths, self.summary.skip), BATCH_FILES)
-        with contextlib.closing(read_ahead(chunks, self.importer.max_file_bytes)) as files:
-            for chunk_files in files:
-                pending.append(self._submit(chunk_files))
+        with contextlib.closing(iter(batches)) as chunks:  # type: ignore[type-var]
+            for batch in chunks:
+                pending.append(self._submit(batch))
                 if len(pending) > PREFETCH:
                     self._write_chunk(pending.popleft())
         while pending:
             self._write_chunk(pending.popleft())
+
+    def _folder_batches(self, paths: Iterable[str]) -> Iterable[Batch]:
+        places: deque[tuple[list[Place | None], list[Place]]] = deque()
+
+        def chunks() -> Iterable[list[str]]:
+            chunk: list[tuple[str, Place | None]] = []
+            for path, place in located(paths, self.summary.skip):
+                if path == REMOVAL:  # a dumped folder's deletion: after the files before it
+                    places.append(([p for _, p in chunk], [place]))  # type: ignore[list-item]
+                    yield [p for p, _ in chunk]
+                    chunk = []
+                    continue
+                chunk.append((path, place))
+                if len(chunk) >= BATCH_FILES:
+                    places.append(([p for _, p in chunk], []))
+                    yield [p for p, _ in chunk]
+                    chunk = []
+            if chunk:
+                places.append(([p for _, p in chunk], []))
+                yield [p for p, _ in chunk]
+
+        with contextlib.closing(read_ahead(chunks(), self.importer.max_file_bytes)) as files:
+            for chunk_files in files:
+                chunk_places, removed = places.popleft()
+                yield Batch(chunk_files, chunk_places, removed)
 
     def refresh_statistics(self) -> None:
         """Refresh the query planner's statistics after imports that changed a lot."""
@@ -310,34 +352,39 @@ class _Run:
 
     # --- one chunk ---------------------------------------------------------------
 
-    def _submit(self, files: list[File]) -> _Chunk:
+    def _submit(self, batch: Batch) -> _Chunk:
         """Send the chunk's new contents to the parsers; note what is unchanged or unreadable."""
-        read: list[tuple[str, str | None]] = []
+        read: list[tuple[str, str | None, Place]] = []
         contents: dict[str, bytes] = {}
         failures: dict[str, RecordError] = {}
-        for path, data, digest in files:
+        for (path, data, digest), place in zip(batch.files, batch.places, strict=True):
             self.summary.files_seen += 1
             if isinstance(data, RecordError):
                 failures[path] = data
-                read.append((path, None))
+                read.append((path, None, place or stdin_place("")))
                 continue
-            read.append((path, digest))
+            read.append((path, digest, place or stdin_place(digest)))  # type: ignore[arg-type]
             contents.setdefault(digest, data)  # type: ignore[arg-type]
         with self.reader.begin():
-            latest = changes.latest_hashes(
-                self.reader, [path for path, digest in read if digest is not None]
+            latest = changes.latest_versions(
+                self.reader,
+                [(path, place) for path, digest, place in read if digest is not None],
+                articles=False,
             )
-            imported = changes.imported_hashes(self.reader, list(contents))
         order: list[tuple[str, str | None, int | None]] = []
         to_parse: list[tuple[str, bytes]] = []
-        for path, digest in read:
+        places: list[Place] = []
+        for path, digest, place in read:
             index = None
-            if digest is not None and not self.in_flight.unchanged(path, digest, latest, imported):
-                self.in_flight.add(path, digest)
+            if digest is not None and not self.in_flight.unchanged(place.identity, digest, latest):
+                self.in_flight.add(place.identity, digest)
                 index = len(to_parse)
                 to_parse.append((path, contents[digest]))
+                places.append(place)
             order.append((path, digest, index))
-        return _Chunk(order, self.parsers.submit(to_parse), failures, [d for _, d in to_parse])
+        return _Chunk(
+            order, self.parsers.submit(to_parse), failures, [d for _, d in to_parse], places, batch
+        )
 
     def _write_chunk(self, chunk: _Chunk) -> None:
         if self.importer.stop_requested:
@@ -355,6 +402,7 @@ class _Run:
     def _write(self, chunk: _Chunk) -> None:
         parsed = chunk.parsed.get()
         records: list[Record] = []
+        places: list[Place] = []
         for path, digest, index in chunk.order:
             result = chunk.failures.get(path) if digest is None else None
             if index is not None:
@@ -367,27 +415,46 @@ class _Run:
                 self.summary.unchanged += 1
             else:
                 records.append(result)
-        known = changes.known_paths(self.conn, [r.source for r in records])
-        for record, outcome in zip(records, self._write_records(records, known), strict=True):
+                places.append(chunk.places[index])  # type: ignore[index]
+        versions, copies = self.versions.of(self.conn, records, places)
+        outcomes = self._write_records(records, versions)
+        for record, version, outcome in zip(records, versions, outcomes, strict=True):
             if isinstance(outcome, RecordError):
                 self._reject(outcome)
             else:
-                self.summary.add(record.source, outcome, record.source in known)
-        for path, digest, index in chunk.order:
+                self.summary.add(
+                    record.source,
+                    outcome,
+                    version.status == "updated",
+                    copy=version.status == "copy",
+                )
+                if version.status == "copy":
+                    self.summary.copy(record.source, copies.get(record.sha256))
+        if chunk.batch.removed:
+            self.summary.removed += self.versions.remove(self.conn, chunk.batch.removed)
+        if chunk.batch.done_commit is not None:
+            self.versions.finish_commit(self.conn, *chunk.batch.done_commit)
+        for (path, digest, index), place in zip(chunk.order, self._identities(chunk), strict=True):
             if index is not None:
-                self.commits.written(path, digest)  # type: ignore[arg-type]
+                self.commits.written(place, digest)  # type: ignore[arg-type]
             self.processed += 1
             self.events.on_file(path)
 
+    def _identities(self, chunk: _Chunk) -> list[Any]:
+        return [
+            chunk.places[index].identity if index is not None else None
+            for _path, _digest, index in chunk.order
+        ]
+
     def _write_records(
-        self, records: list[Record], known: set[str]
+        self, records: list[Record], versions: list[Version]
     ) -> list[FileOutcome | RecordError]:
         if not records:
             return []
         savepoint = self.conn.begin_nested()
         try:
             outcomes: list[FileOutcome | RecordError] = list(
-                write_batch(self.conn, self.catalog, records, known)
+                write_batch(self.conn, self.catalog, records, versions)
             )
             savepoint.commit()
             return outcomes
@@ -400,8 +467,8 @@ class _Run:
                 ]
             # Find the file that broke the chunk: retry one file at a time.
             results: list[FileOutcome | RecordError] = []
-            for record in records:
-                results += self._write_records([record], known)
+            for record, version in zip(records, versions, strict=True):
+                results += self._write_records([record], [version])
             return results
         except SQLAlchemyError as exc:
             quietly_roll_back(savepoint)

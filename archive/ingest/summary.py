@@ -26,6 +26,13 @@ class ImportSummary:
     # Files that describe an article another file (path) also describes; the one
     # imported last is shown, and both stay in the archive.
     merged: int = 0
+    # New paths whose bytes another file brought before (also counted new): kept
+    # and applied like any new file. (file, the earlier file), the first ones only.
+    copies: int = 0
+    copied_pairs: list[tuple[str, str]] = field(default_factory=list)
+    # git: files deleted by the imported commits, and the commits imported.
+    removed: int = 0
+    commits: int = 0
     errors: list[str] = field(default_factory=list)
     # (file, the other file describing its article), the first ones only.
     merged_pairs: list[tuple[str, str]] = field(default_factory=list)
@@ -44,12 +51,12 @@ class ImportSummary:
     def exit_code(self) -> int:
         return 1 if self.rejected else 0
 
-    def add(self, path: str, outcome: FileOutcome, updated: bool) -> None:
+    def add(self, path: str, outcome: FileOutcome, updated: bool, copy: bool = False) -> None:
         if updated:
             self.updated += 1
         else:
             self.new += 1
-        if outcome.merged_with is not None:
+        if outcome.merged_with is not None and not copy:
             self.merged += 1
             if len(self.merged_pairs) < MAX_KEPT_ERRORS:
                 self.merged_pairs.append((path, outcome.merged_with))
@@ -57,6 +64,11 @@ class ImportSummary:
         self.providers_added += outcome.providers
         self.topics_added += outcome.topics
         self.images_added += outcome.images
+
+    def copy(self, path: str, original: str | None) -> None:
+        self.copies += 1
+        if len(self.copied_pairs) < MAX_KEPT_ERRORS:
+            self.copied_pairs.append((path, original or "?"))
 
     def skip(self, reason: str, path: str) -> None:
         first, count = self.skipped.get(reason, (path, 0))

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import ArchiveError, BusyError
+from ..store.database import is_lock_timeout
 from ..store.location import BUSY_TIMEOUT_MS
 
 # SQLite: how long one attempt to take the write lock waits inside SQLite, where
@@ -146,7 +147,7 @@ def begin_write(
 
 
 def _is_busy(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+    return "locked" in str(exc.orig) or "busy" in str(exc.orig) or is_lock_timeout(exc)
 
 
 def busy_aware(step: Callable[[], Any]) -> Any:

@@ -34,7 +34,10 @@ from .records import Article, Image, Provider, Record
 # body, is_stub, source_file_id, which say where the row came from).
 _FILLABLE = (*ARTICLE_COLUMNS, "provider_id", "extra")
 _IMAGE_COLUMNS = ("width", "height", "is_cached", "extra")
-_SOURCE_COLUMNS = ("id", "path", "sha256", "size", "imported_at", "status", "text", "article_id")
+_SOURCE_COLUMNS = (
+    "id", "path", "sha256", "size", "imported_at", "status", "text", "article_id",
+    "collection_id", "rel_path", "commit_id", "committed_at",
+)  # fmt: skip
 _PROVIDER_FILLABLE = ("name", "domain", "extra")
 _article_fields = operator.attrgetter(*ARTICLE_COLUMNS)
 _IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
@@ -52,6 +55,19 @@ class FileOutcome:
     # Another file (path) that describes the same article and whose record it showed
     # until this one: both files stay in the archive, this one's record is shown.
     merged_with: str | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    """Where a record's file is, and what this content is to it (ingest/changes.py)."""
+
+    collection_id: int | None = None
+    rel_path: str | None = None
+    status: str = "new"  # new, updated (the file had versions) or copy
+    # The article the file's last version described: it follows the file's address.
+    previous_article: int | None = None
+    commit_id: str | None = None
+    committed_at: dt.datetime | None = None
 
 
 class _Sql:
@@ -169,6 +185,10 @@ class _Sql:
         return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
 
 
+def _identity(collection_id: int | None, rel_path: str | None) -> tuple[int, str] | None:
+    return None if collection_id is None or rel_path is None else (collection_id, rel_path)
+
+
 def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A datetime bind processor that converts each value once per batch and type.
 
@@ -280,6 +300,8 @@ class _ArticleState:
     has_images: bool | None = None
     # The path of the file whose record the row shows (None for a stub).
     source_path: str | None = None
+    # That file's identity (collection_id, rel_path); None before revision 0007.
+    source_file: tuple[int, str] | None = None
 
 
 @dataclass
@@ -293,7 +315,9 @@ class _ImageState:
 class _Plan:
     """A batch of records applied in memory, then written with bulk statements."""
 
-    def __init__(self, sql: _Sql, catalog: Catalog, records: list[Record]) -> None:
+    def __init__(
+        self, sql: _Sql, catalog: Catalog, records: list[Record], previous: Iterable[int] = ()
+    ) -> None:
         self.sql = sql
         self.catalog = catalog
         self.ids = _Ids(
@@ -308,6 +332,13 @@ class _Plan:
         self.articles: dict[int, _ArticleState] = {}
         self.url_keys: dict[str, int] = {}
         self.new_url_keys: list[tuple[str, int]] = []
+        # Addresses an article had before its file changed them (article_url.alias),
+        # those this batch gives to another article, and each re-applied article's
+        # current keys (its others become aliases).
+        self.aliases: set[str] = set()
+        self.moved_keys: list[tuple[int, str]] = []
+        self.current_keys: dict[int, list[str]] = {}
+        self.file_articles: dict[tuple[int, str], int] = {}
         self.images: dict[str, _ImageState] = {}
         self.new_providers: list[tuple] = []
         self.filled_providers: dict[int, dict[str, Any]] = {}
@@ -318,6 +349,7 @@ class _Plan:
         self.replaced: set[int] = set()  # old articles whose links this batch rewrites
         self.orphan_candidates: set[int] = set()
         self._prefetch(records)
+        self._prefetch_articles(previous)
 
     # --- reading what the batch touches -------------------------------------------
 
@@ -329,18 +361,21 @@ class _Plan:
                 keys += entry.url_keys
                 image_urls += [image.url for image in entry.images]
         rows = self.sql.select_in(
-            "SELECT u.url_key, a.id, a.is_stub, s.path FROM article_url u"
-            " JOIN article a ON a.id = u.article_id"
+            "SELECT u.url_key, a.id, a.is_stub, s.path, s.collection_id, s.rel_path, u.alias"
+            " FROM article_url u JOIN article a ON a.id = u.article_id"
             " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
             " WHERE u.url_key IN ({marks})",
             keys,
         )
-        for key, article_id, is_stub, path in rows:
+        for key, article_id, is_stub, path, collection_id, rel_path, alias in rows:
             self.url_keys[key] = article_id
+            if alias:
+                self.aliases.add(key)
             if article_id not in self.articles:
                 self.articles[article_id] = _ArticleState(
-                    article_id, bool(is_stub), new=False, source_path=path
-                )
+                    article_id, bool(is_stub), new=False, source_path=path,
+                    source_file=_identity(collection_id, rel_path),
+                )  # fmt: skip
         rows = self.sql.select_in(
             "SELECT url, id, width, height, is_cached, extra FROM image WHERE url IN ({marks})",
             image_urls,
@@ -367,34 +402,63 @@ class _Plan:
                 name: None for name, value in zip(_FILLABLE, values, strict=True) if value is None
             }
 
+    def _prefetch_articles(self, ids: Iterable[int]) -> None:
+        """The articles files described before this batch (which follow their files)."""
+        wanted = [i for i in ids if i not in self.articles]
+        for article_id, is_stub, path, collection_id, rel_path in self.sql.select_in(
+            "SELECT a.id, a.is_stub, s.path, s.collection_id, s.rel_path FROM article a"
+            " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
+            " WHERE a.id IN ({marks})",
+            wanted,
+        ):
+            self.articles[article_id] = _ArticleState(
+                article_id, bool(is_stub), new=False, source_path=path,
+                source_file=_identity(collection_id, rel_path),
+            )  # fmt: skip
+
     # --- applying records ---------------------------------------------------------
 
-    def add(self, record: Record, path_known: bool) -> FileOutcome:
+    def add(self, record: Record, version: Version) -> FileOutcome:
         outcome = FileOutcome()
         source_id = self.ids.next("source")
         own = record.article
         row = self._row(own, outcome)
         row.update(
-            body=record.body, extra=own.extra or None, is_stub=False, source_file_id=source_id
+            body=record.body,
+            extra=own.extra or None,
+            is_stub=False,
+            source_file_id=source_id,
+            removed_at=None,
         )
-        state = self._find(own.url_keys)
+        identity = _identity(version.collection_id, version.rel_path)
+        # A file seen earlier in this batch: the article its last version went to.
+        previous = self.file_articles.get(identity, version.previous_article)
+        state = self._find_own(own.url_keys, previous, record.source, identity)
         if state is None:
             state = self._new_article(row, outcome)
         else:
-            if not state.is_stub and state.source_path != record.source:
+            same_file = state.source_path == record.source or (
+                identity is not None and state.source_file == identity
+            )
+            if not state.is_stub and not same_file:
                 outcome.merged_with = state.source_path
             # The own record is the authority: its row replaces what the batch had.
             self._forget_links(state.id)
             if not state.new:
                 self.replaced.add(state.id)
             state.row, state.whole, state.is_stub, state.filled = row, True, False, set()
-        state.source_path = record.source
+        state.source_path, state.source_file = record.source, identity
+        if identity is not None:
+            self.file_articles[identity] = state.id
         row["id"] = state.id
         self.sources.append(
-            (source_id, record.source, record.sha256, record.size, self.now,
-             "updated" if path_known else "new", record.text, state.id)
+            (source_id, record.source, record.sha256, record.size, self.now, version.status,
+             record.text, state.id, version.collection_id, version.rel_path, version.commit_id,
+             version.committed_at)
         )  # fmt: skip
-        self._claim(state.id, own.url_keys)
+        if not state.new:
+            self.current_keys[state.id] = own.url_keys
+        self._claim_own(state.id, own.url_keys)
         self.topic_links[state.id] = self._topic_rows(state.id, row, record.topics, outcome)
         self.image_links[state.id] = self._image_rows(state.id, own.images, outcome)
         self.related_links[state.id] = [
@@ -414,6 +478,37 @@ class _Plan:
         row = dict(zip(ARTICLE_COLUMNS, _article_fields(article), strict=True))
         row["provider_id"] = self._provider_id(article.provider, outcome)
         return row
+
+    def _find_own(
+        self,
+        keys: list[str],
+        previous: int | None,
+        path: str,
+        identity: tuple[int, str] | None,
+    ) -> _ArticleState | None:
+        """The article an own record describes: the one its addresses name; else the
+        one its file described before, whose address the file changed (it follows
+        the file). An old address (an alias) of another article does not count: the
+        record claims it."""
+        for key in keys:
+            article_id = self.url_keys.get(key)
+            if article_id is not None and key not in self.aliases:
+                return self.articles[article_id]
+        before = self.articles.get(previous) if previous is not None else None
+        if before is None or before.is_stub:
+            return None
+        if before.source_path == path or (identity is not None and before.source_file == identity):
+            return before
+        return None
+
+    def _claim_own(self, article_id: int, keys: list[str]) -> None:
+        """An own record's addresses: new ones added, aliases taken over."""
+        for key in keys:
+            if key in self.aliases:
+                self.aliases.discard(key)
+                self.moved_keys.append((article_id, key))
+                self.url_keys[key] = article_id
+        self._claim(article_id, keys)
 
     def _find(self, keys: list[str]) -> _ArticleState | None:
         for key in keys:  # the webUrl's key first: it is the article's identity
@@ -442,7 +537,13 @@ class _Plan:
         effect = merge.related_effect(None if state is None else state.is_stub)
         if effect is RelatedEffect.CREATE_STUB:
             row = self._row(entry, outcome)
-            row.update(body=None, extra=entry.extra or None, is_stub=True, source_file_id=source_id)
+            row.update(
+                body=None,
+                extra=entry.extra or None,
+                is_stub=True,
+                source_file_id=source_id,
+                removed_at=None,
+            )
             state = self._new_article(row, outcome)
             state.has_images = bool(entry.images)
             self._claim(state.id, entry.url_keys)
@@ -581,6 +682,7 @@ class _Plan:
             sql.update(tables.article, names, rows, fill=True)
         sql.update(tables.article, columns[1:], full_updates)
         sql.insert(tables.article_url, ["url_key", "article_id"], self.new_url_keys)
+        self._write_aliases()
 
         if self.replaced:
             old_targets = sql.select_in(
@@ -602,6 +704,34 @@ class _Plan:
             sql.insert(table, names, [row for rows in links.values() for row in rows])
         self._drop_orphan_stubs()
 
+    def _write_aliases(self) -> None:
+        """A re-applied record's article keeps its addresses that the record no longer
+        gives, as aliases; an alias another record claimed moves to its article."""
+        sql = self.sql
+        mark = sql.mark
+        for chunk in _chunks(sorted(self.current_keys)):
+            sql.conn.exec_driver_sql(
+                f"UPDATE article_url SET alias = {mark} WHERE article_id IN"
+                f" ({', '.join([mark] * len(chunk))})",
+                (True, *chunk),
+            )
+        current = [
+            (False, key, article_id)
+            for article_id, keys in self.current_keys.items()
+            for key in keys
+        ] + [(False, key, article_id) for article_id, key in self.moved_keys]
+        if self.moved_keys:
+            sql.conn.exec_driver_sql(
+                f"UPDATE article_url SET article_id = {mark} WHERE url_key = {mark}",
+                [(article_id, key) for article_id, key in self.moved_keys],
+            )
+        if current:
+            sql.conn.exec_driver_sql(
+                f"UPDATE article_url SET alias = {mark} WHERE url_key = {mark}"
+                f" AND article_id = {mark}",
+                current,
+            )
+
     def _drop_orphan_stubs(self) -> None:
         """Stubs that a replaced record named and that nothing names any more."""
         if not self.orphan_candidates:
@@ -616,12 +746,16 @@ class _Plan:
 
 
 def write_batch(
-    conn: Connection, catalog: Catalog, records: list[Record], known_paths: set[str]
+    conn: Connection, catalog: Catalog, records: list[Record], versions: Sequence[Version]
 ) -> list[FileOutcome]:
-    """Apply `records` in order and write them; the caller owns the transaction."""
+    """Apply `records` (each a version of a file) in order and write them; the caller
+    owns the transaction."""
     sql = _Sql(conn)
     catalog.refresh(sql)
-    plan = _Plan(sql, catalog, records)
-    outcomes = [plan.add(record, record.source in known_paths) for record in records]
+    previous = {v.previous_article for v in versions if v.previous_article is not None}
+    plan = _Plan(sql, catalog, records, previous)
+    outcomes = [
+        plan.add(record, version) for record, version in zip(records, versions, strict=True)
+    ]
     plan.flush()
     return outcomes

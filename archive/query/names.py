@@ -9,8 +9,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from ..errors import ArchiveUnavailable
 from ..identity import domain_key
-from ..store.location import sqlite_uri
+from ..store.location import open_mode, sidecars_exist, sqlite_uri, tidy_sidecars
 
 # What `archive export NAME` may name (readonly_sql's names() lists the same).
 EXPORTABLE = (
@@ -32,12 +33,16 @@ def _names(path: str, sql: str, parameters: tuple[str, ...]) -> list[str]:
     file = Path(path)
     if not file.is_file():
         return []  # mode=ro would fail anyway; this also keeps SQLite from trying
-    # A read-only connection to a WAL archive leaves -wal and -shm files beside it,
-    # which a Tab key press should not. Without a -wal file no writer has it open,
-    # so it can be read as immutable (no locks, no files); with one, they exist.
-    wal = file.with_name(file.name + "-wal").exists()
+    # As every reader (location.open_mode): through SQLite's -shm file, or immutable
+    # when the archive is frozen, or not at all. A read-only connection may create
+    # -wal/-shm files, which a Tab key press must not leave behind.
     try:
-        uri = sqlite_uri(path, "ro" if wal else "immutable")
+        mode = open_mode(path)
+    except ArchiveUnavailable:
+        return []
+    existed = sidecars_exist(file)
+    try:
+        uri = sqlite_uri(path, "immutable" if mode == "immutable" else "ro")
         connection = sqlite3.connect(uri, uri=True, timeout=0.5)
     except sqlite3.Error:
         return []
@@ -47,6 +52,8 @@ def _names(path: str, sql: str, parameters: tuple[str, ...]) -> list[str]:
         return []
     finally:
         connection.close()
+        if mode == "rw" and not existed:
+            tidy_sidecars(file)
 
 
 def topic_names(path: str, prefix: str = "", limit: int = LIMIT) -> list[str]:

@@ -37,7 +37,7 @@ from .reader import Reader, open_reader
 # which would load SQLModel; tests/test_queries.py checks that the two agree.
 TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
-    "related_link", "article_url", "source_file",
+    "related_link", "article_url", "source_file", "collection",
 )  # fmt: skip
 # The columns of `articles` on a terminal too narrow for them all: one line each.
 ARTICLES_COMPACT = ("published_at", "domain", "title")
@@ -256,7 +256,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
         )
         return _by_provider(q, counts)
     source = "article"
-    own = f"article.is_stub IS {q.false}"
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
     if filters.topics:
         # Only own records have topics, so the topic's links are own articles.
         base = _topic_article_ids(q, filters)
@@ -380,11 +380,14 @@ def articles(
     min_quality: int | None = None,
     search: str | None = None,
     include_stubs: bool = False,
+    include_removed: bool = False,
 ) -> Rows:
     q = _Sql(conn)
     conditions = _date_conditions(q, filters) + _provider_condition(q, filters)
     if not include_stubs:
         conditions.append(f"article.is_stub IS {q.false}")
+    if not include_removed:
+        conditions.append("article.removed_at IS NULL")
     if filters.topics:
         conditions.append(f"article.id IN ({_topic_article_ids(q, filters)})")
     if type_:
@@ -403,6 +406,13 @@ def articles(
         " ORDER BY article.published_at DESC NULLS LAST, article.id"
     )
     return replace(_checked(q, sql), compact=ARTICLES_COMPACT)
+
+
+def _any_removed(conn: Reader) -> bool:
+    """Whether an article was removed (its file deleted in git): an index lookup, so
+    that a search in an archive without removals keeps its index-only fast path."""
+    _columns, rows = conn.execute("SELECT 1 FROM article WHERE removed_at IS NOT NULL LIMIT 1")
+    return any(True for _ in rows)
 
 
 def _fts_ids(q: _Sql, search: str) -> str:
@@ -469,6 +479,8 @@ def search(
         )
     if not include_stubs:
         conditions.append("NOT a.is_stub" if q.postgres else "a.is_stub = 0")
+    if _any_removed(conn):
+        conditions.append("a.removed_at IS NULL")
     limited = f" LIMIT {q.bind(limit)}" if limit is not None else ""
     if q.postgres:
         return _search_postgres(q, query, conditions, limited)
@@ -569,7 +581,7 @@ def _day_counts(q: _Sql, table: str, conditions: list[str], source: str | None =
 def _selected_day_counts(conn: Reader, filters: Filters) -> Counter:
     """Articles per day that the filters select (own records)."""
     q = _Sql(conn)
-    own = f"article.is_stub IS {q.false}"
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
     if filters.topics and (len(filters.topics) > 1 or filters.needs_every_topic()):
         # An article with two of the topics counts once.
         conditions = [
@@ -591,9 +603,8 @@ def _all_day_counts(conn: Reader, filters: Filters) -> Counter:
     """Articles per day in the whole archive (within --since/--until): the share's
     denominator."""
     q = _Sql(conn)
-    return _day_counts(
-        q, "article", [f"article.is_stub IS {q.false}", *_date_conditions(q, filters)]
-    )
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
+    return _day_counts(q, "article", [own, *_date_conditions(q, filters)])
 
 
 def timeline(conn: Reader, filters: Filters, *, by: str = "month", compare: bool = False) -> Rows:
@@ -791,15 +802,21 @@ _SHOWN = ("id", *(f.column for f in ARTICLE_FIELDS if not f.blob), "is_stub")
 _SHOWN_LAST = (*(f.column for f in ARTICLE_FIELDS if f.blob), "extra", "body")
 
 
-def show(conn: Reader, url: str) -> Rows:
-    """One article in full: (field, value) rows, and the same as one object (JSON)."""
-    record = article_record(conn, find_article(conn, url))
+# `show` lists this many of the other files that describe the article (--files: all).
+SHOWN_FILES = 3
+
+
+def show(conn: Reader, url: str, *, files: bool = False) -> Rows:
+    """One article in full: (field, value) rows, and the same as one object (JSON);
+    of the other files that describe it, the first few only unless `files`."""
+    record = article_record(conn, find_article(conn, url), files=files)
     return Rows(["field", "value"], iter(_field_pairs(record)), layout="vertical", record=record)
 
 
-def article_record(conn: Reader, article_id: int) -> dict[str, Any]:
+def article_record(conn: Reader, article_id: int, *, files: bool = True) -> dict[str, Any]:
     """Everything the archive knows of one article, typed: topics a list, images and
-    related links lists of objects."""
+    related links lists of objects; the other files all, or SHOWN_FILES of them
+    (and how many more in `more_files`)."""
     q = _Sql(conn)
     columns = ", ".join(f"article.{c}" for c in (*_SHOWN, *_SHOWN_LAST, "source_file_id"))
     names, found = conn.execute(
@@ -835,12 +852,17 @@ def article_record(conn: Reader, article_id: int) -> dict[str, Any]:
         record[direction.replace(" ", "_")] = [
             {"url": link[6], "provider": link[4]} for link in links if link[0] == direction
         ]
-    record.update(_source_of(conn, article_id, row["source_file_id"], row["is_stub"]))
+    source = _source_of(conn, row["source_file_id"], row["is_stub"])
+    record.update(source)
     record.update((name, row[name]) for name in _SHOWN_LAST)
+    others = _other_files(conn, article_id, row["source_file_id"]) if source else []
+    record["also_in_file"] = others if files else others[:SHOWN_FILES]
+    if len(others) > len(record["also_in_file"]):
+        record["more_files"] = len(others) - len(record["also_in_file"])
     return record
 
 
-def _source_of(conn: Reader, article_id: int, file_id: Any, is_stub: Any) -> dict[str, Any]:
+def _source_of(conn: Reader, file_id: Any, is_stub: Any) -> dict[str, Any]:
     q = _Sql(conn)
     source = q.all(
         "SELECT source_file.path, source_file.imported_at, source_file.sha256"
@@ -853,7 +875,6 @@ def _source_of(conn: Reader, article_id: int, file_id: Any, is_stub: Any) -> dic
         "named_in_file" if is_stub else "source_file": path,
         "imported_at": imported_at,
         "sha256": sha256,
-        "also_in_file": _other_files(conn, article_id, path),
     }
 
 
@@ -871,24 +892,29 @@ def _field_pairs(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
                 yield name, f"{link['url']} ({link['provider'] or 'unknown provider'})"
         elif name == "also_in_file":
             yield from ((name, path) for path in value)
+        elif name == "more_files":
+            yield "also_in_file", f"… and {value} more (--files)"
         elif name == "named_in_file":
             yield "named in file", value
         else:
             yield name, value
 
 
-def _other_files(conn: Reader, article_id: int, shown: str) -> list[str]:
-    """Other files whose latest content describes the article (the README's "Several
-    files, one article"), in import order."""
+def _other_files(conn: Reader, article_id: int, shown: int) -> list[str]:
+    """Other files whose current version describes the article (the README's "Several
+    files, one article"), in import order. A file is its collection and path in it
+    (before revision 0007: its path); a deleted file is no longer one."""
     q = _Sql(conn)
     return [
         path
         for (path,) in q.all(
             "SELECT source_file.path FROM source_file"
             f" WHERE source_file.article_id = {q.bind(article_id)}"
-            f" AND source_file.path != {q.bind(shown)}"
+            f" AND source_file.id != {q.bind(shown)} AND source_file.removed_at IS NULL"
             " AND NOT (EXISTS (SELECT later.id FROM source_file AS later"
-            " WHERE later.path = source_file.path AND later.id > source_file.id))"
+            " WHERE later.id > source_file.id AND (later.collection_id = source_file.collection_id"
+            " AND later.rel_path = source_file.rel_path OR later.collection_id IS NULL"
+            " AND source_file.collection_id IS NULL AND later.path = source_file.path)))"
             " ORDER BY source_file.id"
         )
     ]

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import ArchiveError, ArchiveUnavailable, QueryLimitError
 from ..rows import Rows
-from ..store.location import password_of, shown
+from ..store.location import scrubbed, shown
 from ..store.schema_version import HEAD_REVISION, check_revision
 from .topic_lists import topic_lists
 
@@ -144,9 +144,7 @@ class ReadOnlyPostgresQuery:
         return row[0] if row else ""
 
     def _line(self, exc: BaseException) -> str:
-        message = " ".join(str(exc).split())
-        password = password_of(self.location)
-        return message.replace(password, "***") if password else message
+        return scrubbed(" ".join(str(exc).split()), self.location)
 
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run one statement, read-only, and return its rows. Errors are one line."""

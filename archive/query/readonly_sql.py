@@ -35,6 +35,7 @@ from ..store.location import (
     sidecars_exist,
     sqlite_uri,
     tidy_sidecars,
+    unsafe_read,
 )
 from ..store.schema_version import HEAD_REVISION, check_revision
 from ..store.sqlite_limits import (
@@ -99,6 +100,15 @@ def _authorize(
     return sqlite3.SQLITE_DENY
 
 
+# SQLite's answers when a read-only connection finds no -shm file it may use: it
+# would have to create or initialise one, and may not.
+_NO_SHM = {"SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE_READONLY_RECOVERY"}
+
+
+def _without_shm(exc: BaseException) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in _NO_SHM
+
+
 def open_query(
     location: str, *, timeout: float = DEFAULT_TIMEOUT, allow_superuser: bool = False
 ) -> ReadOnlyQuery | Any:
@@ -127,8 +137,8 @@ class ReadOnlyQuery:
             path = Path(url.database)
         else:
             path = Path(location)
-        # Refuses, in words, a missing file, a folder, a file that is not SQLite; says
-        # how to read one that cannot be written (immutable in a read-only folder).
+        # Refuses, in words, a missing file, a folder, a file that is not SQLite, and
+        # a read that could see an import half-written (location.open_mode).
         self._mode = open_mode(str(path))
         self.timeout = timeout
         uri = sqlite_uri(str(path), "immutable" if self._mode == "immutable" else "ro")
@@ -163,6 +173,9 @@ class ReadOnlyQuery:
                 raise ArchiveUnavailable(
                     f"{location} is not an archive: it is not a SQLite database file"
                 ) from None
+            if _without_shm(exc):
+                # Its -shm file went away between open_mode's look and the opening.
+                raise unsafe_read(path) from None
             raise ArchiveUnavailable(f"cannot open {location} read-only: {exc}") from None
         if revision is None and not self._has_tables():
             self.close()
@@ -208,6 +221,8 @@ class ReadOnlyQuery:
         self._unwatch()
         if str(exc) == "interrupted" and time.monotonic() <= self._deadline:
             return KeyboardInterrupt()
+        if _without_shm(exc):
+            return unsafe_read(self._path)
         limit = self._limit_passed(exc)
         if limit:
             return QueryLimitError(limit)

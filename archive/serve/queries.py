@@ -174,6 +174,18 @@ WHERE r.related_article_id = (SELECT id FROM target)
 ORDER BY direction DESC, position, url
 """.strip()
 
+# An article's versions, newest first (archive history): each file content that
+# described it. The CLI also names the record keys each version changed.
+ARTICLE_HISTORY = """
+WITH target AS (SELECT article_id AS id FROM article_url WHERE url_key = url_key(:url))
+SELECT coalesce(s.committed_at, s.imported_at) AS time, s.status,
+       coalesce(c.name || '/' || s.rel_path, s.path) AS path, s.commit_id AS "commit",
+       s.removed_at, s.sha256
+FROM source_file s LEFT JOIN collection c ON c.id = s.collection_id
+WHERE s.article_id = (SELECT id FROM target)
+ORDER BY s.id DESC
+""".strip()
+
 
 CANNED_QUERIES = (
     CannedQuery(
@@ -222,6 +234,14 @@ CANNED_QUERIES = (
         "The articles this URL links to as related, and the articles that link to it."
         " Any form of the URL that identifies the article works.",
         RELATED_ARTICLES,
+        {"url": ""},
+    ),
+    CannedQuery(
+        "article_history",
+        "History of an article",
+        "Every version of the article's files, newest first: when (the commit's time for"
+        " git), how it came in, the file, the commit, and when the file was deleted.",
+        ARTICLE_HISTORY,
         {"url": ""},
     ),
 )

@@ -1,21 +1,22 @@
 """Open an archive in Datasette without ever writing it, and serve it.
 
-Two read-only ways to open the file, chosen by where it is:
+Two read-only ways to open the file, chosen as every reader chooses
+(location.open_mode, which refuses a read that could see an import half-written):
 - `mode=ro` (Datasette's "mutable" database, which it opens read-only unless a
-  plugin asks to write; ours never does). SQLite reads the WAL, so the pages show
-  every committed import, also one that runs while the server does. It needs to
-  create the -wal/-shm files beside the archive if they are missing.
-- `immutable=1` (Datasette's `-i`) where those files cannot be created: a
-  read-only file in a read-only folder, a read-only mount. SQLite then promises
-  nothing if the file changes, which nobody can do to it there anyway.
+  plugin asks to write; ours never does). SQLite reads the WAL through its -shm
+  file, so the pages show every committed import, also one that runs while the
+  server does. One connection stays open for the server's life, so that the
+  -wal/-shm files stay too: an import that ends cannot remove them under us.
+- `immutable=1` (Datasette's `-i`) for a frozen archive, which nobody can change:
+  no write permission bit on the file or its folder, or a read-only mount.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,9 @@ def archive_path(location: str) -> Path:
 
 
 def opens_immutable(path: Path) -> bool:
-    """Whether SQLite cannot create the WAL files beside `path`, so that only
-    `immutable=1` can read it (see the module's docstring)."""
-    sidecars = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
-    if all(p.exists() and os.access(p, os.R_OK | os.W_OK) for p in sidecars):
-        return False
-    return not os.access(path.parent, os.W_OK | os.X_OK)
+    """Whether the archive at `path` is frozen, so read `immutable=1` (see the
+    module's docstring); raises location.UnsafeRead where it cannot be read safely."""
+    return open_mode(str(path)) == "immutable"
 
 
 def _uri(path: Path) -> str:
@@ -88,6 +86,8 @@ def _revision(path: Path) -> str | None:
         finally:
             connection.close()
     except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY_"):
+            raise location.unsafe_read(path) from None  # its -shm went away meanwhile
         raise ArchiveUnavailable(f"cannot open {path} read-only: {exc}") from None
     return row[0] if row else ""
 
@@ -113,6 +113,7 @@ def datasette_for(path: Path, *, metadata: dict[str, Any] | None = None) -> Any:
 
         metadata = make_metadata(path.stem)
     uri = _uri(path)
+    immutable = "immutable=1" in uri
 
     class ReadOnlyDatabase(QueryLimits, Database):  # type: ignore[misc]
         """Datasette's database, minus its one way to write: a plugin may ask any
@@ -129,7 +130,11 @@ def datasette_for(path: Path, *, metadata: dict[str, Any] | None = None) -> Any:
 
     datasette = Datasette(metadata=metadata, settings=SETTINGS, cors=False)
     datasette.remove_database("_memory")  # Datasette adds it when given no file
-    database = ReadOnlyDatabase(datasette, path=str(path), is_mutable=not opens_immutable(path))
+    database = ReadOnlyDatabase(datasette, path=str(path), is_mutable=not immutable)
+    if not immutable:
+        # Held until the server stops (Datasette closes it with the others): the
+        # -wal/-shm files the later connections read through stay while it is open.
+        database.connect().execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     datasette.add_database(database, name=path.stem)
     return datasette
 
@@ -208,5 +213,6 @@ def datasette_command(path: Path, metadata_file: str) -> str:
 def tidy_sidecars(path: Path) -> None:
     """Remove the -wal/-shm files our read-only connections left (none when the
     archive is read immutable)."""
-    if not opens_immutable(path):
-        location.tidy_sidecars(path)
+    with suppress(ArchiveUnavailable):
+        if not opens_immutable(path):
+            location.tidy_sidecars(path)

@@ -189,14 +189,31 @@ def _postgres_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        # Writers hand out ids from max(id) (ingest/writer.py), which is safe only
-        # while one writer at a time runs: like SQLite's BEGIN IMMEDIATE, a writer's
-        # transaction first takes this lock and holds it until it commits, so two
-        # imports queue instead of colliding on ids. Readers never take it.
         if connection.get_execution_options().get("archive_write", False):
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+            _postgres_write_lock(connection)
 
     return engine
+
+
+def _postgres_write_lock(connection: Connection) -> None:
+    """Take the writers' lock at the start of a write transaction, held until it ends.
+
+    Writers hand out ids from max(id) (ingest/writer.py), which is safe only while
+    one writer at a time runs: like SQLite's BEGIN IMMEDIATE, a writer's transaction
+    first takes this lock, so two imports queue instead of colliding on ids.
+
+    The lock is the alembic_version table's in SHARE ROW EXCLUSIVE mode, which
+    conflicts with itself but not with reading, and which only a role that may change
+    the table can take: a reader role (`db grant-reader`, SELECT only) cannot take it,
+    nor hold anything that blocks it. An advisory lock, which any role may take,
+    serves only an empty database, before the table exists (its creation). Waits
+    end after the busy timeout (lock_timeout): the caller reports them as busy.
+    """
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, BUSY_TIMEOUT_MS):d}")
+    if connection.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar() is None:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    else:
+        connection.exec_driver_sql("LOCK TABLE alembic_version IN SHARE ROW EXCLUSIVE MODE")
 
 
 def alembic_config(connection: Connection | None = None, location: str | None = None) -> Any:
@@ -317,11 +334,16 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
     return Archive(location, engine)
 
 
+def is_lock_timeout(exc: BaseException) -> bool:
+    """PostgreSQL's lock_timeout ran out (SQLSTATE 55P03): another writer held on."""
+    return getattr(getattr(exc, "orig", exc), "sqlstate", None) == "55P03"
+
+
 def _open_error(location: str, exc: BaseException) -> ArchiveError:
     """The one-line error for a database that failed to open: busy (exit 4) when
     another process held the lock past the busy timeout, else unavailable (exit 5)."""
     reason = _one_line(exc)
-    if "database is locked" in reason or "database is busy" in reason:
+    if "database is locked" in reason or "database is busy" in reason or is_lock_timeout(exc):
         return BusyError(
             f"the archive {shown(location)} is busy: another process kept it locked for"
             f" {BUSY_TIMEOUT_MS / 1000:g} s; try again when it has finished"
@@ -343,9 +365,7 @@ def _create_schema(connection: Connection, url: URL) -> tuple[str | None, set[st
     with "database is locked". The second now waits, then finds the schema made.
     """
     locked = connection.execution_options(archive_write=True)  # SQLite: BEGIN IMMEDIATE
-    with locked.begin():
-        if is_postgres(url):
-            locked.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    with locked.begin():  # PostgreSQL: _postgres_write_lock
         current = current_revision(locked)
         tables = _table_names(locked)
         if current is None and not tables:

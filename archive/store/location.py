@@ -7,9 +7,11 @@ export`) start without loading it.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from contextlib import suppress
 from pathlib import Path
+from urllib.parse import unquote
 
 from ..errors import ArchiveUnavailable
 
@@ -87,6 +89,22 @@ def password_of(location: str) -> str | None:
     return user.split(":", 1)[1] or None
 
 
+def scrubbed(message: str, location: str) -> str:
+    """`message` without the password of the URL `location`, replaced by *** where a
+    URL or a connection string carries it (`user:PASSWORD@`, `password=PASSWORD`).
+    Only there: the same letters elsewhere are the message's own (a password `read`
+    must not turn "read-only" into "***-only")."""
+    password = password_of(location)
+    if not password:
+        return message
+    message = message.replace(location, shown(location))
+    for form in {password, unquote(password)}:
+        text = re.escape(form)
+        message = re.sub(rf"(?<=:){text}(?=@)", "***", message)
+        message = re.sub(rf"(?<=password=){text}|(?<=password=')({text})(?=')", "***", message)
+    return message
+
+
 def _creating_hint(path: str) -> str:
     command = "archive import" if path == DEFAULT_DB else f"archive --db {shlex.quote(path)} import"
     return f"`{command} PATH` creates it from record files"
@@ -94,12 +112,21 @@ def _creating_hint(path: str) -> str:
 
 def open_mode(path: str, *, create: bool = False, write: bool = False) -> str:
     """How to open the SQLite archive file `path`, checked before SQLite is asked:
-    "rw"; for a file this process cannot write (see read_only_reason), "ro"
-    (SQLite's mode=ro) while its WAL holds pages, else "immutable": SQLite then
-    reads the file alone, and creates no -wal/-shm files it could not remove.
+    "rw" for a file this process may write, else "ro" (SQLite's mode=ro) or
+    "immutable". A reader sees committed states only; the rule (README: "Who may
+    read an archive"):
+    - SQLite's -shm file is there (an import or another reader has the archive
+      open): mode=ro, which reads through it, read-only or not, and takes its locks.
+    - else, a frozen archive (frozen_reason: nobody can change it) is read
+      immutable: no locks, no files beside it.
+    - else, mode=ro creates the -wal/-shm files, which only a process that may
+      write the archive and its folder can do (and remove afterwards); any other
+      is refused (UnsafeRead), since no lock would keep an import from changing
+      the file under its read.
 
     Raises ArchiveUnavailable, in words, for a folder, a missing file (unless
-    `create`), a file that is not SQLite, and a read-only one when `write`.
+    `create`), a file that is not SQLite, a read-only one when `write`, and a read
+    that cannot be safe.
     """
     file = Path(path)
     folder = file.parent
@@ -124,33 +151,80 @@ def open_mode(path: str, *, create: bool = False, write: bool = False) -> str:
     if header and header != SQLITE_HEADER:  # an empty file is an empty SQLite database
         raise ArchiveUnavailable(f"{path} is not an archive: it is not a SQLite database file")
     reason = read_only_reason(file)
-    if reason is None:
-        return "rw"
-    if write:
+    if write and reason is not None:
         raise ArchiveUnavailable(
             f"cannot write to archive {path}: {reason} (commands that only read it still work)"
         )
+    if write:
+        return "rw"
+    return read_mode(file, writable=reason is None)
+
+
+def read_mode(file: Path, *, writable: bool) -> str:
+    """open_mode's answer for reading an existing SQLite file (see there)."""
     wal = Path(f"{file}-wal")
-    if wal.exists() and (wal.stat().st_size > 0 or Path(f"{file}-shm").exists()):
-        return "ro"  # committed pages may be in the WAL: only mode=ro reads them
-    # Everything is in the file. mode=ro would create -wal/-shm beside it that a
-    # reader cannot remove (or cannot create, in a read-only folder).
-    return "immutable"
+    if Path(f"{file}-shm").exists() or (wal.exists() and wal.stat().st_size > 0):
+        return "rw" if writable else "ro"
+    if frozen_reason(file) is not None:
+        return "immutable"
+    if writable:
+        return "rw"
+    raise unsafe_read(file)
+
+
+def frozen_reason(file: Path) -> str | None:
+    """Why nobody can change the archive `file`, if so: it is on a read-only file
+    system, or the file or its folder has no write permission bit at all (`chmod
+    a-w`), which import obeys even as root (read_only_reason)."""
+    with suppress(OSError):
+        if os.statvfs(file).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    if not file.stat().st_mode & 0o222:
+        return "no one may write the file"
+    if not file.parent.stat().st_mode & 0o222:
+        return f"no one may write its folder {file.parent}"
+    return None
+
+
+def unsafe_read(file: Path) -> UnsafeRead:
+    """The refusal for a reader that cannot open the archive `file` through SQLite's
+    -shm file (also when the file went away between looking and opening)."""
+    if not os.access(file.parent, os.W_OK | os.X_OK):
+        return UnsafeRead(str(file), f"its folder {file.parent} is read-only to you")
+    # The folder is ours but the file is not: -wal/-shm files we made would be ours,
+    # and its owner's next import could not write them.
+    return UnsafeRead(str(file), "the file is read-only to you")
+
+
+class UnsafeRead(ArchiveUnavailable):
+    """A reader that could see an import half-written: refused, in one line."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(
+            f"cannot read archive {path} safely: {why} and no SQLite -shm file is beside it,"
+            f" so nothing would stop an import from changing it mid-read; its owner can"
+            f" freeze it for readers (chmod a-w {shlex.quote(path)}) or let you write the"
+            " folder"
+        )
 
 
 def read_only_reason(file: Path) -> str | None:
     """Why SQLite could not write the archive `file`, or None if it can.
 
     Asked with os.access, which answers for this process: root may write a file
-    without write permission bits, and then it is not read-only for root either.
+    without write permission bits. Not a frozen archive, though (frozen_reason):
+    readers rely on nobody writing one, so it is read-only for root too.
     """
-    if not os.access(file, os.W_OK):
+    if not os.access(file, os.W_OK) or not file.stat().st_mode & 0o222:
         return "the file is read-only"
+    folder = file.parent
+    if not folder.stat().st_mode & 0o222:
+        return f"its folder {folder} is read-only (SQLite keeps its -wal and -shm files there)"
     sidecars = [Path(f"{file}{suffix}") for suffix in ("-wal", "-shm")]
     if all(p.exists() and os.access(p, os.R_OK | os.W_OK) for p in sidecars):
         return None
-    if not os.access(file.parent, os.W_OK | os.X_OK):
-        return f"its folder {file.parent} is read-only (SQLite keeps its -wal and -shm files there)"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"its folder {folder} is read-only (SQLite keeps its -wal and -shm files there)"
     return None
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, Column, DateTime, Dialect, ForeignKey, Index, Integer, Text, false
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
@@ -121,6 +121,34 @@ def _fk(
     )
 
 
+class Collection(SQLModel, table=True):
+    """Where files come from: a folder given to `archive import`, or a git repository."""
+
+    __tablename__ = "collection"
+    __table_args__ = _described(
+        "One row per folder or git repository imported from; a file is a path inside one."
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(
+        unique=True,
+        sa_type=Text,
+        sa_column_kwargs=_described(
+            "the collection's identity: `folder:` or `git:` and its absolute location"
+        ),
+    )
+    kind: str = Field(sa_column_kwargs=_described("`folder`, `git`, or `stdin`"))
+    name: str = Field(
+        sa_type=Text, sa_column_kwargs=_described("the folder's name, which `dump` writes it as")
+    )
+    last_commit: str | None = Field(
+        default=None,
+        sa_column_kwargs=_described(
+            "git: the last commit imported; the next import starts after it"
+        ),
+    )
+
+
 class SourceFile(SQLModel, table=True):
     """One row per import of a file's content: what came in, when, and what became of it."""
 
@@ -130,7 +158,21 @@ class SourceFile(SQLModel, table=True):
         # wide rows, which hold each file's text.
         Index("ix_source_file_sha256", "sha256"),
         Index("ix_source_file_path_id_sha256", "path", "id", "sha256"),
-        _described("One row per imported file content. Rejected files are reported, not stored."),
+        # A file is (collection, relative path); its versions are its rows, by id.
+        # Covering: re-import reads each file's last version without the wide rows.
+        Index(
+            "ix_source_file_collection_id_rel_path_id",
+            "collection_id",
+            "rel_path",
+            "id",
+            "sha256",
+            "article_id",
+            "removed_at",
+        ),
+        _described(
+            "One row per version of a file: each content a path brought, in import order."
+            " Rejected files are reported, not stored."
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,7 +180,12 @@ class SourceFile(SQLModel, table=True):
     sha256: str = Field(sa_column_kwargs=_described("SHA-256 of the file's bytes, in hex"))
     size: int = Field(sa_column_kwargs=_described("in bytes"))
     imported_at: dt.datetime = _timestamp("UTC, `YYYY-MM-DDTHH:MM:SSZ`")
-    status: str = Field(sa_column_kwargs=_described("`new`, or `updated` (a path imported before)"))
+    status: str = Field(
+        sa_column_kwargs=_described(
+            "`new`, `updated` (a path imported before), or `copy` (a new path whose"
+            " bytes another file brought before)"
+        )
+    )
     # The archive is lossless because it keeps what came in; every other table is
     # derived from these texts.
     text: str | None = Field(
@@ -158,6 +205,24 @@ class SourceFile(SQLModel, table=True):
             index=True,
             info={"description": "the article this file's record describes"},
         ),
+    )
+    collection_id: int | None = _fk(
+        "collection.id",
+        description="the folder or repository the file is in (NULL: imported before 0007)",
+    )
+    rel_path: str | None = Field(
+        default=None,
+        sa_type=Text,
+        sa_column_kwargs=_described(
+            "the file's path inside its collection, `/`-separated: with it, the file's identity"
+        ),
+    )
+    commit_id: str | None = Field(
+        default=None, sa_column_kwargs=_described("git: the commit that brought this version")
+    )
+    committed_at: dt.datetime | None = _timestamp("git: the commit's time (UTC)")
+    removed_at: dt.datetime | None = _timestamp(
+        "when the file was deleted (git), set on its last version"
     )
 
 
@@ -217,6 +282,8 @@ class Article(SQLModel, table=True):
             info=QUERY_ONLY,
         ),
         Index("ix_article_is_stub_published_at", "is_stub", "published_at", info=QUERY_ONLY),
+        # Whether any article is removed (git), asked before a search: cheap with this.
+        Index("ix_article_removed_at", "removed_at"),
         # Covering index for lookups by id (related articles of a topic's articles):
         # they need only these columns, not the rows with bodies and secured blobs.
         Index(
@@ -285,6 +352,9 @@ class Article(SQLModel, table=True):
         sa_type=Text,
         sa_column_kwargs=_described("`featuredContent`: a video's embed (iframe HTML)"),
     )
+    removed_at: dt.datetime | None = _timestamp(
+        "when the file that showed the article was deleted (git); NULL while it exists"
+    )
 
 
 class ArticleUrl(SQLModel, table=True):
@@ -300,6 +370,16 @@ class ArticleUrl(SQLModel, table=True):
         primary_key=True, sa_type=Text, sa_column_kwargs=_described("the normalized URL")
     )
     article_id: int = _fk("article.id", nullable=False, index=True, ondelete="CASCADE")
+    alias: bool = Field(
+        default=False,
+        sa_column_kwargs={
+            "server_default": false(),
+            **_described(
+                "1 for an address the article had before its file changed it: it still"
+                " finds the article until another file claims it"
+            ),
+        },
+    )
 
 
 class ArticleTopic(SQLModel, table=True):
@@ -414,11 +494,12 @@ tables = SimpleNamespace(
     topic=Topic.__table__,
     image=Image.__table__,
     source=SourceFile.__table__,
+    collection=Collection.__table__,
 )
 # Every table, in the order `archive stats` lists them (tests check none is missing).
 TABLE_NAMES = (
     "article", "provider", "topic", "image", "article_topic", "article_image",
-    "related_link", "article_url", "source_file",
+    "related_link", "article_url", "source_file", "collection",
 )  # fmt: skip
 
 

@@ -210,3 +210,18 @@ def wait_for_commits(proc: subprocess.Popen, db: Path, files: int) -> int:
             raise AssertionError(f"{seen} files committed after {HANG_SECONDS} s, never {files}")
         time.sleep(0.005)  # between looks only
     return seen
+
+
+def bound_by_permissions() -> None:
+    """In a child process, before exec: give up root's power over permission bits
+    (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER), so they bind it as any user;
+    a process that is not root has no such power to give up."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop = 24
+    for capability in (1, 2, 3):
+        if libc.prctl(pr_capbset_drop, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
