@@ -55,7 +55,7 @@ def test_force_keeps_the_mode_of_the_file_it_replaces(seeded, tmp_path, umask, m
         ("out.jsonl", lambda text: all(json.loads(line) for line in text.splitlines())),
         ("out.tsv", lambda text: text.splitlines()[0].startswith("id\tkey\tname")),
         ("out.CSV", lambda text: text.splitlines()[0].startswith("id,key,name")),
-        ("out.txt", lambda text: text.splitlines()[0].startswith("id,key,name")),
+        ("out", lambda text: text.splitlines()[0].startswith("id,key,name")),
     ],
 )
 def test_the_format_follows_the_extension_of_the_output_file(seeded, tmp_path, name, check):

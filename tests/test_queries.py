@@ -376,7 +376,7 @@ def test_articles_row_has_provider_topics_and_nulls(sample):
         "title": "De Blasio Will Reassess NYPD's Use Of Facial Recognition Tech After Protester Arrest",
         "provider": "Gothamist",
         "domain": "gothamist.com",
-        "topics": "Computer Vision, AI",
+        "topics": ["Computer Vision", "AI"],
         "type": "article",
         "quality": 52,
         "url": SEED_URL,
@@ -384,15 +384,15 @@ def test_articles_row_has_provider_topics_and_nulls(sample):
     }
     # Topics in the record's order; "Privacy" listed twice is shown once.
     by_url = {r["url"]: r for r in found}
-    assert by_url[GUARDIAN_MET_URL]["topics"] == "Computer Vision, Surveillance, Policing"
-    assert by_url[REUTERS_2020_URL]["topics"] == "AI, Privacy"
-    assert by_url[AP_URL]["topics"] is None
+    assert by_url[GUARDIAN_MET_URL]["topics"] == ["Computer Vision", "Surveillance", "Policing"]
+    assert by_url[REUTERS_2020_URL]["topics"] == ["AI", "Privacy"]
+    assert by_url[AP_URL]["topics"] == []
     assert by_url[BBC_MINIMAL_URL] == {
         "published_at": None,
         "title": None,
         "provider": None,
         "domain": None,
-        "topics": None,
+        "topics": [],
         "type": None,
         "quality": None,
         "url": BBC_MINIMAL_URL,
@@ -721,15 +721,18 @@ def jan_and_mar(archive, records):
     return imported(archive, records)
 
 
-def period(label, articles, all_articles, share):
+def period(label, articles, all_articles=None, share=None):
+    """A timeline row; without all_articles, one of a timeline of everything (no share)."""
+    if all_articles is None:
+        return {"period": label, "articles": articles}
     return {"period": label, "articles": articles, "all_articles": all_articles, "share": share}
 
 
 def test_timeline_by_month_includes_empty_months(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--by", "month") == [
-        period("2020-01", 2, 2, 1.0),
-        period("2020-02", 0, 0, 0.0),
-        period("2020-03", 2, 2, 1.0),
+        period("2020-01", 2),
+        period("2020-02", 0),
+        period("2020-03", 2),
     ]
     # month is the default
     assert rows(jan_and_mar, "timeline") == rows(jan_and_mar, "timeline", "--by", "month")
@@ -738,7 +741,7 @@ def test_timeline_by_month_includes_empty_months(jan_and_mar):
 def test_timeline_share_of_a_topic(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--topic", "AI") == [
         period("2020-01", 1, 2, 0.5),
-        period("2020-02", 0, 0, 0.0),
+        period("2020-02", 0, 0, None),
         period("2020-03", 1, 2, 0.5),
     ]
     assert rows(jan_and_mar, "timeline", "--topic", "ai", "--by", "year") == [
@@ -749,10 +752,10 @@ def test_timeline_share_of_a_topic(jan_and_mar):
 def test_timeline_by_week_has_iso_week_labels(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--by", "week", "--topic", "AI") == [
         period("2020-W05", 1, 2, 0.5),
-        period("2020-W06", 0, 0, 0.0),
-        period("2020-W07", 0, 0, 0.0),
-        period("2020-W08", 0, 0, 0.0),
-        period("2020-W09", 0, 0, 0.0),
+        period("2020-W06", 0, 0, None),
+        period("2020-W07", 0, 0, None),
+        period("2020-W08", 0, 0, None),
+        period("2020-W09", 0, 0, None),
         period("2020-W10", 1, 1, 1.0),
     ]
 
@@ -760,10 +763,10 @@ def test_timeline_by_week_has_iso_week_labels(jan_and_mar):
 def test_timeline_by_day(jan_and_mar):
     found = rows(jan_and_mar, "timeline", "--by", "day")
     assert len(found) == 5 + 29 + 31  # 2020-01-27 .. 2020-03-31, a leap year
-    assert found[0] == period("2020-01-27", 1, 1, 1.0)
-    assert found[1] == period("2020-01-28", 0, 0, 0.0)
-    assert found[2] == period("2020-01-29", 1, 1, 1.0)
-    assert found[-1] == period("2020-03-31", 1, 1, 1.0)
+    assert found[0] == period("2020-01-27", 1)
+    assert found[1] == period("2020-01-28", 0)
+    assert found[2] == period("2020-01-29", 1)
+    assert found[-1] == period("2020-03-31", 1)
     assert [r["period"] for r in found if r["articles"]] == [
         "2020-01-27",
         "2020-01-29",
@@ -774,33 +777,47 @@ def test_timeline_by_day(jan_and_mar):
 
 
 def test_timeline_since_until(jan_and_mar):
-    assert rows(jan_and_mar, "timeline", "--since", "2020-03") == [period("2020-03", 2, 2, 1.0)]
-    assert rows(jan_and_mar, "timeline", "--until", "2020-01") == [period("2020-01", 2, 2, 1.0)]
+    assert rows(jan_and_mar, "timeline", "--since", "2020-03") == [period("2020-03", 2)]
+    assert rows(jan_and_mar, "timeline", "--until", "2020-01") == [period("2020-01", 2)]
     # --until a day includes that whole day; the share counts only the period's
     # articles inside the range.
     assert rows(jan_and_mar, "timeline", "--topic", "AI", "--until", "2020-03-02") == [
         period("2020-01", 1, 2, 0.5),
-        period("2020-02", 0, 0, 0.0),
+        period("2020-02", 0, 0, None),
         period("2020-03", 1, 1, 1.0),
     ]
     assert rows(
         jan_and_mar, "timeline", "--by", "day", "--since", "2020-03-02", "--until", "2020-03-02"
-    ) == [period("2020-03-02", 1, 1, 1.0)]
+    ) == [period("2020-03-02", 1)]
 
 
 def test_timeline_range_shows_quiet_periods_at_its_edges(jan_and_mar):
     assert rows(jan_and_mar, "timeline", "--since", "2019-12", "--until", "2020-04") == [
-        period("2019-12", 0, 0, 0.0),
-        period("2020-01", 2, 2, 1.0),
-        period("2020-02", 0, 0, 0.0),
-        period("2020-03", 2, 2, 1.0),
-        period("2020-04", 0, 0, 0.0),
+        period("2019-12", 0),
+        period("2020-01", 2),
+        period("2020-02", 0),
+        period("2020-03", 2),
+        period("2020-04", 0),
     ]
 
 
 def test_timeline_by_provider_on_sample_data(sample):
     found = rows(sample, "timeline", "--provider", "theguardian.com", "--by", "year")
     assert found == [period("2020", 2, 10, round(2 / 10, 4))]
+
+
+def test_a_period_without_any_article_has_no_share(jan_and_mar):
+    """0 of 0 articles is no share at all: null in JSON, empty in CSV, not 0."""
+    csv = jan_and_mar.run("timeline", "--topic", "AI", "--format", "csv").stdout.splitlines()
+    assert csv[2] == "2020-02,0,0,"
+    assert rows(jan_and_mar, "timeline", "--topic", "AI")[1]["share"] is None
+
+
+def test_a_timeline_of_everything_has_no_share_column(jan_and_mar):
+    for args in ([], ["--since", "2020"], ["--by", "year"]):
+        assert {tuple(row) for row in rows(jan_and_mar, "timeline", *args)} == {
+            ("period", "articles")
+        }
 
 
 def test_timeline_with_nothing_matching_is_empty(jan_and_mar):
@@ -987,15 +1004,15 @@ def test_show_an_article_in_full(archive, seed_dir):
         "show",
         "https://www.gothamist.com/news/de-blasio-will-reassess-nypds-use-facial-recognition-tech-after-protester-arrest?fbclid=abc",
     )
-    fields = [(r["field"], r["value"]) for r in found]
-    as_dict = dict(fields)
+    assert isinstance(found, dict)  # one object: `jq .title` reads it
+    as_dict = found
     assert as_dict["url"] == SEED_URL
     assert as_dict["title"] == (
         "De Blasio Will Reassess NYPD's Use Of Facial Recognition Tech After Protester Arrest"
     )
     assert as_dict["provider"] == "Gothamist"
     assert as_dict["provider_domain"] == "gothamist.com"
-    assert as_dict["topics"] == "Computer Vision, AI"
+    assert as_dict["topics"] == ["Computer Vision", "AI"]
     assert as_dict["published_at"] == "2020-08-17T18:08:00Z"
     assert as_dict["quality"] == 52
     assert as_dict["heat"] == -1
@@ -1003,19 +1020,25 @@ def test_show_an_article_in_full(archive, seed_dir):
     assert as_dict["is_stub"] is False
     assert as_dict["category"] == "news"
     assert as_dict["type"] == "article"
-    assert [f for f in fields if f[0].startswith("image")] == [
-        ("image[0]", "https://cms.prod.nypr.digital/images/310236/original (2048x1365)")
+    assert as_dict["images"] == [
+        {"url": "https://cms.prod.nypr.digital/images/310236/original", "width": 2048,
+         "height": 1365}
+    ]  # fmt: skip
+    assert as_dict["links_to"] == [
+        {"url": NEWSWEEK_STUB_URL, "provider": "Newsweek"},
+        {"url": NBC_URL, "provider": "NBC 6 South Florida"},
+        {"url": NYPOST_2020_URL, "provider": "New York Post"},
+        {"url": STAR_URL, "provider": "The Star"},
     ]
-    assert [f for f in fields if f[0] in ("links_to", "linked_from")] == [
-        ("links_to", f"{NEWSWEEK_STUB_URL} (Newsweek)"),
-        ("links_to", f"{NBC_URL} (NBC 6 South Florida)"),
-        ("links_to", f"{NYPOST_2020_URL} (New York Post)"),
-        ("links_to", f"{STAR_URL} (The Star)"),
-    ]
+    assert as_dict["linked_from"] == []
+    # On a terminal (and in CSV) the same article is a `field │ value` list.
+    table = archive.run("show", SEED_URL, "--format", "csv").stdout.splitlines()
+    assert f"links_to,{NBC_URL} (NBC 6 South Florida)" in table
+    assert "image[0],https://cms.prod.nypr.digital/images/310236/original (2048x1365)" in table
     assert as_dict["source_file"] == str(seed_dir / SEED.name)
     assert as_dict["sha256"] == archive.value("SELECT sha256 FROM source_file")
     assert as_dict["secured"] == archive.value("SELECT secured FROM article WHERE is_stub = 0")
-    assert [f[0] for f in fields][:14] == [
+    assert list(as_dict)[:14] == [
         "id",
         "url",
         "title",
@@ -1035,15 +1058,16 @@ def test_show_an_article_in_full(archive, seed_dir):
 
 def test_show_a_stub_names_the_file_that_named_it(archive, seed_dir):
     imported(archive, seed_dir)
-    as_dict = dict((r["field"], r["value"]) for r in rows(archive, "show", STAR_URL))
+    as_dict = rows(archive, "show", STAR_URL)
     assert as_dict["is_stub"] is True
     assert as_dict["provider"] == "The Star"
-    assert as_dict["topics"] == ""
-    assert as_dict["image[0]"] == (
-        "https://apicms.thestar.com.my/uploads/images/2020/08/18/823669.jpg (1240x826)"
-    )
-    assert as_dict["linked_from"] == f"{SEED_URL} (Gothamist)"
-    assert as_dict["named in file"] == str(seed_dir / SEED.name)
+    assert as_dict["topics"] == []
+    assert as_dict["images"] == [
+        {"url": "https://apicms.thestar.com.my/uploads/images/2020/08/18/823669.jpg",
+         "width": 1240, "height": 826}
+    ]  # fmt: skip
+    assert as_dict["linked_from"] == [{"url": SEED_URL, "provider": "Gothamist"}]
+    assert as_dict["named_in_file"] == str(seed_dir / SEED.name)
     assert "source_file" not in as_dict
 
 

@@ -252,13 +252,50 @@ def test_timeline_page_draws_a_bar_per_month(served, sample):
     assert "<h1>Timeline: AI</h1>" in page.text  # the topic as first spelled
 
 
-def test_timeline_page_without_a_topic_or_with_an_unknown_one(served):
-    blank, unknown, missing = fetch(
-        served, "/test/-/timeline", "/test/-/timeline?topic=nothing", "/nope/-/timeline"
-    )
-    assert blank.status_code == 200 and 'class="bar"' not in blank.text
-    assert unknown.status_code == 200 and "No dated articles" in unknown.text
+def test_timeline_page_without_a_topic_charts_the_whole_archive(served, sample):
+    expected = cli_json(sample, "timeline", "--by", "month")
+    blank, missing = fetch(served, "/test/-/timeline", "/nope/-/timeline")
+    assert blank.status_code == 200 and "<h1>Timeline: all articles</h1>" in blank.text
+    bars = re.findall(r'<rect class="bar"[^>]*data-label="([^"]+)" data-value="(\d+)"', blank.text)
+    assert [(label, int(value)) for label, value in bars] == [
+        (row["period"], row["articles"]) for row in expected
+    ]
     assert missing.status_code == 404
+
+
+def test_an_unknown_topic_gets_did_you_mean(served):
+    (unknown, nothing) = fetch(
+        served, "/test/-/timeline?topic=Privcy", "/test/-/timeline?topic=zzzz"
+    )
+    assert unknown.status_code == 200
+    assert "No topic “Privcy” in this archive; did you mean" in unknown.text
+    assert re.search(r'class="archive-suggestion" href="[^"]*topic=Privacy">Privacy</a>',
+                     unknown.text)  # fmt: skip
+    assert 'class="bar"' not in unknown.text
+    assert "No topic “zzzz”" in nothing.text and "archive-suggestion" not in nothing.text
+
+
+def test_timeline_page_compares_topics(served, sample):
+    expected = cli_json(sample, "timeline", "--topic", "AI", "--topic", "Privacy", "--compare")
+    (page,) = fetch(served, "/test/-/timeline?topic=ai&topic=privacy")
+    assert "<h1>Timeline: AI, Privacy</h1>" in page.text
+    bars = re.findall(r'<rect class="bar series-\d"[^>]*data-series="([^"]+)" data-label="([^"]+)"'
+                      r' data-value="(\d+)"', page.text)  # fmt: skip
+    assert bars == [
+        (topic, row["period"], str(row[topic])) for row in expected for topic in ("AI", "Privacy")
+    ]
+    # The table has each month's shares, empty for a month without articles.
+    cells = re.findall(r"<tr>((?:<td>[^<]*</td>)+)</tr>", page.text)
+    table = [re.findall(r"<td>([^<]*)</td>", row) for row in cells]
+    assert table == [
+        [row["period"], str(row["all_articles"]), str(row["AI"]), _shown(row["AI share"]),
+         str(row["Privacy"]), _shown(row["Privacy share"])]
+        for row in expected
+    ]  # fmt: skip
+
+
+def _shown(share) -> str:
+    return "" if share is None else str(share)
 
 
 def test_bar_chart_heights_are_proportional_and_labels_escaped():

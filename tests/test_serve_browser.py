@@ -175,3 +175,47 @@ def test_timeline_chart_is_drawn(browser, url, archive_db, tmp_path):
     months_with_articles = sum(1 for row in expected if row["articles"])
     # Each bar with articles is several pixels wide and tall: far more than this.
     assert bar_pixels > 20 * months_with_articles, (bar_pixels, screenshot)
+
+
+def test_comparison_chart_from_the_form(browser, url, archive_db, tmp_path):
+    """Type two topics into the timeline's form: a bar per month and topic with the
+    CLI's --compare counts, each topic in its own color (on screen too), a legend."""
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    from archive.serve.chart import SERIES_COLORS
+
+    expected = cli(archive_db, "timeline", "--topic", "AI", "--topic", "Privacy", "--compare")
+    browser.get(url + "news/-/timeline")
+    wait_for(browser, "svg.archive-chart rect.bar")  # the whole archive's chart at first
+    for field, value in (("topic", "ai"), ("compare", "privacy")):
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, 'form.archive-timeline-form input[type="submit"]').click()
+    wait_for(browser, "svg.archive-chart rect.series-1")
+    bars = browser.find_elements(By.CSS_SELECTOR, "svg.archive-chart rect.bar")
+    found = [(b.get_attribute("data-series"), b.get_attribute("data-label"),
+              int(b.get_attribute("data-value"))) for b in bars]  # fmt: skip
+    assert found == [
+        (topic, row["period"], row[topic]) for row in expected for topic in ("AI", "Privacy")
+    ]
+    for bar in bars:
+        assert (bar.rect["height"] > 0) == (int(bar.get_attribute("data-value")) > 0)
+    legend = browser.find_elements(By.CSS_SELECTOR, "svg.archive-chart g.legend-entry")
+    assert [entry.get_attribute("data-series") for entry in legend] == ["AI", "Privacy"]
+
+    chart = browser.find_element(By.CSS_SELECTOR, "svg.archive-chart")
+    screenshot = tmp_path / "compare.png"
+    assert chart.screenshot(str(screenshot))
+    image = Image.open(screenshot).convert("RGB")
+    colors = image.getcolors(maxcolors=image.width * image.height)
+    for number, topic in enumerate(("AI", "Privacy")):
+        rgb = tuple(int(SERIES_COLORS[number][i : i + 2], 16) for i in (1, 3, 5))
+        pixels = sum(
+            c
+            for c, color in colors
+            if all(abs(a - b) <= 8 for a, b in zip(color, rgb, strict=True))
+        )
+        months = sum(1 for row in expected if row[topic])
+        assert pixels > 10 * months, (topic, pixels, screenshot)

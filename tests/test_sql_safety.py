@@ -373,6 +373,8 @@ def test_sqlite_master_and_views_read(sample):
     }
     summary = sample.rows("SELECT * FROM article_summary ORDER BY id")
     assert len(summary) == sample.count("article")
+    # topics, SQLite's JSON text in the view, is an array in every JSON answer.
+    summary = [(*row[:-1], json.loads(row[-1])) for row in summary]
     assert values(ok_json(sample, "sql", "SELECT * FROM article_summary ORDER BY id")) == summary
     assert ok_json(
         sample,
@@ -381,7 +383,7 @@ def test_sqlite_master_and_views_read(sample):
         "-p",
         "u",
         SEED_URL,
-    ) == [{"provider": "Gothamist", "topics": '["Computer Vision","AI"]', "quality": 52}]
+    ) == [{"provider": "Gothamist", "topics": ["Computer Vision", "AI"], "quality": 52}]
     assert ok_json(
         sample,
         "sql",

@@ -45,11 +45,11 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PROGRESS = re.compile(r"([\d,]+)/([\d,]+) files")
 
 
-def _env() -> dict[str, str]:
+def _env(columns: int = COLUMNS) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("ARCHIVE_DB", None)
     env.pop("NO_COLOR", None)
-    env.update(COLUMNS=str(COLUMNS), LINES="40", TERM="xterm-256color")
+    env.update(COLUMNS=str(columns), LINES="40", TERM="xterm-256color")
     return env
 
 
@@ -60,15 +60,15 @@ def _command(db: Path, *args: str) -> list[str]:
 class Terminal:
     """`archive` running on a pseudo terminal: read what it shows, type Ctrl-C."""
 
-    def __init__(self, db: Path, *args: str) -> None:
+    def __init__(self, db: Path, *args: str, columns: int = COLUMNS) -> None:
         self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
         self.proc = subprocess.Popen(
             _command(db, *args),
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env=_env(),
+            env=_env(columns),
             cwd=db.parent,
             start_new_session=True,
             # The terminal becomes the session's controlling terminal, so that Ctrl-C
@@ -249,6 +249,25 @@ def test_progress_shows_counts_rate_time_left_and_messages_on_their_own_lines(
         line = text[start:].split("\n", 1)[0].rstrip("\r")
         assert re.fullmatch(r"rejected: \S+_bad\.md:3: quality: .*", line), line
     assert "files: 2003 seen, 2000 new, 0 updated, 0 unchanged, 3 rejected" in text
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_the_last_progress_line_is_one_line_within_the_terminal(
+    corpus: Path, tmp_path: Path, columns: int
+) -> None:
+    """The final `Imported … took 0:01` line used to wrap its last words onto a line
+    of their own; the bar gives up the room instead."""
+    db = tmp_path / "narrow.db"
+    terminal = Terminal(db, "import", str(corpus / "0001"), columns=columns)
+    try:
+        terminal.finish()
+    finally:
+        terminal.kill()
+    shown = [line for line in re.split(r"[\r\n]", terminal.text) if line.strip()]
+    progress = [line for line in shown if "files" in line and "━" in line]
+    assert progress, terminal.text
+    assert all(len(line) <= columns for line in progress), progress
+    assert re.search(r"Imported ━+ [\d,]+/[\d,]+ files · .* took \d+:\d\d$", progress[-1].rstrip())
 
 
 def test_no_progress_when_piped(corpus: Path, tmp_path: Path) -> None:

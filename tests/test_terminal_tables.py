@@ -133,6 +133,26 @@ def column(db: Path, args: list[str], name: str) -> list[str]:
     return [json.loads(line)[name] for line in result.stdout.splitlines()]
 
 
+def strings(db: Path, args: list[str]) -> list[str]:
+    """Every text value in show's JSON object, however deep."""
+    result = run(db, [*args, "--format", "json"], None)
+    assert result.exit_code == 0, result.output
+    found: list[str] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str):
+            found.append(value)
+
+    walk(json.loads(result.stdout))
+    return found
+
+
 def commands(db: Path) -> list[list[str]]:
     """Every command that prints rows, with arguments this archive answers."""
     topic = sql_values(db, "SELECT name FROM topic ORDER BY name LIMIT 1")[0]
@@ -184,12 +204,16 @@ def test_no_line_is_wider_than_the_terminal(archives, name, columns):
 def test_urls_are_never_cut(archives, name, columns):
     db = archives[name]
     urls = sql_values(db, "SELECT url FROM article")
-    listings = [["articles", "--include-stubs"], ["sql", "SELECT url, title FROM article"]]
+    # (articles' compact view on a narrow terminal has no URLs: --columns asks for them)
+    listings = [
+        ["articles", "--include-stubs", "--columns", "title,url"],
+        ["sql", "SELECT url, title FROM article"],
+    ]
     listings += [["related", url] for url in urls]
     listings += [["show", url] for url in urls]
     for args in listings:
         output = run(db, [*args, "--format", "table"], columns).stdout
-        wanted = column(db, args, "url" if args[0] != "show" else "value")
+        wanted = column(db, args, "url") if args[0] != "show" else strings(db, args)
         wanted = [url for url in wanted if isinstance(url, str) and re.match(r"https?://", url)]
         for url in wanted:
             url = url.split(" ")[0]  # show's `links_to  URL (provider)`
@@ -258,7 +282,7 @@ def test_wide_characters_line_up(archives, columns):
     lines = run(db, ["articles", "--format", "table"], columns).stdout.splitlines()
     assert all(cells(line) <= columns for line in lines), lines
     if lines[0].startswith("published_at "):  # a table, not records: rows end with is_stub
-        ends = [line for line in lines if line.endswith(("False", "is_stub", "-"))]
+        ends = [line for line in lines if line.endswith(("false", "is_stub", "-"))]
         assert len({cells(line) for line in ends}) == 1, lines
 
 
@@ -317,3 +341,100 @@ def test_an_empty_answer_too_wide_for_a_table_still_names_its_columns(archives):
         archives["data"], ["sql", "SELECT name FROM pragma_table_info('article')"], "name"
     )
     assert result.stdout.split() == names
+
+
+def answer_parts(db: Path, args: list[str]) -> tuple[list[str], list[str]]:
+    """The column names and every text value of what `args` answers, read as JSON."""
+    result = run(db, [*args[:-2], "--format", "json"], None)  # args end with --format table
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    if isinstance(data, dict):  # show: one object
+        return list(data), strings(db, args[:-2])
+    names = list(data[0]) if data else []
+    texts = [v for row in data for v in row.values() if isinstance(v, str)]
+    return names, texts
+
+
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def from_cell(line: str, offset: int) -> str:
+    """`line` from display cell `offset` on."""
+    used = 0
+    for index, char in enumerate(line):
+        if used >= offset:
+            return line[index:]
+        used += cells(char)
+    return ""
+
+
+def split_values(lines: list[str], protected: set[str]) -> list[tuple[str, str]]:
+    """(value, its first piece) for each protected value whose start ends a cell and
+    whose rest continues the line below, where a wrapped cell continues."""
+    found = []
+    for number, line in enumerate(lines[:-1]):
+        for match in re.finditer(r"[^\s│]+(?: [^\s│]+)*", line):
+            piece = match.group(0)
+            if piece in protected:
+                continue
+            below = from_cell(lines[number + 1], cells(line[: match.start()]))
+            for value in protected:
+                rest = value[len(piece) :]
+                if value.startswith(piece) and rest and below.startswith(rest):
+                    found.append((value, piece))
+    return found
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize("name", ["data", "real", "wide"])
+def test_no_url_domain_timestamp_or_header_is_split(archives, name, columns):
+    """No header, domain, timestamp or URL that would fit on a line (at most half the
+    width) is split over two lines: the table narrows text columns, shows timestamps
+    as their dates, or turns to one block per row instead."""
+    db = archives[name]
+    domains = set(sql_values(db, "SELECT domain FROM provider WHERE domain IS NOT NULL"))
+    for args in commands(db):
+        lines = run(db, args, columns).stdout.splitlines()
+        names, texts = answer_parts(db, args)
+        values = {t for t in texts if ISO.fullmatch(t) or t in domains or _URL_START.match(t)}
+        protected = {v for v in values | set(names) if cells(v) <= columns // 2}
+        assert not split_values(lines, protected), (args, columns, lines)
+        for line in lines:  # the time of a timestamp never starts a cell of its own
+            for found in re.finditer(r"T\d\d:\d\d:\d\dZ", line):
+                assert DATE.search(line[max(0, found.start() - 10) : found.start()]), (args, line)
+
+
+_URL_START = re.compile(r"https?://")
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_headers_are_whole_in_every_table(archives, columns):
+    for name in ("data", "real", "wide"):
+        db = archives[name]
+        for args in commands(db):
+            lines = run(db, args, columns).stdout.splitlines()
+            if args[0] == "show" or lines[0].startswith("-["):
+                continue  # field │ value views: their names are checked above
+            names, _ = answer_parts(db, args)
+            header = [cell for cell in re.split(r"\s{2,}", lines[0].strip()) if cell]
+            assert set(header) <= set(names), (args, columns, header)
+            assert len(header) >= min(2, len(names)), (args, columns, header)
+
+
+def test_articles_are_one_line_each_on_a_narrow_terminal(archives):
+    for columns in (40, 80):
+        db = archives["real"]
+        lines = run(db, ["articles", "--format", "table"], columns).stdout.splitlines()
+        titles = column(db, ["articles"], "title")
+        assert len(lines) == 2 + len(titles), lines  # a header, its rule, a line each
+        assert all(cells(line) <= columns for line in lines)
+        assert lines[0].split()[0] == "published_at" and lines[0].split()[-1] == "title"
+        for line, title in zip(lines[2:], titles, strict=True):
+            shown = line.split("  ")[-1].strip()
+            assert title == shown or (shown.endswith("…") and title.startswith(shown[:-1]))
+    # --columns asks for those columns in full instead: nothing is cut.
+    output = run(archives["real"], ["articles", "--columns", "title,url", "--format", "table"], 80)
+    assert "…" not in output.stdout
+    for title in column(archives["real"], ["articles"], "title"):
+        assert re.sub(r"\s", "", title) in re.sub(r"\s|│", "", output.stdout)

@@ -122,6 +122,11 @@ def _usage_line(exc: click.ClickException) -> str:
     """click's usage error as one line, pointing at the command's --help."""
     message = _one_line(exc.format_message())
     ctx = getattr(exc, "ctx", None)
+    from .hints import extra_argument_hint  # only on the way out with an error
+
+    hint = extra_argument_hint(exc)
+    if hint is not None:
+        return f"{message}: {hint}"
     if ctx is not None:
         message = f"{message} (see '{ctx.command_path} --help')"
     return message

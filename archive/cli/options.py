@@ -133,6 +133,36 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def row_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--columns and --sort, for the commands whose answer is rows of columns. Goes
+    below @output_options, whose OutputOptions it completes."""
+
+    @click.option(
+        "--columns",
+        metavar="A,B,...",
+        help="Only these columns, in this order (comma-separated).",
+    )
+    @click.option(
+        "--sort",
+        metavar="COLUMN",
+        help="Order the rows by COLUMN (-COLUMN: descending; empty values last).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, columns: str | None, sort: str | None, **kwargs: Any) -> Any:
+        out: OutputOptions = kwargs["out"]
+        if columns is not None:
+            out.columns = [name.strip() for name in columns.split(",") if name.strip()]
+            if not out.columns:
+                raise UsageError("--columns needs column names, e.g. --columns title,url")
+        if sort is not None:
+            if not sort.strip().lstrip("-"):
+                raise UsageError("--sort needs a column name, e.g. --sort -articles")
+            out.sort = sort.strip()
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
 def check_empty(out: OutputOptions, count: int) -> None:
     """--fail-on-empty: no rows written is a failure with its own exit status."""
     if out.fail_on_empty and count == 0:
@@ -157,6 +187,7 @@ def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
             providers=(providers,) if isinstance(providers, str) else tuple(providers),
             since=parse_date(since) if since else None,
             until=parse_date(until, end=True) if until else None,
+            all_topics=kwargs.pop("all_topics", False),
         )
         start, end = kwargs["filters"].since, kwargs["filters"].until
         if start is not None and end is not None and start >= end:

@@ -21,6 +21,7 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
+from rich.table import Column
 from rich.text import Text
 
 # The ETA waits for this much evidence: early rates (the first chunk is parsed before
@@ -105,11 +106,13 @@ class _Stats(ProgressColumn):
     """The counts, rate and time left, worked out afresh at every redraw."""
 
     def __init__(self, owner: ImportProgress) -> None:
-        super().__init__()
+        # Never wrapped: the bar gives up the room instead, so the last line ("took
+        # 0:01") stays one line within the terminal's width.
+        super().__init__(table_column=Column(no_wrap=True))
         self.owner = owner
 
     def render(self, task: Task) -> Text:
-        return Text(self.owner.stats())
+        return Text(self.owner.stats(), no_wrap=True, overflow="ellipsis")
 
 
 class _Spinner(SpinnerColumn):

@@ -16,7 +16,15 @@ from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
 from .app import cli
 from .completion import complete_providers, complete_topics
-from .options import Number, check_empty, date_filters, db_location, examples, output_options
+from .options import (
+    Number,
+    check_empty,
+    date_filters,
+    db_location,
+    examples,
+    output_options,
+    row_options,
+)
 from .search_words import SearchCommand, unmarked
 
 if TYPE_CHECKING:
@@ -62,6 +70,10 @@ topic_filter = click.option(
     "--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
     help="Only articles with this topic (repeatable: any of them).",
 )  # fmt: skip
+all_topics_option = click.option(
+    "--all-topics", is_flag=True,
+    help="With several --topic: only articles that have all of them (default: any).",
+)  # fmt: skip
 provider_filter = click.option(
     "--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
     help="Only articles of this provider (repeatable: any of them).",
@@ -86,9 +98,11 @@ def _stories() -> ModuleType:
         "archive providers --topic 'Computer Vision' --include-related",
         "archive providers --topic AI --topic Privacy --since 2020 --format json",
         "archive providers --topic AI --by-story",
+        "archive providers --topic AI --topic Elections --all-topics",
     ),
 )
 @topic_filter
+@all_topics_option
 @click.option("--provider", multiple=True, hidden=True)
 @click.option(
     "--include-related", is_flag=True, help="Count the articles these articles link to as related."
@@ -96,6 +110,7 @@ def _stories() -> ModuleType:
 @by_story
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def providers_command(
     ctx: click.Context,
@@ -138,6 +153,7 @@ def providers_command(
 @by_story
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def topics_command(
     ctx: click.Context, filters: Filters, by_story: bool, out: OutputOptions
@@ -157,10 +173,12 @@ def topics_command(
         "archive articles --provider theguardian.com --since 2020-08",
         "archive articles --type video",
         "archive articles --topic AI --min-quality 60 --limit 5",
+        "archive articles --columns published_at,title,url --sort -quality --limit 5",
         "archive articles --search 'facial recognition' --format jsonl",
     ),
 )
 @topic_filter
+@all_topics_option
 @provider_filter
 @click.option("--type", "type_", metavar="TYPE",
               help="Only articles of this type (e.g. article, video).")  # fmt: skip
@@ -178,6 +196,7 @@ def topics_command(
 )
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def articles_command(
     ctx: click.Context,
@@ -226,6 +245,7 @@ def articles_command(
 @provider_filter
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def search_command(
     ctx: click.Context, words: tuple[str, ...], filters: Filters, out: OutputOptions
@@ -251,28 +271,47 @@ def search_command(
         "archive timeline --topic AI --by year",
         "archive timeline --provider theguardian.com --by week --since 2020-08",
         "archive timeline --topic Elections --format csv -o elections.csv",
+        "archive timeline --topic AI --topic Privacy --compare --by year",
     ),
 )
 @topic_filter
+@all_topics_option
 @provider_filter
 @click.option("--by", type=click.Choice(PERIODS), default="month", show_default=True,
               help="The length of a period; weeks are ISO weeks (2020-W05).")  # fmt: skip
 @by_story
+@click.option("--compare", is_flag=True,
+              help="One count and share column per --topic (or per --provider).")  # fmt: skip
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def timeline_command(
-    ctx: click.Context, filters: Filters, by: str, by_story: bool, out: OutputOptions
+    ctx: click.Context,
+    filters: Filters,
+    by: str,
+    by_story: bool,
+    compare: bool,
+    out: OutputOptions,
 ) -> None:
     """Articles per period (empty ones too) and their share of all articles then.
 
-    On a terminal each row also gets a bar. With --by-story, stories, each in the
-    period of its first article.
+    A period with no articles at all has no share (empty, not 0); without --topic
+    or --provider there is no share to show. With --compare, each topic (or
+    provider) is a series of its own: one row per period with all articles, then
+    each series' articles and share. On a terminal each row also gets a bar. With
+    --by-story, stories, each in the period of its first article.
     """
+    if compare and filters.needs_every_topic():
+        raise UsageError("--compare and --all-topics do not go together: compare each topic")
+    if compare and not (filters.topics or filters.providers):
+        raise UsageError("--compare needs series to compare: e.g. --topic AI --topic Privacy")
     if by_story:
+        if compare:
+            raise UsageError("--compare counts articles: run it without --by-story")
         _print(ctx, lambda q, conn: _stories().timeline(conn, filters, by=by), out, filters)
         return
-    _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by), out, filters)
+    _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by, compare=compare), out, filters)
 
 
 @cli.command(
@@ -289,6 +328,7 @@ def timeline_command(
 @by_story
 @date_filters
 @output_options
+@row_options
 @click.pass_context
 def cooccur_command(
     ctx: click.Context, filters: Filters, by_story: bool, out: OutputOptions
@@ -313,6 +353,7 @@ def cooccur_command(
 )
 @click.argument("url")
 @output_options
+@row_options
 @click.pass_context
 def related_command(ctx: click.Context, url: str, out: OutputOptions) -> None:
     """The articles URL links to as related, and the articles that link to it.

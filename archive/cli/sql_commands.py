@@ -11,7 +11,14 @@ from ..rows import OutputOptions
 from ..store.sqlite_limits import limit_process_heap
 from .app import cli
 from .completion import complete_tables
-from .options import check_empty, db_location, examples, output_options, user_sql_options
+from .options import (
+    check_empty,
+    db_location,
+    examples,
+    output_options,
+    row_options,
+    user_sql_options,
+)
 
 
 @cli.command(
@@ -26,6 +33,7 @@ from .options import check_empty, db_location, examples, output_options, user_sq
 @click.argument("sql")
 @user_sql_options
 @output_options
+@row_options
 @click.pass_context
 def sql_command(
     ctx: click.Context,
@@ -52,10 +60,11 @@ def sql_command(
 
 @cli.command(
     "export",
-    short_help="Export a table, view or query (CSV, JSON).",
+    short_help="Export a table, view or query (CSV, JSON, Parquet).",
     epilog=examples(
         "archive export article_summary -o articles.csv --bom --excel-safe",
         "archive export topic_article --format jsonl",
+        "archive export article_summary -o articles.parquet",
         "archive export --query 'SELECT * FROM article WHERE quality >= :q' -p q 60",
     ),
 )
@@ -65,6 +74,7 @@ def sql_command(
 )
 @user_sql_options
 @output_options
+@row_options
 @click.pass_context
 def export_command(
     ctx: click.Context,
@@ -76,7 +86,7 @@ def export_command(
     out: OutputOptions,
 ) -> None:
     """Export a table or view (NAME) or a query's rows: CSV, unless --format or the
-    extension of -o FILE (.tsv, .json, .jsonl) says otherwise.
+    extension of -o FILE (.tsv, .json, .jsonl, .parquet) says otherwise.
 
     A query runs under the same read-only rules as archive sql.
     """

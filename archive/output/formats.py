@@ -28,7 +28,7 @@ from .offload import available as offload_available
 from .offload import write_in_child
 from .targets import check_output_file
 
-FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet")
 EXCEL_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -56,8 +56,12 @@ def json_value(value: Any) -> Any:
 
 
 def text_value(value: Any) -> str:
+    """A value as CSV, TSV and tables write it: booleans `true`/`false` as in JSON,
+    lists (topics) and objects as JSON text, NULL as nothing."""
     if value is None:
         return ""
+    if value is True or value is False:
+        return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)  # shortest text that reads back as the same float; inf, nan too
     if isinstance(value, (bytes, memoryview)):
@@ -114,9 +118,18 @@ def write(
     if fmt not in ("csv", "tsv") and (options.bom or options.excel_safe):
         # A BOM makes json.load and pandas fail; JSON keeps values as they are.
         raise UsageError("--bom and --excel-safe are for csv and tsv output only")
+    if options.columns or options.sort:
+        from .shape import reshaped  # only loaded when asked for
+
+        result = reshaped(result, options.columns, options.sort)
     rows: Iterator[Sequence[Any]] = iter(result.rows)
     if options.limit is not None:
         rows = islice(rows, options.limit)
+    if fmt == "parquet":
+        from .parquet import Helpers, write_parquet  # pyarrow loads only for Parquet
+
+        helpers = Helpers(destination, json_keys, text_value)
+        return write_parquet(result, rows, options, stdout, helpers)
     if options.excel_safe:
         rows = (tuple(_excel_safe(v) for v in row) for row in rows)
     with destination(options, stdout) as stream:
@@ -129,12 +142,14 @@ def write(
 
 
 @contextmanager
-def destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
+def destination(options: OutputOptions, stdout: TextIO, *, binary: bool = False) -> Iterator[Any]:
     """A stream for options.output: stdout for None or "-", else a temporary file
-    that replaces the target only when the block completes (never a half file)."""
+    that replaces the target only when the block completes (never a half file).
+    With `binary`, a stream of bytes (Parquet)."""
     if options.output is None or options.output == "-":
-        yield stdout
         stdout.flush()
+        yield stdout.buffer if binary else stdout
+        (stdout.buffer if binary else stdout).flush()
         return
     target = options.output
     if check_output_file(target, options.protected) and not options.force:
@@ -148,8 +163,12 @@ def destination(options: OutputOptions, stdout: TextIO) -> Iterator[TextIO]:
         raise OutputError(f"cannot write {target}: {exc.strerror}") from None
     try:
         # newline="" lets the csv module write RFC 4180's CRLF itself.
-        with open(handle, "w", encoding="utf-8", newline="") as stream:
-            yield stream
+        if binary:
+            with open(handle, "wb") as stream:
+                yield stream
+        else:
+            with open(handle, "w", encoding="utf-8", newline="") as stream:
+                yield stream
         # mkstemp makes the file private (0600); the file a user asked for gets the
         # mode other tools would give it: the one it had, else what the umask allows.
         os.chmod(temporary, _mode_for(target))
@@ -221,7 +240,7 @@ def _write_delimited(
                 if value is None
                 else str(value)
                 if type(value) is int
-                else ("True" if value else "False")
+                else ("true" if value else "false")
                 if type(value) is bool
                 else _quote(text_value(value), delimiter)
                 for value in row
@@ -287,9 +306,26 @@ def _json_objects(result: Rows, rows: Iterator[Sequence[Any]]) -> Iterator[str]:
         )
 
 
+def _write_record(record: dict[str, Any], stream: TextIO, indent: int | None) -> int:
+    """One object (show's article) as JSON: `jq .title` reads it as it is."""
+    values = {key: _json_tree(value) for key, value in record.items()}
+    stream.write(json.dumps(values, ensure_ascii=False, allow_nan=False, indent=indent) + "\n")
+    return 1
+
+
+def _json_tree(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _json_tree(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_tree(item) for item in value]
+    return json_value(value)
+
+
 def _write_json(
     result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
 ) -> int:
+    if result.record is not None:
+        return _write_record(result.record, stream, 2)
     count = 0
     stream.write("[")
     for text in _json_objects(result, rows):
@@ -303,6 +339,8 @@ def _write_json(
 def _write_jsonl(
     result: Rows, rows: Iterator[Sequence[Any]], stream: TextIO, options: OutputOptions
 ) -> int:
+    if result.record is not None:
+        return _write_record(result.record, stream, None)
     count = 0
     for text in _json_objects(result, rows):
         stream.write(text + "\n")

@@ -47,6 +47,12 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S")
 _ONE_LINE = {**{c: "\ufffd" for c in [*range(0x20), *range(0x7F, 0xA0)]}, 0x09: " ", 0x0A: " ",
              0x0D: " "}  # fmt: skip
 _IN_LINE = {**_ONE_LINE, 0x09: "    "}
+# A timestamp as the archive writes it (formats._timestamp): shown as its date when
+# a table has no room for it whole.
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+# A word that is a domain, a URL or a timestamp (it has a dot between letters, ://
+# or a T between digits): a table may break other long words, never these.
+_WHOLE_WORD = re.compile(r"\w\.\w|://|\dT\d")
 # Where an over-long word may break before the edge of its cell.
 _SOFT_BREAKS = "_-/"
 
@@ -167,6 +173,8 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 def _text(value: Any, value_text: Callable[[Any], str]) -> str:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)  # topics, to read (CSV and JSON keep the array)
     if isinstance(value, float) and abs(value) < 1e6:
         return f"{value:.4f}".rstrip("0").rstrip(".")
     return value_text(value)
@@ -227,12 +235,35 @@ def _tighten(widths: list[int], natural: list[int], texts: list[list[str]], room
     return widths
 
 
+def _floors(
+    columns: list[str], by_column: list[list[str]], whole: list[bool], break_words: bool
+) -> list[int]:
+    """The narrowest each column may be: a header is never split, nor a value that
+    is one word (a URL, a domain, a timestamp, a number); text wraps at spaces, so
+    its floor is its longest word, or with `break_words` at most TEXT_FLOOR."""
+    floors = []
+    for name, texts, atomic in zip(columns, by_column, whole, strict=True):
+        header = display_width(name)
+        if atomic or all(" " not in text.strip() for text in texts):
+            floors.append(max([header, *(display_width(text) for text in texts)]))
+            continue
+        words = [word for text in texts for word in text.split()]
+        longest = max((display_width(w) for w in words), default=0)
+        if break_words:
+            # Even then a domain, URL or timestamp within text stays whole.
+            kept = max((display_width(w) for w in words if _WHOLE_WORD.search(w)), default=0)
+            longest = max(kept, min(longest, TEXT_FLOOR))
+        floors.append(max(header, longest))
+    return floors
+
+
 def _table_lines(
     columns: list[str], shown: list[Sequence[Any]], texts: list[list[str]], result: Rows,
-    stream: TextIO, options: OutputOptions, width: int | None,
+    stream: TextIO, options: OutputOptions, width: int | None, break_words: bool = False,
 ) -> list[str] | None:  # fmt: skip
     """The rows (their values and texts) as a table, or None when they do not fit
-    in `width` as one."""
+    in `width` as one without splitting a header or a one-word value (or, with
+    `break_words`, a word of text longer than TEXT_FLOOR)."""
     cells = [[text.translate(_ONE_LINE) for text in row] for row in texts]
     count = len(columns)
     by_column = [[row[i] for row in cells] for i in range(count)]
@@ -247,7 +278,7 @@ def _table_lines(
     natural = [
         max(display_width(text) for text in [columns[i], *by_column[i]]) for i in range(count)
     ]
-    floors = [natural[i] if whole[i] else min(natural[i], TEXT_FLOOR) for i in range(count)]
+    floors = _floors(columns, by_column, whole, break_words)
     room = None if width is None else width - len(GAP) * (count - 1)
     widths = natural if room is None else _fit(natural, floors, room)
     if widths is None:
@@ -324,6 +355,91 @@ def _record_lines(columns: list[str], texts: list[list[str]], width: int | None)
     return out
 
 
+def _layout(
+    columns: list[str], shown: list[Sequence[Any]], texts: list[list[str]], result: Rows,
+    stream: TextIO, options: OutputOptions, width: int | None,
+) -> list[str]:  # fmt: skip
+    """The best view of the rows that fits: a table with every value whole; the same
+    with timestamps shown as their dates; the command's one-line-per-row view
+    (articles); a table whose long words may break; else one block per row."""
+    dated = _dated(texts)
+    for cells in (texts, dated):
+        if cells is not None:
+            table = _table_lines(columns, shown, cells, result, stream, options, width)
+            if table is not None:
+                return table
+    if result.compact and width is not None and shown:
+        # All the compact columns, else the first and the last (date and title).
+        for chosen in (result.compact, [result.compact[0], result.compact[-1]]):
+            compact = _compact_lines(columns, dated or texts, chosen, width, options)
+            if compact is not None:
+                return compact
+    cells = dated or texts
+    table = _table_lines(columns, shown, cells, result, stream, options, width, break_words=True)
+    if table is not None:
+        return table
+    if not shown:
+        # No rows to show as blocks: the column names, so the answer is not blank.
+        return wrap(GAP.join(columns), width or 0) if options.headers else []
+    return _record_lines(columns, texts, width)
+
+
+def _dated(texts: list[list[str]]) -> list[list[str]] | None:
+    """The texts with each timestamp column's values cut to their dates (UTC), or
+    None when there is no such column: a table too narrow for 2020-08-17T18:08:00Z
+    shows 2020-08-17 rather than split it."""
+    if not texts:
+        return None
+    stamped = [
+        i
+        for i in range(len(texts[0]))
+        if any(row[i] for row in texts)
+        and all(not row[i] or _TIMESTAMP.fullmatch(row[i]) for row in texts)
+    ]
+    if not stamped:
+        return None
+    return [[text[:10] if i in stamped else text for i, text in enumerate(row)] for row in texts]
+
+
+def _compact_lines(
+    columns: list[str], texts: list[list[str]], compact: Sequence[str], width: int,
+    options: OutputOptions,
+) -> list[str] | None:  # fmt: skip
+    """One line per row of the `compact` columns, the last cut with … to fit; None
+    when a column is missing or the last would get fewer than TEXT_FLOOR cells."""
+    if not all(name in columns for name in compact):
+        return None
+    indexes = [columns.index(name) for name in compact]
+    rows = [[row[i].translate(_ONE_LINE) for i in indexes] for row in texts]
+    names = list(compact)
+    widths = [max(display_width(t) for t in [names[k], *(r[k] for r in rows)])
+              for k in range(len(names) - 1)]  # fmt: skip
+    room = width - sum(widths) - len(GAP) * (len(names) - 1)
+    last = max(display_width(t) for t in [names[-1], *(r[-1] for r in rows)])
+    if min(room, last) < max(TEXT_FLOOR, display_width(names[-1])):
+        return None
+    widths.append(min(room, last))
+    out = [GAP.join(_pad(n, w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    out = [*out, GAP.join("-" * w for w in widths)] if options.headers else []
+    for row in rows:
+        cells = [*row[:-1], _cut(row[-1], widths[-1])]
+        out.append(GAP.join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    return out
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` in at most `width` cells, ending in … when it had to be cut."""
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 0
+    for glyph, size in _clusters(text):
+        if used + size > width - 1:
+            break
+        kept.append(glyph)
+        used += size
+    return "".join(kept).rstrip() + "…"
+
+
 def write_table(
     result: Rows,
     rows: Iterator[Sequence[Any]],
@@ -342,11 +458,7 @@ def write_table(
     if result.layout == "vertical":
         lines = _field_lines([(row[0], row[1]) for row in texts], width)
     else:
-        table = _table_lines(columns, shown, texts, result, stream, options, width)
-        if table is None and not shown:
-            # No rows to show as blocks: the column names, so the answer is not blank.
-            table = wrap(GAP.join(columns), width or 0) if options.headers else []
-        lines = _record_lines(columns, texts, width) if table is None else table
+        lines = _layout(columns, shown, texts, result, stream, options, width)
     if more:
         note = f"(showing the first {TABLE_MAX_ROWS} rows; use --format csv or --limit for all)"
         lines += [note] if width is None else wrap(note, width)

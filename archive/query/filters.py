@@ -27,6 +27,11 @@ class Filters:
     providers: Sequence[str] = ()
     since: dt.datetime | None = None
     until: dt.datetime | None = None  # exclusive
+    all_topics: bool = False  # several topics: articles with all of them (else any)
+
+    def needs_every_topic(self) -> bool:
+        """Several topics, all of which an article must have (--all-topics)."""
+        return self.all_topics and len({t.strip().casefold() for t in self.topics}) > 1
 
 
 def parse_date(value: str, *, end: bool = False) -> dt.datetime:

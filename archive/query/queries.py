@@ -23,6 +23,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .. import identity
@@ -40,6 +41,8 @@ TABLE_NAMES = (
     "related_link", "article_url", "source_file", "collection",
     "story", "article_story", "story_band",
 )  # fmt: skip
+# The columns of `articles` on a terminal too narrow for them all: one line each.
+ARTICLES_COMPACT = ("published_at", "domain", "title")
 # How SQLite holds an instant (models.ISO_UTC_FORMAT): to the second, UTC, a Z.
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -84,6 +87,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "is_stub": _boolean,
     "published": _boolean,
     "extra": _json,
+    "topics": _json,  # a JSON array of names (SQLite's json_group_array gives its text)
 }
 
 
@@ -170,6 +174,20 @@ def _articles_with_topics(q: _Sql, topics: Sequence[str]) -> str:
     return f"SELECT article_topic.article_id FROM {joined} WHERE {condition}"
 
 
+def _topic_article_ids(q: _Sql, filters: Filters) -> str:
+    """The ids of the articles with any of the filter's topics, or with every one of
+    them (--all-topics): an article's link to a topic is unique, so an article with
+    as many links among them as there are topics has them all."""
+    if not filters.needs_every_topic():
+        return _articles_with_topics(q, filters.topics)
+    keys = list(dict.fromkeys(identity.topic_key(t) for t in filters.topics))
+    joined, condition = _topic_links(q, keys)
+    return (
+        f"SELECT article_topic.article_id FROM {joined} WHERE {condition}"
+        f" GROUP BY article_topic.article_id HAVING count(*) = {q.bind(len(keys))}"
+    )
+
+
 def _providers_with_keys(q: _Sql, providers: Sequence[str]) -> str:
     keys = q.bind_all(_provider_keys(providers))
     return f"SELECT provider.id FROM provider WHERE provider.key IN {keys}"
@@ -225,7 +243,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
     too (they may be known only from the related entries).
     """
     q = _Sql(conn)
-    if filters.topics and not include_related:
+    if filters.topics and not include_related and not filters.needs_every_topic():
         # The hot question: an index-only scan of the topic's links.
         count = (
             "count(DISTINCT article_topic.article_id)" if len(filters.topics) > 1 else "count(*)"
@@ -243,7 +261,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
     own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
     if filters.topics:
         # Only own records have topics, so the topic's links are own articles.
-        base = _articles_with_topics(q, filters.topics)
+        base = _topic_article_ids(q, filters)
     else:
         base = f"SELECT article.id FROM article WHERE {own}"
     conditions: list[str] = []
@@ -254,7 +272,7 @@ def providers(conn: Reader, filters: Filters, *, include_related: bool = False) 
             # 0.95 s for the most popular topic at a million articles.
             linked = (
                 "SELECT related_link.related_article_id AS related_article_id FROM related_link"
-                f" WHERE related_link.article_id IN ({_articles_with_topics(q, filters.topics)})"
+                f" WHERE related_link.article_id IN ({_topic_article_ids(q, filters)})"
             )
             ids = f"SELECT ids.article_id AS article_id FROM ({base} UNION ALL {linked}) AS ids"
             source = (
@@ -339,15 +357,19 @@ def cooccur(conn: Reader, topic: str, filters: Filters) -> Rows:
 
 
 def _topics_column(q: _Sql) -> str:
-    """An article's topics, comma-separated, as a correlated subquery."""
+    """An article's topics in record order, a JSON array (as article_summary.topics),
+    as a correlated subquery."""
     links = (
         "FROM article_topic JOIN topic ON topic.id = article_topic.topic_id"
         " WHERE article_topic.article_id = article.id"
     )
     if q.postgres:
-        return f"(SELECT string_agg(topic.name, ', ' ORDER BY article_topic.position) {links})"
+        return (
+            "(SELECT coalesce(json_agg(topic.name ORDER BY article_topic.position), '[]'::json)"
+            f" {links})"
+        )
     return (
-        "(SELECT group_concat(t.name, ', ')"
+        "(SELECT json_group_array(t.name)"
         f" FROM (SELECT topic.name AS name {links} ORDER BY article_topic.position) AS t)"
     )
 
@@ -372,7 +394,7 @@ def articles(
     if not include_removed:
         conditions.append("article.removed_at IS NULL")
     if filters.topics:
-        conditions.append(f"article.id IN ({_articles_with_topics(q, filters.topics)})")
+        conditions.append(f"article.id IN ({_topic_article_ids(q, filters)})")
     if type_:
         conditions.append(f"lower(article.type) = {q.bind(type_.lower())}")
     if min_quality is not None:
@@ -388,7 +410,7 @@ def articles(
         # NULLS LAST: undated articles after the dated ones, as SQLite sorts them.
         " ORDER BY article.published_at DESC NULLS LAST, article.id"
     )
-    return _checked(q, sql)
+    return replace(_checked(q, sql), compact=ARTICLES_COMPACT)
 
 
 def _any_removed(conn: Reader) -> bool:
@@ -565,55 +587,120 @@ def _day_counts(q: _Sql, table: str, conditions: list[str], source: str | None =
     return counts
 
 
-def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
-    """Articles per period, empty periods included, with each period's share of all
-    articles published in it (attention over time)."""
-    if by not in PERIODS:
-        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+def _selected_day_counts(conn: Reader, filters: Filters) -> Counter:
+    """Articles per day that the filters select (own records)."""
     q = _Sql(conn)
     own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
+    if filters.topics and (len(filters.topics) > 1 or filters.needs_every_topic()):
+        # An article with two of the topics counts once.
+        conditions = [
+            f"article.id IN ({_topic_article_ids(q, filters)})",
+            own,
+            *_date_conditions(q, filters),
+            *_provider_condition(q, filters),
+        ]
+        return _day_counts(q, "article", conditions)
     if filters.topics:
-        if len(filters.topics) > 1:  # an article with two of the topics counts once
-            conditions = [
-                f"article.id IN ({_articles_with_topics(q, filters.topics)})",
-                own,
-                *_date_conditions(q, filters),
-                *_provider_condition(q, filters),
-            ]
-            selected = _day_counts(q, "article", conditions)
-        else:
-            joined, topic_condition = _topic_links(q, filters.topics)
-            conditions = [topic_condition, *_link_conditions(q, filters)]
-            selected = _day_counts(q, "article_topic", conditions, joined)
-    else:
-        conditions = [own, *_date_conditions(q, filters), *_provider_condition(q, filters)]
-        selected = _day_counts(q, "article", conditions)
+        joined, topic_condition = _topic_links(q, filters.topics)
+        conditions = [topic_condition, *_link_conditions(q, filters)]
+        return _day_counts(q, "article_topic", conditions, joined)
+    conditions = [own, *_date_conditions(q, filters), *_provider_condition(q, filters)]
+    return _day_counts(q, "article", conditions)
+
+
+def _all_day_counts(conn: Reader, filters: Filters) -> Counter:
+    """Articles per day in the whole archive (within --since/--until): the share's
+    denominator."""
     q = _Sql(conn)
-    everything = _day_counts(q, "article", [own, *_date_conditions(q, filters)])
+    own = f"article.is_stub IS {q.false} AND article.removed_at IS NULL"
+    return _day_counts(q, "article", [own, *_date_conditions(q, filters)])
+
+
+def timeline(conn: Reader, filters: Filters, *, by: str = "month", compare: bool = False) -> Rows:
+    """Articles per period, empty periods included, with each period's share of all
+    articles published in it (attention over time). A period without any article has
+    no share (NULL, not 0). Without a topic or provider the selection is everything:
+    no share then. With `compare`, one count and share column per topic (or, without
+    topics, per provider): compare_timeline."""
+    if by not in PERIODS:
+        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+    if compare:
+        return compare_timeline(conn, filters, by=by)
+    selected = _selected_day_counts(conn, filters)
+    if not filters.topics and not filters.providers:
+        rows = ((label, counts[0]) for label, _total, counts in
+                _period_counts([selected], Counter(), by, filters))  # fmt: skip
+        return Rows(["period", "articles"], rows, bar_column="articles")
+    everything = _all_day_counts(conn, filters)
     return Rows(
         ["period", "articles", "all_articles", "share"],
-        _periods(selected, everything, by, filters),
+        (
+            (label, counts[0], total, _share(counts[0], total))
+            for label, total, counts in _period_counts([selected], everything, by, filters)
+        ),
         bar_column="articles",
     )
 
 
-def _periods(selected: Counter, everything: Counter, by: str, filters: Filters) -> Iterator[tuple]:
-    """One row per period from the first to the last article, or across --since and
-    --until when given, so that quiet periods show as zeros. Checked here, before
-    the first row is written: more than MAX_PERIODS is refused."""
-    per_selected: Counter = Counter()
-    per_all: Counter = Counter()
-    for day, count in selected.items():
-        per_selected[_period(day, by)] += count
-    for day, count in everything.items():
-        per_all[_period(day, by)] += count
-    bounds = list(per_selected)
+def compare_timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
+    """One row per period: all articles published in it, then each series' articles
+    and share of them. The series are the topics (each also filtered by the
+    providers, if any), else the providers."""
+    if by not in PERIODS:
+        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+    series = _comparison_series(conn, filters)
+    if not series:
+        raise UsageError(
+            "--compare needs the series to compare: --topic A --topic B (or --provider)"
+        )
+    counts = [_selected_day_counts(conn, chosen) for _name, chosen in series]
+    everything = _all_day_counts(conn, filters)
+    columns = ["period", "all_articles"]
+    for name, _chosen in series:
+        columns += [name, f"{name} share"]
+    # The periods are checked (MAX_PERIODS) here, before the header is written.
+    return Rows(columns, _compared_rows(_period_counts(counts, everything, by, filters)))
+
+
+def _comparison_series(conn: Reader, filters: Filters) -> list[tuple[str, Filters]]:
+    """(column name, filters) for each series; topics named as the archive spells them."""
+    if filters.topics:
+        known = _names(conn, "SELECT key, name FROM topic")
+        topics = dict.fromkeys(known.get(identity.topic_key(t), t.strip()) for t in filters.topics)
+        return [(name, replace(filters, topics=(name,), all_topics=False)) for name in topics]
+    providers = dict.fromkeys(p.strip() for p in filters.providers)
+    return [(name, replace(filters, providers=(name,))) for name in providers]
+
+
+def _compared_rows(periods: Iterator[tuple[str, int, list[int]]]) -> Iterator[tuple]:
+    for label, total, per_series in periods:
+        row: list[Any] = [label, total]
+        for count in per_series:
+            row += [count, _share(count, total)]
+        yield tuple(row)
+
+
+def _share(count: int, total: int) -> float | None:
+    """count / total to four places; None for a period without articles (0/0)."""
+    return round(count / total, 4) if total else None
+
+
+def _period_counts(
+    selected: list[Counter], everything: Counter, by: str, filters: Filters
+) -> Iterator[tuple[str, int, list[int]]]:
+    """(label, all articles, each selection's articles) for every period from the
+    first to the last selected article, or across --since and --until when given,
+    so that quiet periods show as zeros. Checked here, before the first row is
+    written: more than MAX_PERIODS is refused."""
+    per_selected = [_per_period(days, by) for days in selected]
+    per_all = _per_period(everything, by)
+    bounds = [start for counts in per_selected for start in counts]
+    if not bounds:
+        return iter(())
     if filters.since is not None:
         bounds.append(_period(filters.since.date(), by))
     if filters.until is not None:
         bounds.append(_period((filters.until - dt.timedelta(microseconds=1)).date(), by))
-    if not per_selected or not bounds:
-        return iter(())
     first, last = min(bounds), max(bounds)
     if last - first + 1 > MAX_PERIODS:
         raise UsageError(
@@ -621,12 +708,17 @@ def _periods(selected: Counter, everything: Counter, by: str, filters: Filters) 
             f" {last - first + 1:,} periods, more than {MAX_PERIODS:,}: narrow it with"
             " --since/--until or count by a longer period with --by"
         )
+    return (
+        (_label(period, by), per_all[period], [counts[period] for counts in per_selected])
+        for period in range(first, last + 1)
+    )
 
-    def row(period: int) -> tuple:
-        count, total = per_selected[period], per_all[period]
-        return (_label(period, by), count, total, round(count / total, 4) if total else 0.0)
 
-    return map(row, range(first, last + 1))
+def _per_period(days: Counter, by: str) -> Counter:
+    periods: Counter = Counter()
+    for day, count in days.items():
+        periods[_period(day, by)] += count
+    return periods
 
 
 # --- one article -----------------------------------------------------------------
@@ -724,9 +816,16 @@ SHOWN_FILES = 3
 
 
 def show(conn: Reader, url: str, *, files: bool = False) -> Rows:
-    """One article in full, as (field, value) rows; then the other files that
-    describe it, the first few only unless `files`."""
-    article_id = find_article(conn, url)
+    """One article in full: (field, value) rows, and the same as one object (JSON);
+    of the other files that describe it, the first few only unless `files`."""
+    record = article_record(conn, find_article(conn, url), files=files)
+    return Rows(["field", "value"], iter(_field_pairs(record)), layout="vertical", record=record)
+
+
+def article_record(conn: Reader, article_id: int, *, files: bool = True) -> dict[str, Any]:
+    """Everything the archive knows of one article, typed: topics a list, images and
+    related links lists of objects; the other files all, or SHOWN_FILES of them
+    (and how many more in `more_files`)."""
     q = _Sql(conn)
     columns = ", ".join(f"article.{c}" for c in (*_SHOWN, *_SHOWN_LAST, "source_file_id"))
     names, found = conn.execute(
@@ -736,46 +835,84 @@ def show(conn: Reader, url: str, *, files: bool = False) -> Rows:
         q.params,
     )
     row = dict(zip(names, next(_converted(names, found)), strict=True))
-    fields: list[tuple[str, Any]] = [(name, row[name]) for name in _SHOWN]
-    fields += [("provider", row["provider_name"]), ("provider_domain", row["provider_domain"])]
+    record: dict[str, Any] = {name: row[name] for name in _SHOWN}
+    record["provider"], record["provider_domain"] = row["provider_name"], row["provider_domain"]
     q = _Sql(conn)
-    topic_names = q.all(
-        "SELECT topic.name FROM topic JOIN article_topic ON article_topic.topic_id = topic.id"
-        f" WHERE article_topic.article_id = {q.bind(article_id)} ORDER BY article_topic.position"
-    )
-    fields.append(("topics", ", ".join(name for (name,) in topic_names)))
+    record["topics"] = [
+        name
+        for (name,) in q.all(
+            "SELECT topic.name FROM topic JOIN article_topic ON article_topic.topic_id = topic.id"
+            f" WHERE article_topic.article_id = {q.bind(article_id)}"
+            " ORDER BY article_topic.position"
+        )
+    ]
     q = _Sql(conn)
-    images = q.all(
-        "SELECT image.url, image.width, image.height"
-        " FROM image JOIN article_image ON article_image.image_id = image.id"
-        f" WHERE article_image.article_id = {q.bind(article_id)} ORDER BY article_image.position"
-    )
-    for position, (image_url, width, height) in enumerate(images):
-        size = f" ({width}x{height})" if width and height else ""
-        fields.append((f"image[{position}]", f"{image_url}{size}"))
-    for link in _related_rows(conn, article_id).rows:
-        fields.append((link[0].replace(" ", "_"), f"{link[6]} ({link[4] or 'unknown provider'})"))
-    fields += _copies(conn, article_id)
+    record["images"] = [
+        {"url": image_url, "width": width, "height": height}
+        for image_url, width, height in q.all(
+            "SELECT image.url, image.width, image.height"
+            " FROM image JOIN article_image ON article_image.image_id = image.id"
+            f" WHERE article_image.article_id = {q.bind(article_id)}"
+            " ORDER BY article_image.position"
+        )
+    ]
+    links = list(_related_rows(conn, article_id).rows)
+    for direction in ("links to", "linked from"):
+        record[direction.replace(" ", "_")] = [
+            {"url": link[6], "provider": link[4]} for link in links if link[0] == direction
+        ]
+    record["copies"] = _copies(conn, article_id)
+    source = _source_of(conn, row["source_file_id"], row["is_stub"])
+    record.update(source)
+    record.update((name, row[name]) for name in _SHOWN_LAST)
+    others = _other_files(conn, article_id, row["source_file_id"]) if source else []
+    record["also_in_file"] = others if files else others[:SHOWN_FILES]
+    if len(others) > len(record["also_in_file"]):
+        record["more_files"] = len(others) - len(record["also_in_file"])
+    return record
+
+
+def _source_of(conn: Reader, file_id: Any, is_stub: Any) -> dict[str, Any]:
     q = _Sql(conn)
     source = q.all(
         "SELECT source_file.path, source_file.imported_at, source_file.sha256"
-        f" FROM source_file WHERE source_file.id = {q.bind(row['source_file_id'])}"
+        f" FROM source_file WHERE source_file.id = {q.bind(file_id)}"
     )
-    others: list[str] = []
-    if source:
-        path, imported_at, sha256 = source[0]
-        label = "named in file" if row["is_stub"] else "source_file"
-        fields += [(label, path), ("imported_at", imported_at), ("sha256", sha256)]
-        others = _other_files(conn, article_id, row["source_file_id"])
-    fields += [(name, row[name]) for name in _SHOWN_LAST]
-    listed = others if files else others[:SHOWN_FILES]
-    fields += [("also_in_file", other) for other in listed]
-    if len(others) > len(listed):
-        fields.append(("also_in_file", f"… and {len(others) - len(listed)} more (--files)"))
-    return Rows(["field", "value"], iter(fields), layout="vertical")
+    if not source:
+        return {}
+    path, imported_at, sha256 = source[0]
+    return {
+        "named_in_file" if is_stub else "source_file": path,
+        "imported_at": imported_at,
+        "sha256": sha256,
+    }
 
 
-def _copies(conn: Reader, article_id: int) -> list[tuple[str, str]]:
+def _field_pairs(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The record as `show` lists it on a terminal: one (field, value) per line, a
+    line for each image, related link and other file."""
+    for name, value in record.items():
+        if name == "images":
+            for position, image in enumerate(value):
+                width, height = image["width"], image["height"]
+                size = f" ({width}x{height})" if width and height else ""
+                yield f"image[{position}]", f"{image['url']}{size}"
+        elif name in ("links_to", "linked_from"):
+            for link in value:
+                yield name, f"{link['url']} ({link['provider'] or 'unknown provider'})"
+        elif name == "copies":
+            yield from (_copy_line(copy) for copy in value)
+        elif name == "also_in_file":
+            yield from ((name, path) for path in value)
+        elif name == "more_files":
+            yield "also_in_file", f"… and {value} more (--files)"
+        elif name == "named_in_file":
+            yield "named in file", value
+        else:
+            yield name, value
+
+
+def _copies(conn: Reader, article_id: int) -> list[dict[str, Any]]:
     """The article's story (README: Stories): the other copies, the first marked."""
     q = _Sql(conn)
     me = q.bind(article_id)
@@ -789,12 +926,17 @@ def _copies(conn: Reader, article_id: int) -> list[tuple[str, str]]:
         f" WHERE mine.article_id = {me} AND other.id != {me}"
         " ORDER BY other.published_at IS NULL, other.published_at, other.id"
     )
-    fields = []
-    for other_id, url, provider, published_at, origin in rows:
-        when = published_at.date().isoformat() if published_at else "undated"
-        label = "copy_first" if other_id == origin else "copy"
-        fields.append((label, f"{url} ({provider or 'unknown provider'}, {when})"))
-    return fields
+    return [
+        {"url": url, "provider": provider, "published_at": published_at, "first": other == origin}
+        for other, url, provider, published_at, origin in rows
+    ]
+
+
+def _copy_line(copy: dict[str, Any]) -> tuple[str, str]:
+    published = copy["published_at"]
+    when = published.date().isoformat() if published else "undated"
+    provider = copy["provider"] or "unknown provider"
+    return ("copy_first" if copy["first"] else "copy"), f"{copy['url']} ({provider}, {when})"
 
 
 def _other_files(conn: Reader, article_id: int, shown: int) -> list[str]:
@@ -883,10 +1025,16 @@ def _names(conn: Reader, sql: str) -> dict[str, str]:
     return {key: name for key, name in _Sql(conn).all(sql)}
 
 
-def _unknown(kind: str, value: str, key: str, known: dict[str, str]) -> str:
+def close_names(key: str, known: dict[str, str]) -> list[str]:
+    """The names (at most three) whose keys are nearest `key`, from {key: name}; the
+    CLI's notes and the web timeline's "did you mean" both use it."""
     # An exact key is a provider's name, where --provider takes its domain.
     close = [key] if key in known else difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(known[k] for k in close))
+    return list(dict.fromkeys(known[k] for k in close))
+
+
+def _unknown(kind: str, value: str, key: str, known: dict[str, str]) -> str:
+    suggestions = close_names(key, known)
     note = f'no {kind} "{value}"'
     if suggestions:
         return f"{note}; did you mean: {', '.join(suggestions)}?"
@@ -898,6 +1046,7 @@ __all__ = [
     "Filters",
     "Reader",
     "articles",
+    "compare_timeline",
     "cooccur",
     "find_article",
     "open_reader",

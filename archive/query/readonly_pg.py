@@ -30,6 +30,7 @@ from ..errors import ArchiveError, ArchiveUnavailable, QueryLimitError
 from ..rows import Rows
 from ..store.location import scrubbed, shown
 from ..store.schema_version import HEAD_REVISION, check_revision
+from .topic_lists import topic_lists
 
 # PostgreSQL type OIDs whose values are converted to what the SQLite path gives.
 _TIMESTAMPTZ, _TIMESTAMP, _DATE, _TIME, _NUMERIC = 1184, 1114, 1082, 1083, 1700
@@ -166,7 +167,10 @@ class ReadOnlyPostgresQuery:
             raise ArchiveError(self._explain(exc)) from None
         finally:
             self._roll_back()
-        return Rows(columns, self._converted(rows, converters))
+        converted = self._converted(rows, converters)
+        if "topics" in columns:  # a view's topic array, as the SQLite path gives it
+            converted = topic_lists(columns.index("topics"), converted)
+        return Rows(columns, converted)
 
     def _converters(self, cursor: Any) -> list[Callable[[Any], Any] | None]:
         """How to turn each column's values into what the SQLite path gives.

@@ -46,6 +46,7 @@ from ..store.sqlite_limits import (
     mebibytes,
 )
 from .names import EXPORTABLE
+from .topic_lists import topic_lists
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -272,7 +273,10 @@ class ReadOnlyQuery:
                 ) from None
             raise self._failure(exc) from None
         columns = [d[0] for d in cursor.description or ()]
-        return Rows(columns, self._stream(cursor, watch))
+        rows = self._stream(cursor, watch)
+        if "topics" in columns:
+            rows = topic_lists(columns.index("topics"), rows)
+        return Rows(columns, rows)
 
     def _stream(self, cursor: sqlite3.Cursor, watch: int) -> Iterator[tuple]:
         try:

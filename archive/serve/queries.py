@@ -85,7 +85,8 @@ ORDER BY c.articles DESC, t.name
 """.strip()
 
 # Articles per month, empty months included, and their share of all articles
-# (own records) published that month, as `archive timeline --by month`. Months are
+# (own records) published that month, as `archive timeline --by month`; a month
+# without any article has no share (NULL), as 0 of 0 is none. Months are
 # stepped as numbers (year * 12 + month - 1), not with SQLite's date('+1 month'):
 # date('0300-02-01', '+1 month') is 0300-02-29, so that step never left February
 # 0300. A number that grows by one each step always reaches the last month.
@@ -112,9 +113,33 @@ WITH RECURSIVE selected AS (
   WHERE number IS NOT NULL
 )
 SELECT m.month, coalesce(s.articles, 0) AS articles, coalesce(e.articles, 0) AS all_articles,
-       coalesce(round(coalesce(s.articles, 0) * 1.0 / e.articles, 4), 0.0) AS share
+       round(coalesce(s.articles, 0) * 1.0 / e.articles, 4) AS share
 FROM labelled m LEFT JOIN selected s ON s.month = m.month
 LEFT JOIN everything e ON e.month = m.month
+ORDER BY m.month
+""".strip()
+
+# Every article (own records) per month, empty months included: the whole archive's
+# timeline, and the denominator of a comparison's shares (months numbered as above).
+TIMELINE_ALL = """
+WITH RECURSIVE everything AS (
+  SELECT substr(published_at, 1, 7) AS month, count(*) AS articles
+  FROM article WHERE is_stub = 0 AND published_at IS NOT NULL
+  GROUP BY month
+), numbered AS (
+  SELECT CAST(substr(month, 1, 4) AS INTEGER) * 12 + CAST(substr(month, 6, 2) AS INTEGER) - 1
+         AS number
+  FROM everything
+), months(number) AS (
+  SELECT min(number) FROM numbered
+  UNION ALL
+  SELECT number + 1 FROM months WHERE number < (SELECT max(number) FROM numbered)
+), labelled AS (
+  SELECT printf('%04d-%02d', number / 12, number % 12 + 1) AS month FROM months
+  WHERE number IS NOT NULL
+)
+SELECT m.month, coalesce(e.articles, 0) AS articles
+FROM labelled m LEFT JOIN everything e ON e.month = m.month
 ORDER BY m.month
 """.strip()
 

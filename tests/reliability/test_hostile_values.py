@@ -182,8 +182,9 @@ def edge_dates(archive, records):
 
 @pytest.mark.parametrize(
     ("by", "last"),
-    [("year", "9998,2,2"), ("month", "9998-12,1,1"), ("week", "9998-W53,1,1"),
-     ("day", "9998-12-31,1,1")],
+    # (a timeline of everything: period and articles, no share that is always 1)
+    [("year", "9998,2"), ("month", "9998-12,1"), ("week", "9998-W53,1"),
+     ("day", "9998-12-31,1")],
 )  # fmt: skip
 def test_timeline_steps_to_the_last_date_of_the_range(edge_dates, by, last):
     result = edge_dates.run(
@@ -192,7 +193,7 @@ def test_timeline_steps_to_the_last_date_of_the_range(edge_dates, by, last):
     assert isinstance(result.exception, SystemExit) or result.exception is None, escaped(result)
     assert result.exit_code == 0, result.output
     rows = result.stdout.splitlines()
-    assert rows[-1].startswith(last), rows[-3:]
+    assert rows[-1] == last, rows[-3:]
 
 
 def test_timeline_over_an_absurd_range_is_refused_with_a_hint(edge_dates):
@@ -206,7 +207,7 @@ def test_timeline_fills_the_whole_range_when_it_is_reasonable(edge_dates):
     result = edge_dates.run("timeline", "--by", "year", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = result.stdout.splitlines()
-    assert rows[1].startswith("0001,1,1") and rows[-1].startswith("9998,2,2")
+    assert rows[1] == "0001,1" and rows[-1] == "9998,2"
     assert len(rows) == 1 + 9998
 
 
@@ -354,3 +355,17 @@ def test_messages_have_no_python_reprs_anywhere(archive, records):
     assert not re.search(r"datetime\.|timedelta\(|b'|\bTrue\b|\bNone\b", result.stderr), (
         result.stderr
     )
+
+
+def test_a_comparison_over_an_absurd_range_is_refused_before_any_row(archive, records):
+    for name, day in (("a", "0001-01-01"), ("b", "9998-12-31")):
+        write(records, f"{name}.md", record(f"https://{name}.example/x", publishedDateTime=day,
+                                            provider=f"{{name: {name}, domain: {name}.example}}"))  # fmt: skip
+    assert archive.run("import", "--workers", "0", str(records)).exit_code == 0
+    result = archive.run("timeline", "--provider", "a.example", "--provider", "b.example",
+                         "--compare", "--by", "day")  # fmt: skip
+    line = one_error_line(result, exit_code=2)
+    assert "periods, more than" in line and result.stdout == "", result.output
+    year = archive.run("timeline", "--provider", "a.example", "--provider", "b.example",
+                       "--compare", "--by", "year", "--format", "csv")  # fmt: skip
+    assert year.stdout.splitlines()[-1] == "9998,1,0,0.0,1,1.0", year.output
