@@ -107,4 +107,6 @@ IDENTITY_FIELDS: tuple[Field, ...] = tuple(f for f in ARTICLE_FIELDS if f.identi
 
 # Article columns that are bookkeeping rather than something a record's key says.
 # `body` is the text after the front matter; `provider_id` comes from `provider`.
-ARTICLE_BOOKKEEPING = ("id", "body", "provider_id", "extra", "is_stub", "source_file_id")
+ARTICLE_BOOKKEEPING = (
+    "id", "body", "provider_id", "extra", "is_stub", "source_file_id", "removed_at",
+)  # fmt: skip

@@ -81,6 +81,7 @@ class _Writer:
         self.images: dict[str, int] = {}
         self.articles: dict[str, int] = {}
         self.rows: dict[str, list[tuple]] = {}
+        self.widths: dict[str, int] = {}
         self.next_id = {"article": 0, "provider": 0, "topic": 0, "image": 0, "source_file": 0}
 
     def _id(self, table: str) -> int:
@@ -89,6 +90,13 @@ class _Writer:
 
     def _row(self, table: str, row: tuple) -> None:
         self.rows.setdefault(table, []).append(row)
+
+    def _width(self, table: str) -> int:
+        """The table's column count: columns later revisions added (at the end, all
+        nullable: file identities, removal) stay NULL, the least the limit can do."""
+        if table not in self.widths:
+            self.widths[table] = len(self.db.execute(f"PRAGMA table_info({table})").fetchall())
+        return self.widths[table]
 
     def _provider(self, provider: dict | None) -> int | None:
         if not provider:
@@ -168,6 +176,9 @@ class _Writer:
             rows = self.rows.pop(table, [])
             if not rows:
                 continue
+            padding = (None,) * (self._width(table) - len(rows[0]))
+            if padding:
+                rows = [row + padding for row in rows]
             marks = f"({', '.join('?' * len(rows[0]))})"
             if table == "article":
                 # Many rows per statement, as archive's writer does: each run of a

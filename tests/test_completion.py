@@ -102,7 +102,8 @@ def test_provider_domains_come_from_the_archive(sample_db: Path) -> None:
 
 def test_export_completes_table_and_view_names(sample_db: Path) -> None:
     assert plain(complete(f"archive --db {sample_db} export article")) == [
-        "article", "article_image", "article_topic", "article_url", "article_summary",
+        "article", "article_image", "article_story", "article_topic", "article_url",
+        "article_summary",
     ]  # fmt: skip
     # The full-text index's internal tables are not something to export.
     names = plain(complete(f"archive --db {sample_db} export "))

@@ -45,6 +45,7 @@ ARTICLE_COLUMNS = [
     "source_file_id",
     "original_url",
     "featured_content",
+    "removed_at",
 ]
 
 NOT_AUTHORIZED = "not allowed: archive sql is read-only (not authorized)"

@@ -152,8 +152,13 @@ def test_show_lists_the_other_copies_and_explain_says_why(archive, planted):
         " WHERE a.url = ?",
         copy_url,
     )
-    shown = {(r["field"], str(r["value"]).split(" ")[0]) for r in _json(archive, "show", copy_url)}
-    assert ("copy_first", origin_url) in shown
+    copies = _json(archive, "show", copy_url)["copies"]
+    assert {"url": origin_url, "first": True} in [
+        {"url": c["url"], "first": c["first"]} for c in copies
+    ]
+    assert all(c["url"] != copy_url for c in copies)
+    shown = archive.run("show", copy_url, "--format", "csv").output
+    assert f'copy_first,"{origin_url} (' in shown  # quoted: the value has a comma
     why = {
         r["field"]: r["value"] for r in _json(archive, "stories", "--explain", copy_url, origin_url)
     }

@@ -202,6 +202,14 @@ def _content(db: Path, dump_to: Path) -> dict[str, object]:
         " FROM source_file s LEFT JOIN article a ON a.id = s.article_id"
         " LEFT JOIN collection c ON c.id = s.collection_id",
         "collection": "SELECT key, kind, name, last_commit FROM collection",
+        # A story by its origin article; its members and index keys by URL.
+        "story": "SELECT o.url, s.articles, s.providers, s.first_published FROM story s"
+        " JOIN article o ON o.id = s.origin_article_id",
+        "article_story": "SELECT a.url, o.url, x.title_key, x.signature, x.shingles"
+        " FROM article_story x JOIN article a ON a.id = x.article_id"
+        " JOIN story s ON s.id = x.story_id JOIN article o ON o.id = s.origin_article_id",
+        "story_band": "SELECT x.key, a.url, x.band FROM story_band x"
+        " JOIN article a ON a.id = x.article_id",
     }
     assert set(linked) == set(TABLE_NAMES)
     for table, sql in linked.items():

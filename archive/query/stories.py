@@ -17,8 +17,9 @@ from .filters import PERIODS, Filters
 from .queries import (
     _date_conditions,
     _link_conditions,
-    _periods,
+    _period_counts,
     _provider_condition,
+    _share,
     _Sql,
     _topic_links,
     _where,
@@ -144,7 +145,10 @@ def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
     everything = _story_days(conn, Filters((), (), filters.since, filters.until))
     return Rows(
         ["period", "stories", "all_stories", "share"],
-        _periods(selected, everything, by, filters),
+        (
+            (label, counts[0], total, _share(counts[0], total))
+            for label, total, counts in _period_counts([selected], everything, by, filters)
+        ),
         bar_column="stories",
     )
 
