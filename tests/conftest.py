@@ -238,6 +238,24 @@ class PostgresArchive(Archive):
         return {t: sorted(self.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
 
 
+@contextmanager
+def on_both_engines(
+    server: str, corpus: list[Path], folder: Path, name: str
+) -> Iterator[tuple[Archive, PostgresArchive]]:
+    """The same folders imported into SQLite and into PostgreSQL, in the same order:
+    for the tests that the two engines answer alike."""
+    sqlite = Archive(folder / f"{name}.db")
+    url = new_postgres_database(server)
+    postgres = PostgresArchive(url)
+    try:
+        for path in corpus:
+            imported(sqlite, path)
+            imported(postgres, path)
+        yield sqlite, postgres
+    finally:
+        drop_postgres_database(server, url)
+
+
 @pytest.fixture
 def pg_archive(postgres_server: str) -> Iterator[PostgresArchive]:
     url = new_postgres_database(postgres_server)

@@ -21,6 +21,7 @@ from conftest import (
     drop_postgres_database,
     imported,
     new_postgres_database,
+    on_both_engines,
     one_error_line,
 )
 
@@ -63,16 +64,10 @@ def both(
     postgres_server: str, corpus: list[Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Archive, PostgresArchive]]:
     """The same corpus imported into SQLite and into PostgreSQL, in the same order."""
-    sqlite = Archive(tmp_path_factory.mktemp("sqlite") / "parity.db")
-    url = new_postgres_database(postgres_server)
-    postgres = PostgresArchive(url)
-    try:
-        for folder in corpus:
-            imported(sqlite, folder)
-            imported(postgres, folder)
-        yield sqlite, postgres
-    finally:
-        drop_postgres_database(postgres_server, url)
+    with on_both_engines(
+        postgres_server, corpus, tmp_path_factory.mktemp("sqlite"), "parity"
+    ) as pair:
+        yield pair
 
 
 def _queries() -> list[list[str]]:

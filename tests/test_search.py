@@ -15,9 +15,8 @@ from conftest import (
     REAL,
     Archive,
     PostgresArchive,
-    drop_postgres_database,
     imported,
-    new_postgres_database,
+    on_both_engines,
     one_error_line,
     record,
     write,
@@ -101,16 +100,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def both(
     postgres_server: str, corpus: list[Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Archive, PostgresArchive]]:
-    sqlite = Archive(tmp_path_factory.mktemp("sqlite") / "search.db")
-    url = new_postgres_database(postgres_server)
-    postgres = PostgresArchive(url)
-    try:
-        for folder in corpus:
-            imported(sqlite, folder)
-            imported(postgres, folder)
-        yield sqlite, postgres
-    finally:
-        drop_postgres_database(postgres_server, url)
+    """The same corpus imported into SQLite and into PostgreSQL, in the same order."""
+    with on_both_engines(
+        postgres_server, corpus, tmp_path_factory.mktemp("sqlite"), "search"
+    ) as pair:
+        yield pair
 
 
 def found(archive: Archive, *args: str) -> list[dict]:

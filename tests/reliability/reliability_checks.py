@@ -225,3 +225,12 @@ def bound_by_permissions() -> None:
     for capability in (1, 2, 3):
         if libc.prctl(pr_capbset_drop, capability, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def sample_archive(db: Path) -> Path:
+    """An archive of data/ at `db`, imported by a real process."""
+    from conftest import DATA
+
+    result = run_archive(db, "import", "--quiet", str(DATA))
+    assert result.returncode == 0, result.stderr
+    return db

@@ -18,18 +18,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import DATA
-from reliability_checks import archive_command, assert_sound, clean_env, run_archive
+from reliability_checks import archive_command, assert_sound, clean_env, run_archive, sample_archive
 
-OUTPUT_ERROR = 6
+from archive.errors import OutputError
+
+OUTPUT_ERROR = OutputError.exit_code
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    db = tmp_path / "o.db"
-    result = run_archive(db, "import", "--quiet", str(DATA))
-    assert result.returncode == 0, result.stderr
-    return db
+    return sample_archive(tmp_path / "o.db")
 
 
 def digest(path: Path) -> str:

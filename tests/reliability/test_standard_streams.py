@@ -12,8 +12,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import DATA, record
-from reliability_checks import archive_command, assert_sound, clean_env, rows, run_archive
+from conftest import record
+from reliability_checks import (
+    archive_command,
+    assert_sound,
+    clean_env,
+    rows,
+    sample_archive,
+)
 
 from archive.errors import EXIT_STATUSES, OutputError, RecordError
 
@@ -24,10 +30,7 @@ HANG = 120
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    db = tmp_path / "s.db"
-    result = run_archive(db, "import", "--quiet", str(DATA))
-    assert result.returncode == 0, result.stderr
-    return db
+    return sample_archive(tmp_path / "s.db")
 
 
 def run(
