@@ -14,7 +14,7 @@ from .app import cli
 from .options import db_location, examples
 
 if TYPE_CHECKING:
-    from ..store.revisions import SchemaChange
+    from ..store.database import SchemaChange
 
 
 def _folders(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
@@ -131,9 +131,9 @@ def db_upgrade(ctx: click.Context, revision: str, create: bool, force: bool) -> 
     unchanged), 2 no such revision, 3 the archive is newer than this version, 4
     busy, 5 no archive there, not an archive, or read-only.
     """
-    from ..store import migrate
+    from ..store import database
 
-    _report(migrate.upgrade(db_location(ctx), revision, force=force, create=create))
+    _report(database.upgrade(db_location(ctx), revision, force=force, create=create))
 
 
 def _report(result: SchemaChange) -> None:
@@ -160,9 +160,9 @@ def _report(result: SchemaChange) -> None:
 @click.pass_context
 def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Downgrade the archive's schema to REVISION (e.g. -1, or a revision id), after a backup."""
-    from ..store import migrate
+    from ..store import database
 
-    _report(migrate.downgrade(db_location(ctx), revision))
+    _report(database.downgrade(db_location(ctx), revision))
 
 
 @db_group.command(
@@ -173,10 +173,10 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Print the archive's schema revision and whether it is the newest."""
-    from ..store import migrate
+    from ..store import database
     from ..store.schema_version import HEAD_REVISION as head
 
-    current = migrate.revision_of(db_location(ctx))
+    current = database.revision_of(db_location(ctx))
     click.echo(f"{current or 'none'}{' (head)' if current == head else f' (head is {head})'}")
 
 
@@ -193,9 +193,9 @@ def db_current(ctx: click.Context) -> None:
 @click.pass_context
 def db_grant_reader(ctx: click.Context, role: str, login: bool) -> None:
     """PostgreSQL: let ROLE (created if missing) read the archive and nothing more."""
-    from ..store import postgres_roles
+    from ..store import database
 
-    created = postgres_roles.grant_reader(db_location(ctx), role, login=login)
+    created = database.grant_reader(db_location(ctx), role, login=login)
     click.echo(
         f"{'created role' if created else 'role'} {role}: may read the archive's tables and views"
     )
@@ -204,7 +204,7 @@ def db_grant_reader(ctx: click.Context, role: str, login: bool) -> None:
 @db_group.command("history", epilog=examples("archive db history"))
 def db_history() -> None:
     """List the schema revisions, newest first."""
-    from ..store import revisions
+    from ..store import database
 
-    for revision, message in revisions.history():
+    for revision, message in database.history():
         click.echo(f"{revision}  {message}")

@@ -16,11 +16,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError, ProgrammingError
 
-from ..errors import ArchiveError, ArchiveUnavailable, BusyError
-from .location import BUSY_TIMEOUT_MS, open_mode, resolve_location, shown, sqlite_uri
+from ..errors import ArchiveError, ArchiveUnavailable
+from . import migrate, postgres_roles
+from .failures import is_lock_timeout  # noqa: F401 - callers import it from here
+from .failures import one_line as _one_line  # noqa: F401 - likewise
+from .failures import open_error as _open_error
+from .location import BUSY_TIMEOUT_MS, resolve_location, shown, sqlite_uri
 from .revisions import (  # noqa: F401 - the names callers have always imported from here
+    SchemaChange,
     alembic_config,
     alembic_head_revision,
     current_revision,
@@ -35,6 +39,7 @@ from .urls import (  # noqa: F401 - likewise
     require_driver,
     to_url,
 )
+from .urls import file_mode as _file_mode
 from .urls import is_sqlite as _is_sqlite
 
 # SQLite page cache per connection: its default. Larger caches made the queries
@@ -198,13 +203,6 @@ class Archive:
         self.engine.dispose()
 
 
-def _file_mode(url: URL, *, create: bool = False, write: bool = False) -> str:
-    """location.open_mode for a SQLite file; "rw" for anything else."""
-    if _is_sqlite(url) and url.database and url.database != ":memory:":
-        return open_mode(url.database, create=create, write=write)
-    return "rw"
-
-
 def open_archive(location: str | None = None, *, create: bool = True) -> Archive:
     """Open the archive; refuse one whose schema is not current.
 
@@ -252,29 +250,6 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
     return Archive(location, engine)
 
 
-def is_lock_timeout(exc: BaseException) -> bool:
-    """PostgreSQL's lock_timeout ran out (SQLSTATE 55P03): another writer held on."""
-    return getattr(getattr(exc, "orig", exc), "sqlstate", None) == "55P03"
-
-
-def _open_error(location: str, exc: BaseException) -> ArchiveError:
-    """The one-line error for a database that failed to open: busy (exit 4) when
-    another process held the lock past the busy timeout, else unavailable (exit 5)."""
-    reason = _one_line(exc)
-    if "database is locked" in reason or "database is busy" in reason or is_lock_timeout(exc):
-        return BusyError(
-            f"the archive {shown(location)} is busy: another process kept it locked for"
-            f" {BUSY_TIMEOUT_MS / 1000:g} s; try again when it has finished"
-        )
-    if "file is not a database" in reason:
-        return ArchiveUnavailable(
-            f"{shown(location)} is not an archive: it is not a SQLite database file"
-        )
-    if isinstance(exc, (OperationalError, ProgrammingError, DatabaseError, InterfaceError)):
-        return ArchiveUnavailable(f"cannot open archive {shown(location)}: {reason}")
-    return ArchiveError(f"cannot open archive {shown(location)}: {reason}")
-
-
 def _create_schema(connection: Connection, url: URL) -> tuple[str | None, set[str]]:
     """Create the schema in an empty database; (revision, tables found before).
 
@@ -294,6 +269,31 @@ def _create_schema(connection: Connection, url: URL) -> tuple[str | None, set[st
     return current, tables
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.splitlines()[0] if text else type(exc).__name__
+# Schema changes and roles are done in store/migrate.py and store/postgres_roles.py;
+# they open the archive with this module's engines, handed to them (they cannot
+# import this module: it imports them, for these entry points).
+
+
+def upgrade(
+    location: str | None, revision: str = "head", *, force: bool = False, create: bool = False
+) -> SchemaChange:
+    """Upgrade the archive at `location`, after a backup; `create` makes one from
+    nothing (a missing file, an empty database), `force` also from a database with
+    other tables."""
+    return migrate.upgrade(create_archive_engine, location, revision, force=force, create=create)
+
+
+def downgrade(location: str | None, revision: str) -> SchemaChange:
+    """Downgrade the archive at `location` to `revision`, after a backup."""
+    return migrate.downgrade(create_archive_engine, location, revision)
+
+
+def revision_of(location: str | None) -> str | None:
+    """The schema revision of the archive at `location` (None: it has none yet)."""
+    return migrate.revision_of(create_archive_engine, location)
+
+
+def grant_reader(location: str | None, role: str, *, login: bool = True) -> bool:
+    """PostgreSQL: let `role` (created if missing; returns whether it was) read the
+    archive and nothing more."""
+    return postgres_roles.grant_reader(create_archive_engine, location, role, login=login)

@@ -12,14 +12,16 @@ and Alembic's assorted errors as one line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL, Connection
 
 from ..errors import ArchiveError, ArchiveUnavailable, UsageError
 from .backup import backup_before_change
-from .database import _file_mode, _one_line, _open_error, create_archive_engine
+from .failures import one_line, open_error
 from .location import resolve_location, shown
 from .revisions import (
     SchemaChange,
@@ -29,13 +31,18 @@ from .revisions import (
     table_names,
 )
 from .schema_version import HEAD_REVISION, check_revision
-from .urls import is_sqlite, to_url
+from .urls import file_mode, is_sqlite, to_url
+
+# store.database.create_archive_engine, handed over by database.upgrade and the
+# others: this module cannot import database, which imports it.
+Engines = Callable[..., Engine]
 
 
 @dataclass(frozen=True)
 class _Change:
     """A requested schema change."""
 
+    engines: Engines
     location: str
     url: URL
     revision: str
@@ -54,21 +61,26 @@ class _Change:
 
 
 def upgrade(
-    location: str | None, revision: str = "head", *, force: bool = False, create: bool = False
+    engines: Engines,
+    location: str | None,
+    revision: str = "head",
+    *,
+    force: bool = False,
+    create: bool = False,
 ) -> SchemaChange:
     """Upgrade the archive at `location`; `create` makes one from nothing (a missing
     file, an empty database), `force` also from a database with other tables."""
-    return _migrate(location, revision, "upgrade", force=force, create=create)
+    return _migrate(engines, location, revision, "upgrade", force=force, create=create)
 
 
-def downgrade(location: str | None, revision: str) -> SchemaChange:
-    return _migrate(location, revision, "downgrade")
+def downgrade(engines: Engines, location: str | None, revision: str) -> SchemaChange:
+    return _migrate(engines, location, revision, "downgrade")
 
 
-def revision_of(location: str | None) -> str | None:
+def revision_of(engines: Engines, location: str | None) -> str | None:
     """The schema revision of the archive at `location` (None: it has none yet)."""
     location = resolve_location(location)
-    current, tables = read_state(location)
+    current, tables = read_state(engines, location)
     if current is None and tables:
         raise ArchiveUnavailable(
             f"{shown(location)} is not an archive: it has other tables and no schema revision"
@@ -76,20 +88,20 @@ def revision_of(location: str | None) -> str | None:
     return current
 
 
-def read_state(location: str) -> tuple[str | None, set[str]]:
+def read_state(engines: Engines, location: str) -> tuple[str | None, set[str]]:
     """(schema revision, table names), read without writing anything."""
-    url = to_url(location)
-    engine = create_archive_engine(location, mode=_file_mode(url), writing=False)
+    engine = engines(location, mode=file_mode(to_url(location)), writing=False)
     try:
         with engine.connect() as connection:
             return current_revision(connection), table_names(connection)
     except Exception as exc:  # no server, wrong password, not a database, busy ...
-        raise _open_error(location, exc) from exc
+        raise open_error(location, exc) from exc
     finally:
         engine.dispose()
 
 
 def _migrate(
+    engines: Engines,
     location: str | None,
     revision: str,
     direction: str,
@@ -98,7 +110,7 @@ def _migrate(
     create: bool = False,
 ) -> SchemaChange:
     location = resolve_location(location)
-    change = _Change(location, to_url(location), revision, direction, force, create)
+    change = _Change(engines, location, to_url(location), revision, direction, force, create)
     before, tables = _state_before(change)
     # An archive downgraded to base keeps only an empty version table: still one.
     is_archive = before is not None or "alembic_version" in tables
@@ -111,7 +123,7 @@ def _migrate(
     known = known_revisions()
     _refuse_newer_archive(change, before, known)
     _refuse_unknown_revision(change, known)
-    _file_mode(change.url, create=create, write=True)  # a read-only file or folder
+    file_mode(change.url, create=create, write=True)  # a read-only file or folder
     return _run(change, before, tables)
 
 
@@ -119,10 +131,10 @@ def _state_before(change: _Change) -> tuple[str | None, set[str]]:
     """The archive's revision and tables; refuses a missing file unless creating one."""
     missing = change.path is not None and not Path(change.path).exists()
     if missing and change.upgrading and change.create:
-        _file_mode(change.url, create=True)  # refuses a missing or read-only folder
+        file_mode(change.url, create=True)  # refuses a missing or read-only folder
         return None, set()
     try:
-        _file_mode(change.url)  # refuses a missing file, a folder, a file that is not SQLite
+        file_mode(change.url)  # refuses a missing file, a folder, a file that is not SQLite
     except ArchiveUnavailable as exc:
         if missing and change.upgrading:
             raise ArchiveUnavailable(
@@ -131,7 +143,7 @@ def _state_before(change: _Change) -> tuple[str | None, set[str]]:
                 " `db upgrade --create` an empty one"
             ) from exc
         raise
-    return read_state(change.location)
+    return read_state(change.engines, change.location)
 
 
 def _refuse_other_tables(change: _Change, tables: set[str]) -> None:
@@ -179,7 +191,7 @@ def _run(change: _Change, before: str | None, tables: set[str]) -> SchemaChange:
     and the migration.
     """
     backup = notice = None
-    engine = create_archive_engine(change.location)
+    engine = change.engines(change.location)
     try:
         with engine.connect() as connection:
             locked = connection.execution_options(archive_write=True)
@@ -191,7 +203,7 @@ def _run(change: _Change, before: str | None, tables: set[str]) -> SchemaChange:
     except ArchiveError:
         raise
     except Exception as exc:
-        error = _open_error(change.location, exc)
+        error = open_error(change.location, exc)
         if backup:
             error = type(error)(f"{error}; the archive is unchanged (a backup is at {backup})")
         raise error from exc
@@ -208,5 +220,5 @@ def _alembic(change: _Change, locked: Connection, backup: str | None) -> None:
     except Exception as exc:  # alembic reports unknown revisions with assorted types
         kept = f"; the archive is unchanged (a backup is at {backup})" if backup else ""
         raise ArchiveError(
-            f"{change.direction} to {change.revision} failed: {_one_line(exc)}{kept}"
+            f"{change.direction} to {change.revision} failed: {one_line(exc)}{kept}"
         ) from exc

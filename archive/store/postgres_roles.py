@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..errors import ArchiveError
-from .database import _one_line, create_archive_engine
+from .failures import one_line
 from .location import resolve_location, shown
 from .urls import is_postgres, to_url
 
 
-def grant_reader(location: str | None, role: str, *, login: bool = True) -> bool:
+def grant_reader(
+    engines: Callable[..., Engine], location: str | None, role: str, *, login: bool = True
+) -> bool:
     """Let `role` read the PostgreSQL archive and nothing more: CONNECT on the
     database, USAGE on its schema, SELECT on its tables and views (also those later
-    migrations add). Creates the role if missing; returns whether it did."""
+    migrations add). Creates the role if missing; returns whether it did.
+    `engines`: store.database.create_archive_engine (database imports this module)."""
     location = resolve_location(location)
     if not is_postgres(to_url(location)):
         raise ArchiveError("db grant-reader is for PostgreSQL archives (SQLite has no roles)")
-    engine = create_archive_engine(location)
+    engine = engines(location)
     try:
         with engine.connect() as connection, connection.begin():
             quote = connection.dialect.identifier_preparer.quote
@@ -41,6 +47,6 @@ def grant_reader(location: str | None, role: str, *, login: bool = True) -> bool
                 connection.exec_driver_sql(statement)
             return row is None
     except (OperationalError, ProgrammingError) as exc:
-        raise ArchiveError(f"cannot grant on {shown(location)}: {_one_line(exc)}") from exc
+        raise ArchiveError(f"cannot grant on {shown(location)}: {one_line(exc)}") from exc
     finally:
         engine.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.engine import URL, make_url
 
 from ..errors import ArchiveUnavailable
-from .location import is_url, shown
+from .location import is_url, open_mode, shown
 
 POSTGRES_DRIVER_HINT = "install the PostgreSQL driver: pip install 'archive[postgres]'"
 
@@ -50,6 +50,12 @@ def sqlite_file(url: URL) -> str | None:
     if is_sqlite(url) and url.database and url.database != ":memory:":
         return url.database
     return None
+
+
+def file_mode(url: URL, *, create: bool = False, write: bool = False) -> str:
+    """location.open_mode for a SQLite file; "rw" for anything else."""
+    path = sqlite_file(url)
+    return open_mode(path, create=create, write=write) if path else "rw"
 
 
 def require_driver(url: URL) -> None:
