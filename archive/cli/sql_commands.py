@@ -96,7 +96,7 @@ def _file_option(*names: str, help: str) -> Any:
         "archive sql 'SELECT title, published_at FROM article_summary LIMIT 5'",
         "archive sql 'SELECT * FROM topic_article WHERE topic = :t' -p t AI",
         "archive sql 'PRAGMA table_info(article)' --format table",
-        "archive sql $'-- the newest first\\nSELECT title FROM article_summary LIMIT 3'",
+        "archive sql $'-- a comment first\\nSELECT title FROM article LIMIT 3'",
         "echo 'SELECT count(*) AS articles FROM article' | archive sql -",
     ),
 )
@@ -143,7 +143,7 @@ def sql_command(
         "archive export topic_article --format jsonl",
         "archive export article_summary -o articles.parquet",
         "archive export --query 'SELECT * FROM article WHERE quality >= :q' -p q 60",
-        "echo 'SELECT url FROM article' > urls.sql; archive export --query-file urls.sql",
+        "echo 'SELECT url FROM article' > q.sql; archive export --query-file q.sql",
     ),
 )
 @click.argument("name", required=False, shell_complete=complete_tables)
