@@ -18,9 +18,10 @@ from .errors import OutputError, UsageError
 from .messages import printable
 from .output.formats import write
 from .query import queries
+from .query import reader as _reader
 from .query.dump import DumpResult
 from .query.filters import SEARCH_LIMIT, Filters
-from .query.reader import Reader, open_reader
+from .query.reader import Reader
 from .query.readonly_sql import DEFAULT_TIMEOUT, open_query
 from .query.sql_text import checked_sql
 from .rows import OutputOptions, Rows
@@ -140,6 +141,13 @@ def import_git(
 
 
 # --- the questions -------------------------------------------------------------------
+
+
+def open_reader(location: Location | None = None) -> Reader:
+    """Open the archive at `location` read-only, to ask it questions (a context
+    manager: `with open_reader("news.db") as reader:`). None: $ARCHIVE_DB, else
+    archive.db. Loads no SQLAlchemy; refuses an archive whose schema is not current."""
+    return _reader.open_reader(None if location is None else _location(location))
 
 
 def _stories() -> Any:
@@ -321,7 +329,19 @@ def write_rows(
     path = None if stream is not None else output
     extra = dict(force=force, limit=limit, headers=headers, bom=bom, excel_safe=excel_safe,
                  columns=columns, sort=sort)  # fmt: skip
-    return write(rows, _options(path, format, extra), stream)  # type: ignore[arg-type]
+    options = _options(path, format, extra)  # type: ignore[arg-type]
+    if options.output is not None and _is_sqlite_file(options.output):
+        # The rows do not say which archive they came from: never replace any.
+        options.protected = (options.output,)
+    return write(rows, options, stream)
+
+
+def _is_sqlite_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 @contextmanager
