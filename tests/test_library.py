@@ -223,3 +223,23 @@ def test_open_archive_imports_into_an_open_archive(news: Path) -> None:
         opened.close()
     with pytest.raises(ArchiveUnavailable):
         open_archive(news.parent / "none.db", create=False)
+
+
+def test_a_postgresql_url_is_an_archive_like_a_file(
+    postgres_server: str, news: Path, tmp_path: Path
+) -> None:
+    from conftest import drop_postgres_database, new_postgres_database
+
+    url = new_postgres_database(postgres_server)
+    try:
+        assert import_files(url, [DATA], workers=0).new == 17
+        answers = []
+        for location in (news, url):
+            with open_reader(location) as reader:
+                answers.append(list(providers(reader, Filters(topics=["AI"])).rows))
+        assert answers[0] == answers[1]
+        assert export(url, "topic", output=tmp_path / "pg.csv", allow_superuser=True) == 8
+        with pytest.raises(UsageError, match="never closed"), run_sql(url, "SELECT 1 /* x"):
+            pass
+    finally:
+        drop_postgres_database(postgres_server, url)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, Archive, imported
+from conftest import DATA, Archive, PostgresArchive, imported
 
 USAGE = 2  # archive/errors.py: a usage error
 
@@ -139,3 +139,22 @@ def test_the_installed_command_reads_sql_from_a_pipe(news: Archive) -> None:
     assert refused.returncode == USAGE
     assert refused.stderr.count("\n") == 1
     assert "Traceback" not in refused.stderr
+
+
+def test_postgresql_takes_commented_sql_and_refuses_an_unclosed_comment(
+    pg_archive: PostgresArchive,
+) -> None:
+    """PostgreSQL would also refuse the open comment, but as an SQL error (status 1)
+    after connecting; it is refused the same way on both engines, before."""
+    imported(pg_archive, DATA / "example_05_minimal-weburl-only.md")
+    su = "--allow-superuser"  # the test server's role; the read-only rules are not this test's
+    result = pg_archive.run("sql", "-", su, "--format", "csv", input="-- n\nSELECT 1 AS n /* */")
+    assert (result.exit_code, _lines(result)) == (0, ["n", "1"])
+    for command in (["sql", "SELECT 1 /* x"], ["export", "--query", "SELECT 1 /* x"]):
+        refused = pg_archive.run(*command, su)
+        assert refused.exit_code == USAGE
+        assert refused.output == (
+            "error: line 1 of the SQL: a /* comment is never closed: end it with */\n"
+        )
+    dollar = pg_archive.run("sql", "SELECT $$ /* $$ AS s", su, "--format", "csv")
+    assert (dollar.exit_code, _lines(dollar)) == (0, ["s", " /* "])
