@@ -11,7 +11,6 @@ import click
 from ..errors import UsageError
 from ..messages import printable
 from ..output.formats import keep_freed_memory, write
-from ..query.sql_text import checked_sql
 from ..rows import OutputOptions
 from ..store.sqlite_limits import limit_process_heap
 from .app import cli
@@ -123,6 +122,7 @@ def sql_command(
     closed are refused.
     """
     from ..api import run_sql
+    from ..query.sql_text import checked_sql
 
     text, source = _read_sql(sql, sql_file, "SQL")
     checked_sql(text, source=source)
@@ -174,6 +174,7 @@ def export_command(
     A query runs under the same read-only rules as archive sql.
     """
     from ..api import export
+    from ..query.sql_text import checked_sql
 
     if sql is not None or sql_file is not None:
         if sql is not None and sql_file is not None:
