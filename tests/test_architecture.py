@@ -28,6 +28,7 @@ LAYERS = [
     {"archive.output"},
     {"archive.store"},
     {"archive.ingest", "archive.query", "archive.serve"},
+    {"archive.api"},  # the library (docs/library.md): above what it gathers
     {"archive.cli", "archive.__main__"},
 ]
 

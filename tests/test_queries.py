@@ -1128,3 +1128,12 @@ def test_query_on_a_file_that_is_not_a_database_is_one_line(archive, command):
     line = one_error_line(archive.run(*command), ArchiveUnavailable.exit_code)
     assert line == f"error: {archive.path} is not an archive: it is not a SQLite database file"
     assert archive.path.read_text() == "hello\n"
+
+
+def test_queries_keeps_true_copies_of_the_models_constants() -> None:
+    """queries keeps its own copies so that it need not load SQLModel."""
+    from archive.query import queries
+    from archive.store import models
+
+    assert queries.TABLE_NAMES == models.TABLE_NAMES
+    assert queries.ISO_UTC_FORMAT == models.ISO_UTC_FORMAT

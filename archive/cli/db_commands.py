@@ -50,23 +50,11 @@ def dump_command(
     files, each with its current content, plus .archive-order, the order they were
     imported in: `archive import FOLDER` reads it back into the same archive.
     """
-    from ..query.dump import dump
-    from ..query.reader import open_reader
-    from ..store.location import archive_files
+    from ..api import dump
 
     _check_folder(folder)  # before the archive is read: a mistake costs nothing
     # Read like the query commands: without SQLAlchemy, read-only.
-    with open_reader(db_location(ctx)) as reader:
-        try:
-            result = dump(
-                reader,
-                folder,
-                force=force,
-                all_versions=all_versions,
-                protected=archive_files(db_location(ctx)),
-            )
-        except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
-            raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+    result = dump(db_location(ctx), folder, force=force, all_versions=all_versions)
     if result.without_text:
         click.echo(
             f"note: {result.without_text} files have no stored text"

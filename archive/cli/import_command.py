@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import ArchiveError, UsageError
+from ..errors import EXIT_INTERRUPTED, ArchiveError, UsageError
 from ..messages import printable
 from .app import cli
 from .completion import complete_files
@@ -111,6 +110,7 @@ def import_command(
     schema is out of date (archive db upgrade), 4 the archive stayed busy, 5 it
     cannot be opened or written, 130 interrupted.
     """
+    from ..api import missing_path
     from ..ingest.files import RECORD_SUFFIXES, STDIN
     from ..ingest.importer import Importer, StrictAbort
     from ..store import database
@@ -126,9 +126,9 @@ def import_command(
         raise click.UsageError("- (stdin) can be given only once")
     # Before the archive is opened: a mistyped path must not leave a new, empty
     # archive behind.
-    missing = [p for p in (*paths, git_repository or ".") if p != STDIN and not os.path.lexists(p)]
-    if missing:
-        raise UsageError(f"{printable(missing[0])}: no such file or directory")
+    missing = missing_path([*paths, git_repository or "."])
+    if missing is not None:
+        raise UsageError(f"{printable(missing)}: no such file or directory")
     archive = database.open_archive(db_location(ctx))
     try:
         importer = Importer(
@@ -170,10 +170,6 @@ def import_command(
         _report_interruption(summary)
         ctx.exit(EXIT_INTERRUPTED)
     ctx.exit(summary.exit_code)
-
-
-# What a shell reports for a program ended by Ctrl-C (128 + SIGINT).
-EXIT_INTERRUPTED = 130
 
 
 class _Interrupts:

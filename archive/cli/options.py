@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -17,7 +18,7 @@ from ..query.readonly_sql import DEFAULT_TIMEOUT
 from ..record_format import INTEGER_RANGE
 from ..rows import OutputOptions
 from ..store.location import archive_files
-from .completion import complete_files
+from .completion import complete_files, complete_providers, complete_topics
 
 INTEGER_MAX = INTEGER_RANGE[1]
 
@@ -169,33 +170,93 @@ def check_empty(out: OutputOptions, count: int) -> None:
         raise EmptyAnswer("no rows (--fail-on-empty)")
 
 
-def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--since/--until on published time, turned into Filters."""
+def _adding_to_filters(
+    command: Callable[..., Any], names: tuple[str, ...], fill: Callable[..., Filters]
+) -> Callable[..., Any]:
+    """`command` behind a wrapper that takes the options `names` (which the caller
+    adds) and folds them into the command's `filters` argument with `fill`.
 
-    @click.option(
-        "--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD)."
-    )
-    @click.option(
-        "--until", metavar="DATE", help="Published on or before DATE (whole day, month or year)."
-    )
+    Each filter decorator takes only the options it added and leaves every other
+    argument as it came: a command may have a `--topic` of its own (cooccur) beside
+    @date_filters, and stacked filter decorators each add their part.
+    """
+
     @functools.wraps(command)
-    def wrapper(*args: Any, since: str | None, until: str | None, **kwargs: Any) -> Any:
-        topics = kwargs.pop("topic", ()) or ()
-        providers = kwargs.pop("provider", ()) or ()
-        kwargs["filters"] = Filters(
-            topics=(topics,) if isinstance(topics, str) else tuple(topics),
-            providers=(providers,) if isinstance(providers, str) else tuple(providers),
-            since=parse_date(since) if since else None,
-            until=parse_date(until, end=True) if until else None,
-            all_topics=kwargs.pop("all_topics", False),
-        )
-        start, end = kwargs["filters"].since, kwargs["filters"].until
-        if start is not None and end is not None and start >= end:
-            # An empty answer would look like "nothing was published": say why instead.
-            raise UsageError(f"--since {since} is after --until {until}: no date is in that range")
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in names}
+        kwargs["filters"] = fill(kwargs.get("filters") or Filters(), **values)
         return command(*args, **kwargs)
 
     return wrapper
+
+
+def topic_filter(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--topic (repeatable), into Filters.topics."""
+    command = _adding_to_filters(
+        command, ("topic",), lambda filters, topic: replace(filters, topics=tuple(topic))
+    )
+    return click.option(
+        "--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
+        help="Only articles with this topic (repeatable: any of them).",
+    )(command)  # fmt: skip
+
+
+def all_topics_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--all-topics, into Filters.all_topics."""
+    command = _adding_to_filters(
+        command,
+        ("all_topics",),
+        lambda filters, all_topics: replace(filters, all_topics=all_topics),
+    )
+    return click.option(
+        "--all-topics", is_flag=True,
+        help="With several --topic: only articles that have all of them (default: any).",
+    )(command)  # fmt: skip
+
+
+def provider_filter(command: Callable[..., Any] | None = None, *, hidden: bool = False) -> Any:
+    """--provider (repeatable), into Filters.providers; `hidden` keeps it out of --help."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = _adding_to_filters(
+            command,
+            ("provider",),
+            lambda filters, provider: replace(filters, providers=tuple(provider)),
+        )
+        return click.option(
+            "--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
+            hidden=hidden, help="Only articles of this provider (repeatable: any of them).",
+        )(command)  # fmt: skip
+
+    return decorate if command is None else decorate(command)
+
+
+def date_filters(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--since/--until on published time, into Filters.since and Filters.until."""
+
+    def fill(filters: Filters, since: str | None, until: str | None) -> Filters:
+        start = parse_date(since) if since else None
+        end = parse_date(until, end=True) if until else None
+        if start is not None and end is not None and start >= end:
+            # An empty answer would look like "nothing was published": say why instead.
+            raise UsageError(f"--since {since} is after --until {until}: no date is in that range")
+        return replace(filters, since=start, until=end)
+
+    command = _adding_to_filters(command, ("since", "until"), fill)
+    for option in (
+        click.option(
+            "--until",
+            metavar="DATE",
+            help="Published on or before DATE (whole day, month or year).",
+        ),
+        click.option(
+            "--since",
+            metavar="DATE",
+            help="Published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD).",
+        ),
+    ):
+        command = option(command)
+    return command
 
 
 def user_sql_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import UsageError
 from ..messages import printable
 from ..output.formats import write
 from ..query.filters import PERIODS, SEARCH_LIMIT, Filters
 from ..rows import OutputOptions, Rows
 from .app import cli
-from .completion import complete_providers, complete_topics
+from .completion import complete_topics
 from .options import (
     Number,
+    all_topics_option,
     check_empty,
     date_filters,
     db_location,
     examples,
     output_options,
+    provider_filter,
     row_options,
+    topic_filter,
 )
 from .search_words import SearchCommand, unmarked
 
@@ -49,45 +52,25 @@ def _print(
     out: OutputOptions,
     filters: Filters | None = None,
 ) -> None:
-    """Run a query (make_rows gets the queries module and a reader) and write it.
+    """Ask the library (make_rows gets archive.api and a reader) and write the answer.
 
     An empty answer caused by a --topic or --provider that names nothing in the
     archive says so on stderr, with the nearest names.
     """
-    from ..query import queries
+    from .. import api
 
     with _reading(ctx) as reader:
-        count = write(make_rows(queries, reader), out)
+        count = write(make_rows(api, reader), out)
         if count == 0 and filters is not None:
-            for note in queries.unknown_names(reader, filters):
+            for note in api.unknown_names(reader, filters):
                 click.echo(f"note: {printable(note)}", err=True)
     check_empty(out, count)
 
 
-# The filters most questions take, described once. (click makes a new Option each
-# time one of these decorates a command.)
-topic_filter = click.option(
-    "--topic", multiple=True, metavar="TOPIC", shell_complete=complete_topics,
-    help="Only articles with this topic (repeatable: any of them).",
-)  # fmt: skip
-all_topics_option = click.option(
-    "--all-topics", is_flag=True,
-    help="With several --topic: only articles that have all of them (default: any).",
-)  # fmt: skip
-provider_filter = click.option(
-    "--provider", multiple=True, metavar="DOMAIN", shell_complete=complete_providers,
-    help="Only articles of this provider (repeatable: any of them).",
-)  # fmt: skip
 by_story = click.option(
     "--by-story", is_flag=True,
     help="Count stories, not articles: copies of one text (docs/stories.md) count once.",
 )  # fmt: skip
-
-
-def _stories() -> ModuleType:
-    from ..query import stories
-
-    return stories
 
 
 @cli.command(
@@ -103,7 +86,7 @@ def _stories() -> ModuleType:
 )
 @topic_filter
 @all_topics_option
-@click.option("--provider", multiple=True, hidden=True)
+@provider_filter(hidden=True)
 @click.option(
     "--include-related", is_flag=True, help="Count the articles these articles link to as related."
 )
@@ -126,14 +109,11 @@ def providers_command(
     instead: `first` counts those it published before the others in the answer,
     `copies` those it republished.
     """
-    if by_story and include_related:
-        raise UsageError("--by-story counts own records only: leave out --include-related")
-    if by_story:
-        _print(ctx, lambda q, conn: _stories().providers(conn, filters), out, filters)
-        return
     _print(
         ctx,
-        lambda q, conn: q.providers(conn, filters, include_related=include_related),
+        lambda q, conn: q.providers(
+            conn, filters, include_related=include_related, by_story=by_story
+        ),
         out,
         filters,
     )
@@ -159,10 +139,7 @@ def topics_command(
     ctx: click.Context, filters: Filters, by_story: bool, out: OutputOptions
 ) -> None:
     """Topics by number of articles, with first and last publication."""
-    if by_story:
-        _print(ctx, lambda q, conn: _stories().topics(conn, filters), out, filters)
-        return
-    _print(ctx, lambda q, conn: q.topics(conn, filters), out, filters)
+    _print(ctx, lambda q, conn: q.topics(conn, filters, by_story=by_story), out, filters)
 
 
 @cli.command(
@@ -258,8 +235,6 @@ def search_command(
     Shows the best 100 matches unless --limit says otherwise.
     """
     text = " ".join(unmarked(words))
-    if not text.strip():
-        raise UsageError("no search text given: e.g. archive search facial recognition")
     limit = SEARCH_LIMIT if out.limit is None else out.limit
     _print(ctx, lambda q, conn: q.search(conn, text, filters, limit=limit), out, filters)
 
@@ -302,16 +277,12 @@ def timeline_command(
     each series' articles and share. On a terminal each row also gets a bar. With
     --by-story, stories, each in the period of its first article.
     """
-    if compare and filters.needs_every_topic():
-        raise UsageError("--compare and --all-topics do not go together: compare each topic")
-    if compare and not (filters.topics or filters.providers):
-        raise UsageError("--compare needs series to compare: e.g. --topic AI --topic Privacy")
-    if by_story:
-        if compare:
-            raise UsageError("--compare counts articles: run it without --by-story")
-        _print(ctx, lambda q, conn: _stories().timeline(conn, filters, by=by), out, filters)
-        return
-    _print(ctx, lambda q, conn: q.timeline(conn, filters, by=by, compare=compare), out, filters)
+    _print(
+        ctx,
+        lambda q, conn: q.timeline(conn, filters, by=by, compare=compare, by_story=by_story),
+        out,
+        filters,
+    )
 
 
 @cli.command(
@@ -331,16 +302,12 @@ def timeline_command(
 @row_options
 @click.pass_context
 def cooccur_command(
-    ctx: click.Context, filters: Filters, by_story: bool, out: OutputOptions
+    ctx: click.Context, topic: str, filters: Filters, by_story: bool, out: OutputOptions
 ) -> None:
     """Topics that appear on the same articles as --topic, with the number of those
     articles and their share of the topic's articles."""
-    topic = filters.topics[0]
-    rest = Filters((), filters.providers, filters.since, filters.until)
-    if by_story:
-        _print(ctx, lambda q, conn: _stories().cooccur(conn, topic, rest), out, filters)
-        return
-    _print(ctx, lambda q, conn: q.cooccur(conn, topic, rest), out, filters)
+    asked = replace(filters, topics=(topic,))  # for the note on a topic it does not know
+    _print(ctx, lambda q, conn: q.cooccur(conn, topic, filters, by_story=by_story), out, asked)
 
 
 @cli.command(
@@ -422,13 +389,9 @@ def history_command(
 
     URL may be written in any form that identifies the article.
     """
-    from ..query.history import history
-
     names = [name.strip() for name in fields.split(",") if name.strip()]
     _print(
-        ctx,
-        lambda _q, conn: history(conn, url, fields=names, hide_signature=hide_signature),
-        out,
+        ctx, lambda q, conn: q.history(conn, url, fields=names, hide_signature=hide_signature), out
     )
 
 

@@ -9,8 +9,16 @@ from ..output.formats import write
 from ..query.filters import Filters
 from ..rows import OutputOptions
 from .app import cli
-from .options import check_empty, date_filters, db_location, examples, output_options
-from .query_commands import _reading, provider_filter, topic_filter
+from .options import (
+    check_empty,
+    date_filters,
+    db_location,
+    examples,
+    output_options,
+    provider_filter,
+    topic_filter,
+)
+from .query_commands import _reading
 
 
 @cli.command(
@@ -57,10 +65,14 @@ def stories_command(
             raise UsageError("--explain reads stories: give it without --rebuild or --missing")
         _recluster(ctx, rebuild=rebuild)
         return
+    from .. import api
     from ..query import stories
 
     with _reading(ctx) as reader:
-        rows = stories.explain(reader, *explain) if explain else stories.largest(reader, filters)
+        if explain:
+            rows = api.explain_story(reader, *explain)
+        else:
+            rows = api.largest_stories(reader, filters)
         count = write(rows, out)
         waiting = stories.unassigned(reader)
     if waiting and not explain:

@@ -11,6 +11,7 @@ from ..output.formats import write
 from ..rows import OutputOptions
 from ..store.location import archive_files
 from .readonly_sql import open_query
+from .sql_text import checked_sql
 
 
 def export(
@@ -27,6 +28,8 @@ def export(
     how many were written."""
     if (name is None) == (sql is None):
         raise UsageError("give a table or view name, or --query SQL (not both)")
+    if sql is not None:
+        checked_sql(sql)
     if not options.protected:  # a library caller's options: never write over the archive
         options = replace(options, protected=archive_files(location))
     query = open_query(location, timeout=timeout, allow_superuser=allow_superuser)

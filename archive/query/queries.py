@@ -962,12 +962,8 @@ def _other_files(conn: Reader, article_id: int, shown: int) -> list[str]:
 # --- stats -----------------------------------------------------------------------
 
 
-def stats(conn: Reader, location: str | None = None) -> Rows:
-    """Rows per table, date range, database size (SQLite) and schema revision.
-
-    `location` is no longer needed (the reader knows its file); it is accepted for
-    callers of the earlier signature.
-    """
+def stats(conn: Reader) -> Rows:
+    """Rows per table, date range, database size (SQLite) and schema revision."""
     q = _Sql(conn)
     rows: list[tuple[str, Any]] = [
         (f"rows in {table}", q.scalar(f"SELECT count(*) FROM {table}")) for table in TABLE_NAMES
