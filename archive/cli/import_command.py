@@ -113,7 +113,7 @@ def import_command(
     """
     from ..ingest.files import RECORD_SUFFIXES, STDIN
     from ..ingest.importer import Importer, StrictAbort
-    from ..store import database
+    from ..store import opening
 
     if git_repository is not None:
         if paths:
@@ -129,7 +129,7 @@ def import_command(
     missing = [p for p in (*paths, git_repository or ".") if p != STDIN and not os.path.lexists(p)]
     if missing:
         raise UsageError(f"{printable(missing[0])}: no such file or directory")
-    archive = database.open_archive(db_location(ctx))
+    archive = opening.open_archive(db_location(ctx))
     try:
         importer = Importer(
             archive,

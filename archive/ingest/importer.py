@@ -27,12 +27,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-
 from ..errors import ArchiveError, BusyError, RecordError
 from ..store import deferred_indexes
-from ..store.database import Archive
+from ..store.write_connection import (
+    Archive,
+    Connection,
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+)
 from . import changes
 from .files import File, read_ahead
 from .parsers import Parsers, default_workers, fewer_collections
@@ -111,7 +114,7 @@ class _Chunk:
 class Importer:
     """Writes record files into an open archive. Usable without the CLI:
 
-    archive = open_archive("news.db"); Importer(archive).run(["data/"]); archive.close()
+    archive = opening.open_archive("news.db"); Importer(archive).run(["data/"]); archive.close()
     """
 
     def __init__(
@@ -193,7 +196,7 @@ class Importer:
                 run.refresh_statistics()
             if self._abort:
                 raise KeyboardInterrupt
-        except (SQLAlchemyError, ArchiveError):
+        except (DatabaseError, ArchiveError):
             # An aborted statement fails with "interrupted": that is the abort itself.
             if self._abort:
                 self.summary.interrupted = True
@@ -219,7 +222,7 @@ class Importer:
             # psycopg cancels a running statement on KeyboardInterrupt by itself.
             yield
             return
-        driver = conn.connection.driver_connection
+        driver = conn.driver_connection
         driver.set_progress_handler(lambda: self._abort, ABORT_CHECK_STEPS)
         try:
             yield
@@ -474,7 +477,7 @@ class _Run:
             for record, version in zip(records, versions, strict=True):
                 results += self._write_records([record], [version])
             return results
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             quietly_roll_back(savepoint)
             self.catalog.forget()
             raise ArchiveError(
@@ -506,7 +509,7 @@ class _Run:
             except BaseException:
                 quietly_roll_back(transaction)
                 raise
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             self.summary.indexes_pending = True
             # After a failed import (a full disk, say) this may fail too: the first
             # error is the one to report, and the next import builds them.

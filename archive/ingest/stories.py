@@ -18,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-
-from ..store.models import tables
+from ..store.columns import tables
+from ..store.write_connection import Connection
 from ..stories import minhash, rules, text
 from .transactions import begin_write
 from .writer import Catalog, _Sql, select_in

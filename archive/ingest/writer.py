@@ -8,9 +8,9 @@ the plan is written with one `executemany` per table. That is what makes import
 fast. The rules (own record wins, first related entry wins, fill what is empty)
 are decided in ingest/merge.py; `_Plan` applies its answers to rows.
 
-The statements are plain SQL in the driver's parameter style, built from the
-SQLModel tables, with the columns' own SQLAlchemy bind processors; nothing here is
-SQLite-specific except that explicit ids need the writer to hold the write lock.
+The statements are plain SQL in the driver's parameter style (statements.py), on a
+plain DB-API connection (store/write_connection.py): writing loads neither
+SQLAlchemy nor the models.
 """
 
 from __future__ import annotations
@@ -19,16 +19,19 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, DateTime, Table
-
 from ..record_format import ARTICLE_COLUMNS
-from ..store.models import tables
+from ..store.columns import tables
+from ..store.write_connection import Connection
 from . import merge
 from .merge import RelatedEffect
 from .records import Article, Image, Provider, Record
+from .statements import Statements, chunks, placeholder, select_in
+
+# stories.py and versions.py write through the same statements.
+_Sql = Statements
+__all__ = ["Catalog", "FileOutcome", "Version", "placeholder", "select_in", "write_batch"]
 
 # Article columns that what a record says about an article fills (the rest: id,
 # body, is_stub, source_file_id, which say where the row came from).
@@ -40,8 +43,6 @@ _SOURCE_COLUMNS = (
 )  # fmt: skip
 _PROVIDER_FILLABLE = ("name", "domain", "extra")
 _article_fields = operator.attrgetter(*ARTICLE_COLUMNS)
-_IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
-_MULTIROW = 256  # most rows per multi-row INSERT, if the driver takes that many parameters
 
 
 @dataclass
@@ -70,174 +71,8 @@ class Version:
     committed_at: dt.datetime | None = None
 
 
-class _Sql:
-    """Statements for one connection's dialect: placeholders and value conversion."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        dialect = conn.dialect
-        self.mark = placeholder(conn)
-        self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
-        self._dialect = dialect
-        self.max_parameters = _max_parameters(dialect)
-        self._native_bools = dialect.name == "sqlite"
-
-    def columns(self, table: Table) -> list[str]:
-        return [c.name for c in table.columns]
-
-    def convert(
-        self, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> list[tuple]:
-        key = table.name + ":" + ",".join(names)
-        processors = self._processors.get(key)
-        if processors is None:
-            processors = []
-            for index, name in enumerate(names):
-                column_type = table.c[name].type
-                if self._native_bools and isinstance(column_type, Boolean):
-                    # sqlite3 binds True and False as the integers SQLAlchemy's
-                    # processor would make of them; the parser only gives booleans
-                    # here. It was 5% of the writer's time.
-                    continue
-                process = column_type._cached_bind_processor(self._dialect)
-                if process is not None:
-                    # A TypeDecorator (SQLModel's UTC datetime) names its stored type in impl.
-                    if isinstance(getattr(column_type, "impl", column_type), DateTime):
-                        process = _memoized(process)
-                    processors.append((index, process))
-            self._processors[key] = processors
-        if not processors:
-            return [tuple(row) for row in rows]
-        out = []
-        for row in rows:
-            values = list(row)
-            for index, process in processors:
-                # Every processor here keeps None as None (JSON with none_as_null):
-                # most of these values are None, so skip the call.
-                value = values[index]
-                if value is not None:
-                    values[index] = process(value)
-            out.append(tuple(values))
-        return out
-
-    def insert(self, table: Table, names: Sequence[str], rows: list[Sequence[Any]]) -> None:
-        if rows:
-            sql = (
-                f"INSERT INTO {table.name} ({', '.join(names)}) "
-                f"VALUES ({', '.join([self.mark] * len(names))})"
-            )
-            self.conn.exec_driver_sql(sql, self.convert(table, names, rows))
-
-    def insert_multirow(
-        self, table: Table, names: Sequence[str], rows: list[Sequence[Any]]
-    ) -> None:
-        """INSERT with many rows per statement, for tables whose inserts fire triggers.
-
-        A statement that fires a trigger pays a fixed cost each time it runs: on
-        SQLite, the search-index trigger on `article` made a one-row-per-statement
-        `executemany` three times slower than the same rows in 200-row statements
-        (54 against 20 µs per article). Statements hold a power of two of rows, so
-        a handful of statement texts serve every batch size from the driver's cache.
-        """
-        converted = self.convert(table, names, rows)
-        row_marks = f"({', '.join([self.mark] * len(names))})"
-        most = 1
-        while most * 2 <= min(_MULTIROW, self.max_parameters // len(names)):
-            most *= 2
-        start = 0
-        while start < len(converted):
-            size = most
-            while size > len(converted) - start:
-                size //= 2
-            part = converted[start : start + size]
-            self.conn.exec_driver_sql(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-                + ", ".join([row_marks] * size),
-                tuple(chain.from_iterable(part)),
-            )
-            start += size
-
-    def update(
-        self, table: Table, names: Sequence[str], rows: list[Sequence[Any]], *, fill: bool = False
-    ) -> None:
-        """UPDATE by id; each row is (values..., id). With `fill`, only NULL columns change."""
-        if not rows:
-            return
-        if fill:
-            sets = ", ".join(f"{n} = COALESCE({n}, {self.mark})" for n in names)
-        else:
-            sets = ", ".join(f"{n} = {self.mark}" for n in names)
-        sql = f"UPDATE {table.name} SET {sets} WHERE id = {self.mark}"
-        converted = self.convert(table, [*names, "id"], rows)
-        self.conn.exec_driver_sql(sql, converted)
-
-    def delete_where_in(self, table: Table, column: str, ids: Sequence[int]) -> None:
-        for chunk in _chunks(list(ids)):
-            marks = ", ".join([self.mark] * len(chunk))
-            self.conn.exec_driver_sql(
-                f"DELETE FROM {table.name} WHERE {column} IN ({marks})", tuple(chunk)
-            )
-
-    def select_in(self, sql: str, values: Iterable[Any]) -> list[tuple]:
-        return select_in(self.conn, sql, values)
-
-    def max_id(self, table: Table) -> int:
-        return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
-
-
 def _identity(collection_id: int | None, rel_path: str | None) -> tuple[int, str] | None:
     return None if collection_id is None or rel_path is None else (collection_id, rel_path)
-
-
-def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A datetime bind processor that converts each value once per batch and type.
-
-    Timestamps repeat within a batch: every file's import time, and each article's
-    publication time again in its topic links. Converting one took 2-3% of the
-    writer's time. Equal aware datetimes are the same instant, which the
-    processor stores as the same value.
-    """
-    cache: dict[Any, Any] = {}
-
-    def process_once(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            if len(cache) >= 65536:
-                cache.clear()
-            result = cache[value] = process(value)
-            return result
-
-    return process_once
-
-
-def _max_parameters(dialect: Any) -> int:
-    """How many bound parameters one statement may carry."""
-    if dialect.name == "sqlite":
-        # SQLite before 3.32 was built with a limit of 999 by default.
-        return 32766 if dialect.dbapi.sqlite_version_info >= (3, 32, 0) else 999
-    return 32767  # psycopg allows 65,535; stay well inside it
-
-
-def placeholder(conn: Connection) -> str:
-    """The driver's parameter marker: ? for sqlite3, %s for psycopg."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
-def select_in(conn: Connection, sql: str, values: Iterable[Any]) -> list[tuple]:
-    """Run `sql`, whose `{marks}` slot takes one marker per value, over chunks of `values`."""
-    rows: list[tuple] = []
-    mark = placeholder(conn)
-    for chunk in _chunks(list(dict.fromkeys(values))):
-        rows += conn.exec_driver_sql(
-            sql.format(marks=", ".join([mark] * len(chunk))), tuple(chunk)
-        ).all()
-    return rows
-
-
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
 
 
 class Catalog:
@@ -712,7 +547,7 @@ class _Plan:
         gives, as aliases; an alias another record claimed moves to its article."""
         sql = self.sql
         mark = sql.mark
-        for chunk in _chunks(sorted(self.current_keys)):
+        for chunk in chunks(sorted(self.current_keys)):
             sql.conn.exec_driver_sql(
                 f"UPDATE article_url SET alias = {mark} WHERE article_id IN"
                 f" ({', '.join([mark] * len(chunk))})",
@@ -739,7 +574,7 @@ class _Plan:
         """Stubs that a replaced record named and that nothing names any more."""
         if not self.orphan_candidates:
             return
-        for chunk in _chunks(sorted(self.orphan_candidates)):
+        for chunk in chunks(sorted(self.orphan_candidates)):
             marks = ", ".join([self.sql.mark] * len(chunk))
             self.sql.conn.exec_driver_sql(
                 f"DELETE FROM article WHERE id IN ({marks}) AND is_stub = {self.sql.mark}"
