@@ -184,3 +184,20 @@ def test_an_archive_at_an_old_revision_goes_through_alembic(tmp_path: Path) -> N
     status, modules = _import_and_heavy_modules(["--db", str(db), "import", "-q", str(DATA)])
     assert status == 3  # out of date: `archive db upgrade` first
     assert "alembic" in {m.split(".")[0] for m in modules}
+
+
+def test_the_writers_rows_are_their_tables_columns() -> None:
+    """The writer inserts named rows by position, with their fields as the column
+    list: each must be its table's columns in the schema's order."""
+    from archive.ingest import plan_rows
+
+    source = [c for c in columns.tables.source.columns if c != "removed_at"]
+    assert list(plan_rows.SourceRow._fields) == source
+    for row, table in (
+        (plan_rows.ProviderRow, columns.tables.provider),
+        (plan_rows.TopicRow, columns.tables.topic),
+        (plan_rows.TopicLink, columns.tables.article_topic),
+        (plan_rows.ImageLink, columns.tables.article_image),
+        (plan_rows.RelatedLink, columns.tables.related),
+    ):
+        assert row._fields == table.columns

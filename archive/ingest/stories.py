@@ -162,7 +162,7 @@ class _Buckets:
 
 
 def _provider_names(catalog: Catalog) -> dict[int, tuple[str | None, ...]]:
-    return {values[0]: (values[1], values[2], key) for key, values in catalog.providers.items()}
+    return {p.id: (p.name, p.domain, key) for key, p in catalog.providers.items()}
 
 
 def _features(
