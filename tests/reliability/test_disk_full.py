@@ -105,7 +105,9 @@ def test_a_first_import_cut_short_leaves_its_query_indexes_to_the_next_import(
     # free enough, and the import then built them after all).
     monkeypatch.setattr(importer, "BATCH_FILES", 1)
     monkeypatch.setattr(importer, "COMMIT_FILES", 1)
-    monkeypatch.setattr(write_connection, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + 400}"])
+    monkeypatch.setattr(
+        write_connection, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + 400}"]
+    )
     full = archive.run("import", "--workers", "0", str(records))
     assert full.exit_code == 1, full.output
     assert "Traceback" not in full.output
