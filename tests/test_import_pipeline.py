@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 from conftest import DATA, record, write
-from sqlalchemy.exc import IntegrityError
 
 from archive.ingest import importer, writer
+from archive.store.write_connection import IntegrityError
 
 
 def content(archive) -> dict[str, list[tuple]]:
@@ -61,7 +61,7 @@ def test_a_chunk_that_fails_to_write_is_retried_file_by_file(archive, records, m
 
     def failing_add(self, record, path_known):
         if record.source.endswith("b.md"):
-            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: simulated"))
+            raise IntegrityError(Exception("UNIQUE constraint failed: simulated"))
         return add(self, record, path_known)
 
     monkeypatch.setattr(writer._Plan, "add", failing_add)

@@ -113,7 +113,7 @@ def import_command(
     from ..api import missing_path
     from ..ingest.files import RECORD_SUFFIXES, STDIN
     from ..ingest.importer import Importer, StrictAbort
-    from ..store import database
+    from ..store import opening
 
     if git_repository is not None:
         if paths:
@@ -129,7 +129,7 @@ def import_command(
     missing = missing_path([*paths, git_repository or "."])
     if missing is not None:
         raise UsageError(f"{printable(missing)}: no such file or directory")
-    archive = database.open_archive(db_location(ctx))
+    archive = opening.open_archive(db_location(ctx))
     try:
         importer = Importer(
             archive,

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
+from ..store.write_connection import Connection
 from .files import STDIN
 from .places import Collection, Place
 from .writer import placeholder, select_in

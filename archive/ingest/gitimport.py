@@ -13,9 +13,8 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ..errors import RecordError
+from ..store.write_connection import Connection
 from .files import File
 from .gitlog import Repository
 from .importer import BATCH_FILES, Batch, Importer

@@ -27,12 +27,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-
 from ..errors import ArchiveError, BusyError, RecordError
 from ..store import deferred_indexes
-from ..store.database import Archive
+from ..store.write_connection import (
+    Archive,
+    Connection,
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+)
 from . import changes
 from .files import File, read_ahead
 from .parsers import Parsers, default_workers, fewer_collections
@@ -111,7 +114,7 @@ class _Chunk:
 class Importer:
     """Writes record files into an open archive. Usable without the CLI:
 
-    archive = open_archive("news.db"); Importer(archive).run(["data/"]); archive.close()
+    archive = opening.open_archive("news.db"); Importer(archive).run(["data/"]); archive.close()
     """
 
     def __init__(
@@ -190,10 +193,15 @@ class Importer:
                 run = _Run(self, conn, reader, events)
                 run.repair_indexes()
                 run.import_files(paths, None if batches is None else batches(reader))
-                run.refresh_statistics()
+                _refresh_statistics(
+                    conn,
+                    run.summary.new + run.summary.updated,
+                    events,
+                    lambda: self.stop_requested,
+                )
             if self._abort:
                 raise KeyboardInterrupt
-        except (SQLAlchemyError, ArchiveError):
+        except (DatabaseError, ArchiveError):
             # An aborted statement fails with "interrupted": that is the abort itself.
             if self._abort:
                 self.summary.interrupted = True
@@ -219,7 +227,7 @@ class Importer:
             # psycopg cancels a running statement on KeyboardInterrupt by itself.
             yield
             return
-        driver = conn.connection.driver_connection
+        driver = conn.driver_connection
         driver.set_progress_handler(lambda: self._abort, ABORT_CHECK_STEPS)
         try:
             yield
@@ -265,14 +273,17 @@ class _Run:
         """Build the indexes an earlier first import was killed before building."""
         if self.interrupted:
             self.events.on_stage("Building indexes")
-            self._build_indexes()
+            _build_indexes(self.conn, self.summary, self.events)
             self.events.on_stage("Importing")
 
     def import_files(self, paths: Iterable[str], batches: Iterable[Batch] | None) -> None:
         finished = False
         try:
             with contextlib.suppress(Stopped):
-                self._import_batches(batches or self._folder_batches(paths))
+                self._import_batches(
+                    batches
+                    or _folder_batches(paths, self.summary.skip, self.importer.max_file_bytes)
+                )
             if self.commits.open:
                 self.commits.commit()
             finished = True
@@ -289,7 +300,7 @@ class _Run:
             self.parsers.close(wait=finished and not stopped)
             if self.indexes_dropped and not self.importer.aborted:
                 self.events.on_stage("Building indexes")
-                self._build_indexes(quietly=not finished)
+                _build_indexes(self.conn, self.summary, self.events, quietly=not finished)
 
     def _import_batches(self, batches: Iterable[Batch]) -> None:
         pending: deque[_Chunk] = deque()
@@ -300,59 +311,6 @@ class _Run:
                     self._write_chunk(pending.popleft())
         while pending:
             self._write_chunk(pending.popleft())
-
-    def _folder_batches(self, paths: Iterable[str]) -> Iterable[Batch]:
-        places: deque[tuple[list[Place | None], list[Place]]] = deque()
-
-        def chunks() -> Iterable[list[str]]:
-            chunk: list[tuple[str, Place | None]] = []
-            for path, place in located(paths, self.summary.skip):
-                if path == REMOVAL:  # a dumped folder's deletion: after the files before it
-                    places.append(([p for _, p in chunk], [place]))  # type: ignore[list-item]
-                    yield [p for p, _ in chunk]
-                    chunk = []
-                    continue
-                chunk.append((path, place))
-                if len(chunk) >= BATCH_FILES:
-                    places.append(([p for _, p in chunk], []))
-                    yield [p for p, _ in chunk]
-                    chunk = []
-            if chunk:
-                places.append(([p for _, p in chunk], []))
-                yield [p for p, _ in chunk]
-
-        with contextlib.closing(read_ahead(chunks(), self.importer.max_file_bytes)) as files:
-            for chunk_files in files:
-                chunk_places, removed = places.popleft()
-                yield Batch(chunk_files, chunk_places, removed)
-
-    def refresh_statistics(self) -> None:
-        """Refresh the query planner's statistics after imports that changed a lot."""
-        changed = self.summary.new + self.summary.updated
-        if changed < ANALYZE_AFTER_FILES or self.importer.stop_requested:
-            return
-        dialect = self.conn.dialect.name
-        if dialect == "sqlite":
-            # Cheap: only re-analyzes tables whose size changed a lot.
-            statement = "PRAGMA optimize"
-        elif dialect == "postgresql":
-            # Autovacuum analyzes too, but only after a delay and a threshold of its
-            # own: queries run right after a large import would plan on stale counts.
-            statement = "ANALYZE"
-        else:
-            return
-        self.events.on_stage("Updating statistics")
-        # Statistics are an optimization: if the archive is busy, skip them.
-        try:
-            transaction = begin_write(
-                self.conn,
-                on_wait=self.events.on_wait,
-                stopping=lambda: self.importer.stop_requested,
-            )
-            with transaction:
-                self.conn.exec_driver_sql(statement)
-        except (OperationalError, BusyError, Stopped):
-            pass
 
     # --- one chunk ---------------------------------------------------------------
 
@@ -421,7 +379,7 @@ class _Run:
                 records.append(result)
                 places.append(chunk.places[index])  # type: ignore[index]
         versions, copies = self.versions.of(self.conn, records, places)
-        outcomes = self._write_records(records, versions)
+        outcomes = _write_records(self.conn, self.catalog, records, versions)
         for record, version, outcome in zip(records, versions, outcomes, strict=True):
             if isinstance(outcome, RecordError):
                 self._reject(outcome)
@@ -450,37 +408,6 @@ class _Run:
             for _path, _digest, index in chunk.order
         ]
 
-    def _write_records(
-        self, records: list[Record], versions: list[Version]
-    ) -> list[FileOutcome | RecordError]:
-        if not records:
-            return []
-        savepoint = self.conn.begin_nested()
-        try:
-            outcomes: list[FileOutcome | RecordError] = list(
-                write_batch(self.conn, self.catalog, records, versions)
-            )
-            savepoint.commit()
-            return outcomes
-        except IntegrityError as exc:
-            quietly_roll_back(savepoint)
-            self.catalog.forget()
-            if len(records) == 1:
-                return [
-                    RecordError(f"could not be written: {db_reason(exc)}", source=records[0].source)
-                ]
-            # Find the file that broke the chunk: retry one file at a time.
-            results: list[FileOutcome | RecordError] = []
-            for record, version in zip(records, versions, strict=True):
-                results += self._write_records([record], [version])
-            return results
-        except SQLAlchemyError as exc:
-            quietly_roll_back(savepoint)
-            self.catalog.forget()
-            raise ArchiveError(
-                f"could not write to the archive: {db_reason(exc)}; files already imported are kept"
-            ) from None
-
     def _committed(self, files: list[tuple[str, str]]) -> None:
         self.summary.saved = self.processed
         # Only now can the reading connection see these files.
@@ -495,27 +422,122 @@ class _Run:
                 f"stopped at the first bad file (--strict); nothing from this run was written: {error}"
             )
 
-    def _build_indexes(self, *, quietly: bool = False) -> None:
-        """Build the query indexes a first import deferred (see deferred_indexes)."""
+
+def _folder_batches(
+    paths: Iterable[str], skip: Callable[..., Any], max_file_bytes: int
+) -> Iterable[Batch]:
+    """The files under `paths` in chunks of BATCH_FILES, read ahead."""
+    places: deque[tuple[list[Place | None], list[Place]]] = deque()
+
+    def chunks() -> Iterable[list[str]]:
+        chunk: list[tuple[str, Place | None]] = []
+        for path, place in located(paths, skip):
+            if path == REMOVAL:  # a dumped folder's deletion: after the files before it
+                places.append(([p for _, p in chunk], [place]))  # type: ignore[list-item]
+                yield [p for p, _ in chunk]
+                chunk = []
+                continue
+            chunk.append((path, place))
+            if len(chunk) >= BATCH_FILES:
+                places.append(([p for _, p in chunk], []))
+                yield [p for p, _ in chunk]
+                chunk = []
+        if chunk:
+            places.append(([p for _, p in chunk], []))
+            yield [p for p, _ in chunk]
+
+    with contextlib.closing(read_ahead(chunks(), max_file_bytes)) as files:
+        for chunk_files in files:
+            chunk_places, removed = places.popleft()
+            yield Batch(chunk_files, chunk_places, removed)
+
+
+def _refresh_statistics(
+    conn: Connection, changed: int, events: _Events, stopping: Callable[[], bool]
+) -> None:
+    """Refresh the query planner's statistics after imports that changed a lot."""
+    if changed < ANALYZE_AFTER_FILES or stopping():
+        return
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        # Cheap: only re-analyzes tables whose size changed a lot.
+        statement = "PRAGMA optimize"
+    elif dialect == "postgresql":
+        # Autovacuum analyzes too, but only after a delay and a threshold of its
+        # own: queries run right after a large import would plan on stale counts.
+        statement = "ANALYZE"
+    else:
+        return
+    events.on_stage("Updating statistics")
+    # Statistics are an optimization: if the archive is busy, skip them.
+    try:
+        transaction = begin_write(
+            conn,
+            on_wait=events.on_wait,
+            stopping=stopping,
+        )
+        with transaction:
+            conn.exec_driver_sql(statement)
+    except (OperationalError, BusyError, Stopped):
+        pass
+
+
+def _write_records(
+    conn: Connection, catalog: Catalog, records: list[Record], versions: list[Version]
+) -> list[FileOutcome | RecordError]:
+    """Write one chunk in a savepoint; a constraint failure is narrowed to its file."""
+    if not records:
+        return []
+    savepoint = conn.begin_nested()
+    try:
+        outcomes: list[FileOutcome | RecordError] = list(
+            write_batch(conn, catalog, records, versions)
+        )
+        savepoint.commit()
+        return outcomes
+    except IntegrityError as exc:
+        quietly_roll_back(savepoint)
+        catalog.forget()
+        if len(records) == 1:
+            return [
+                RecordError(f"could not be written: {db_reason(exc)}", source=records[0].source)
+            ]
+        # Find the file that broke the chunk: retry one file at a time.
+        results: list[FileOutcome | RecordError] = []
+        for record, version in zip(records, versions, strict=True):
+            results += _write_records(conn, catalog, [record], [version])
+        return results
+    except DatabaseError as exc:
+        quietly_roll_back(savepoint)
+        catalog.forget()
+        raise ArchiveError(
+            f"could not write to the archive: {db_reason(exc)}; files already imported are kept"
+        ) from None
+
+
+def _build_indexes(
+    conn: Connection, summary: ImportSummary, events: _Events, *, quietly: bool = False
+) -> None:
+    """Build the query indexes a first import deferred (see deferred_indexes)."""
+    try:
+        transaction = begin_write(conn, on_wait=events.on_wait)
         try:
-            transaction = begin_write(self.conn, on_wait=self.events.on_wait)
-            try:
-                deferred_indexes.build(self.conn)
-                busy_aware(transaction.commit)
-                self.summary.indexes_pending = False
-            except BaseException:
-                quietly_roll_back(transaction)
-                raise
-        except SQLAlchemyError as exc:
-            self.summary.indexes_pending = True
-            # After a failed import (a full disk, say) this may fail too: the first
-            # error is the one to report, and the next import builds them.
-            if not quietly:
-                raise ArchiveError(
-                    f"could not build the query indexes: {db_reason(exc)}; the records"
-                    " are kept, and the next import builds them"
-                ) from None
+            deferred_indexes.build(conn)
+            busy_aware(transaction.commit)
+            summary.indexes_pending = False
         except BaseException:
-            self.summary.indexes_pending = True
-            if not quietly:
-                raise
+            quietly_roll_back(transaction)
+            raise
+    except DatabaseError as exc:
+        summary.indexes_pending = True
+        # After a failed import (a full disk, say) this may fail too: the first
+        # error is the one to report, and the next import builds them.
+        if not quietly:
+            raise ArchiveError(
+                f"could not build the query indexes: {db_reason(exc)}; the records"
+                " are kept, and the next import builds them"
+            ) from None
+    except BaseException:
+        summary.indexes_pending = True
+        if not quietly:
+            raise

@@ -18,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-
-from ..store.models import tables
+from ..store.columns import tables
+from ..store.write_connection import Connection
 from ..stories import minhash, rules, text
 from .transactions import begin_write
 from .writer import Catalog, _Sql, select_in
@@ -163,7 +162,7 @@ class _Buckets:
 
 
 def _provider_names(catalog: Catalog) -> dict[int, tuple[str | None, ...]]:
-    return {values[0]: (values[1], values[2], key) for key, values in catalog.providers.items()}
+    return {p.id: (p.name, p.domain, key) for key, p in catalog.providers.items()}
 
 
 def _features(

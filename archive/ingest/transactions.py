@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-
 from ..errors import ArchiveError, BusyError
-from ..store.database import is_lock_timeout
 from ..store.location import BUSY_TIMEOUT_MS
+from ..store.write_connection import (
+    Connection,
+    DatabaseError,
+    OperationalError,
+    is_lock_timeout,
+)
 
 # SQLite: how long one attempt to take the write lock waits inside SQLite, where
 # neither Ctrl-C nor a "waiting" notice can get in; attempts repeat until the busy
@@ -101,7 +103,7 @@ def quietly_roll_back(transaction: Any) -> None:
     transaction, and with it every savepoint): the error that caused it matters."""
     if not transaction.is_active:
         return
-    with contextlib.suppress(SQLAlchemyError):
+    with contextlib.suppress(DatabaseError):
         transaction.rollback()
 
 
@@ -122,7 +124,7 @@ def begin_write(
         return busy_aware(conn.begin)
     # SQLite-specific: short attempts on the raw connection's busy timeout, so that
     # Python gets control (signals, the notice, stopping) between them.
-    driver = conn.connection.driver_connection
+    driver = conn.driver_connection
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     waiting = False
     driver.execute(f"PRAGMA busy_timeout = {LOCK_POLL_MS:d}")
@@ -167,7 +169,7 @@ def _busy_error() -> BusyError:
     )
 
 
-def db_reason(exc: SQLAlchemyError) -> str:
+def db_reason(exc: DatabaseError) -> str:
     """The database's own message, on one line."""
     text = str(getattr(exc, "orig", None) or exc)
     return text.splitlines()[0] if text else type(exc).__name__

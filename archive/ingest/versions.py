@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection
-
-from ..store.models import tables
+from ..store.write_connection import Connection, converter
 from . import changes
 from .places import Place
 from .records import Record
@@ -118,6 +116,5 @@ def _stamp(conn: Connection, place: Place) -> object:
     """The removal time as the column stores it (the writer's own conversion)."""
     # A folder's deletion (a dumped folder's order file) has no commit time: now.
     when = place.committed_at or dt.datetime.now(dt.timezone.utc)
-    column_type = tables.source.c.removed_at.type
-    process = column_type._cached_bind_processor(conn.dialect)
+    process = converter("timestamp", conn.dialect)
     return process(when) if process else when

@@ -8,9 +8,9 @@ the plan is written with one `executemany` per table. That is what makes import
 fast. The rules (own record wins, first related entry wins, fill what is empty)
 are decided in ingest/merge.py; `_Plan` applies its answers to rows.
 
-The statements are plain SQL in the driver's parameter style, built from the
-SQLModel tables, with the columns' own SQLAlchemy bind processors; nothing here is
-SQLite-specific except that explicit ids need the writer to hold the write lock.
+The statements are plain SQL in the driver's parameter style (statements.py), on a
+plain DB-API connection (store/write_connection.py): writing loads neither
+SQLAlchemy nor the models.
 """
 
 from __future__ import annotations
@@ -19,29 +19,36 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, DateTime, Table
-
 from ..record_format import ARTICLE_COLUMNS
-from ..store.models import tables
+from ..store.columns import tables
+from ..store.write_connection import Connection
 from . import merge
 from .merge import RelatedEffect
+from .plan_rows import (
+    ImageLink,
+    ProviderEntry,
+    ProviderRow,
+    RelatedLink,
+    SourceRow,
+    TopicLink,
+    TopicRow,
+)
 from .records import Article, Image, Provider, Record
+from .statements import Statements, chunks, placeholder, select_in
+
+# stories.py and versions.py write through the same statements.
+_Sql = Statements
+__all__ = ["Catalog", "FileOutcome", "Version", "placeholder", "select_in", "write_batch"]
 
 # Article columns that what a record says about an article fills (the rest: id,
 # body, is_stub, source_file_id, which say where the row came from).
 _FILLABLE = (*ARTICLE_COLUMNS, "provider_id", "extra")
-_IMAGE_COLUMNS = ("width", "height", "is_cached", "extra")
-_SOURCE_COLUMNS = (
-    "id", "path", "sha256", "size", "imported_at", "status", "text", "article_id",
-    "collection_id", "rel_path", "commit_id", "committed_at",
-)  # fmt: skip
-_PROVIDER_FILLABLE = ("name", "domain", "extra")
+# What a record says about an image or a provider (the rest: its id and its key).
+_IMAGE_COLUMNS = tuple(c for c in tables.image.columns if c not in ("id", "url"))
+_PROVIDER_FILLABLE = tuple(c for c in tables.provider.columns if c not in ("id", "key"))
 _article_fields = operator.attrgetter(*ARTICLE_COLUMNS)
-_IN_CHUNK = 500  # bound parameters per IN (...) query: well under every driver's limit
-_MULTIROW = 256  # most rows per multi-row INSERT, if the driver takes that many parameters
 
 
 @dataclass
@@ -70,183 +77,15 @@ class Version:
     committed_at: dt.datetime | None = None
 
 
-class _Sql:
-    """Statements for one connection's dialect: placeholders and value conversion."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        dialect = conn.dialect
-        self.mark = placeholder(conn)
-        self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
-        self._dialect = dialect
-        self.max_parameters = _max_parameters(dialect)
-        self._native_bools = dialect.name == "sqlite"
-
-    def columns(self, table: Table) -> list[str]:
-        return [c.name for c in table.columns]
-
-    def convert(
-        self, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> list[tuple]:
-        key = table.name + ":" + ",".join(names)
-        processors = self._processors.get(key)
-        if processors is None:
-            processors = []
-            for index, name in enumerate(names):
-                column_type = table.c[name].type
-                if self._native_bools and isinstance(column_type, Boolean):
-                    # sqlite3 binds True and False as the integers SQLAlchemy's
-                    # processor would make of them; the parser only gives booleans
-                    # here. It was 5% of the writer's time.
-                    continue
-                process = column_type._cached_bind_processor(self._dialect)
-                if process is not None:
-                    # A TypeDecorator (SQLModel's UTC datetime) names its stored type in impl.
-                    if isinstance(getattr(column_type, "impl", column_type), DateTime):
-                        process = _memoized(process)
-                    processors.append((index, process))
-            self._processors[key] = processors
-        if not processors:
-            return [tuple(row) for row in rows]
-        out = []
-        for row in rows:
-            values = list(row)
-            for index, process in processors:
-                # Every processor here keeps None as None (JSON with none_as_null):
-                # most of these values are None, so skip the call.
-                value = values[index]
-                if value is not None:
-                    values[index] = process(value)
-            out.append(tuple(values))
-        return out
-
-    def insert(self, table: Table, names: Sequence[str], rows: list[Sequence[Any]]) -> None:
-        if rows:
-            sql = (
-                f"INSERT INTO {table.name} ({', '.join(names)}) "
-                f"VALUES ({', '.join([self.mark] * len(names))})"
-            )
-            self.conn.exec_driver_sql(sql, self.convert(table, names, rows))
-
-    def insert_multirow(
-        self, table: Table, names: Sequence[str], rows: list[Sequence[Any]]
-    ) -> None:
-        """INSERT with many rows per statement, for tables whose inserts fire triggers.
-
-        A statement that fires a trigger pays a fixed cost each time it runs: on
-        SQLite, the search-index trigger on `article` made a one-row-per-statement
-        `executemany` three times slower than the same rows in 200-row statements
-        (54 against 20 µs per article). Statements hold a power of two of rows, so
-        a handful of statement texts serve every batch size from the driver's cache.
-        """
-        converted = self.convert(table, names, rows)
-        row_marks = f"({', '.join([self.mark] * len(names))})"
-        most = 1
-        while most * 2 <= min(_MULTIROW, self.max_parameters // len(names)):
-            most *= 2
-        start = 0
-        while start < len(converted):
-            size = most
-            while size > len(converted) - start:
-                size //= 2
-            part = converted[start : start + size]
-            self.conn.exec_driver_sql(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-                + ", ".join([row_marks] * size),
-                tuple(chain.from_iterable(part)),
-            )
-            start += size
-
-    def update(
-        self, table: Table, names: Sequence[str], rows: list[Sequence[Any]], *, fill: bool = False
-    ) -> None:
-        """UPDATE by id; each row is (values..., id). With `fill`, only NULL columns change."""
-        if not rows:
-            return
-        if fill:
-            sets = ", ".join(f"{n} = COALESCE({n}, {self.mark})" for n in names)
-        else:
-            sets = ", ".join(f"{n} = {self.mark}" for n in names)
-        sql = f"UPDATE {table.name} SET {sets} WHERE id = {self.mark}"
-        converted = self.convert(table, [*names, "id"], rows)
-        self.conn.exec_driver_sql(sql, converted)
-
-    def delete_where_in(self, table: Table, column: str, ids: Sequence[int]) -> None:
-        for chunk in _chunks(list(ids)):
-            marks = ", ".join([self.mark] * len(chunk))
-            self.conn.exec_driver_sql(
-                f"DELETE FROM {table.name} WHERE {column} IN ({marks})", tuple(chunk)
-            )
-
-    def select_in(self, sql: str, values: Iterable[Any]) -> list[tuple]:
-        return select_in(self.conn, sql, values)
-
-    def max_id(self, table: Table) -> int:
-        return self.conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
-
-
 def _identity(collection_id: int | None, rel_path: str | None) -> tuple[int, str] | None:
     return None if collection_id is None or rel_path is None else (collection_id, rel_path)
-
-
-def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A datetime bind processor that converts each value once per batch and type.
-
-    Timestamps repeat within a batch: every file's import time, and each article's
-    publication time again in its topic links. Converting one took 2-3% of the
-    writer's time. Equal aware datetimes are the same instant, which the
-    processor stores as the same value.
-    """
-    cache: dict[Any, Any] = {}
-
-    def process_once(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            if len(cache) >= 65536:
-                cache.clear()
-            result = cache[value] = process(value)
-            return result
-
-    return process_once
-
-
-def _max_parameters(dialect: Any) -> int:
-    """How many bound parameters one statement may carry."""
-    if dialect.name == "sqlite":
-        # SQLite before 3.32 was built with a limit of 999 by default.
-        return 32766 if dialect.dbapi.sqlite_version_info >= (3, 32, 0) else 999
-    return 32767  # psycopg allows 65,535; stay well inside it
-
-
-def placeholder(conn: Connection) -> str:
-    """The driver's parameter marker: ? for sqlite3, %s for psycopg."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
-def select_in(conn: Connection, sql: str, values: Iterable[Any]) -> list[tuple]:
-    """Run `sql`, whose `{marks}` slot takes one marker per value, over chunks of `values`."""
-    rows: list[tuple] = []
-    mark = placeholder(conn)
-    for chunk in _chunks(list(dict.fromkeys(values))):
-        rows += conn.exec_driver_sql(
-            sql.format(marks=", ".join([mark] * len(chunk))), tuple(chunk)
-        ).all()
-    return rows
-
-
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
 
 
 class Catalog:
     """Providers and topics by key, kept across batches (there are few of them)."""
 
     def __init__(self) -> None:
-        # key -> [id, name, domain, extra]; extra is True for "some", as the writer
-        # only needs to know whether a provider has any yet.
-        self.providers: dict[str, list[Any]] = {}
+        self.providers: dict[str, ProviderEntry] = {}
         self.topics: dict[str, int] = {}
         self._seen: tuple[int, int] | None = None
         # Called with each batch's article states after they are written: the
@@ -262,7 +101,7 @@ class Catalog:
             "SELECT key, id, name, domain, extra IS NOT NULL FROM provider"
         ).all()
         self.providers = {
-            key: [pid, name, domain, True if extra else None]
+            key: ProviderEntry(pid, name, domain, True if extra else None)
             for key, pid, name, domain, extra in rows
         }
         self.topics = dict(sql.conn.exec_driver_sql("SELECT key, id FROM topic").all())
@@ -279,6 +118,17 @@ class _Ids:
     source: int
     provider: int
     topic: int
+
+    @classmethod
+    def after(cls, sql: _Sql) -> _Ids:
+        """Ids after the tables' current maximum (the writer holds the write lock)."""
+        return cls(
+            article=sql.max_id(tables.article),
+            image=sql.max_id(tables.image),
+            source=sql.max_id(tables.source),
+            provider=sql.max_id(tables.provider),
+            topic=sql.max_id(tables.topic),
+        )
 
     def next(self, name: str) -> int:
         value = getattr(self, name) + 1
@@ -315,23 +165,122 @@ class _ImageState:
     dirty: bool = False
 
 
-class _Plan:
-    """A batch of records applied in memory, then written with bulk statements."""
+class _Shared:
+    """The providers, topics and images a batch names: known ones (the catalog, the
+    archive's rows the batch read) and the rows the batch adds or fills."""
 
-    def __init__(
-        self, sql: _Sql, catalog: Catalog, records: list[Record], previous: Iterable[int] = ()
-    ) -> None:
-        self.sql = sql
+    def __init__(self, catalog: Catalog, ids: _Ids) -> None:
         self.catalog = catalog
-        self.ids = _Ids(
-            article=sql.max_id(tables.article),
-            image=sql.max_id(tables.image),
-            source=sql.max_id(tables.source),
-            provider=sql.max_id(tables.provider),
-            topic=sql.max_id(tables.topic),
+        self.ids = ids
+        self.images: dict[str, _ImageState] = {}
+        self.new_providers: list[ProviderRow] = []
+        self.filled_providers: dict[int, dict[str, Any]] = {}
+        self.new_topics: list[TopicRow] = []
+
+    def provider_id(self, provider: Provider | None, outcome: FileOutcome) -> int | None:
+        if provider is None:
+            return None
+        extra = provider.extra or None
+        known = self.catalog.providers.get(provider.key)
+        if known is None:
+            provider_id = self.ids.next("provider")
+            self.catalog.providers[provider.key] = ProviderEntry(
+                provider_id, provider.name, provider.domain, True if extra else None
+            )
+            self.new_providers.append(
+                ProviderRow(provider_id, provider.key, provider.name, provider.domain, extra)
+            )
+            outcome.providers += 1
+            return provider_id
+        if (
+            (known.name is not None or provider.name is None)
+            and (known.domain is not None or provider.domain is None)
+            and (known.has_extra is not None or extra is None)
+        ):
+            return known.id  # nothing left for this record to fill (most records)
+        filled = merge.fill_empty(
+            {"name": known.name, "domain": known.domain, "extra": known.has_extra},
+            {"name": provider.name, "domain": provider.domain, "extra": extra},
         )
+        if filled:
+            known.name = filled.get("name", known.name)
+            known.domain = filled.get("domain", known.domain)
+            if "extra" in filled:
+                known.has_extra = True
+            self.filled_providers.setdefault(known.id, {}).update(filled)
+        return known.id
+
+    def topic_links(
+        self, article_id: int, row: dict[str, Any], names: list[str], outcome: FileOutcome
+    ) -> list[TopicLink]:
+        links: list[TopicLink] = []
+        provider_id, published_at = row["provider_id"], row["published_at"]
+        for position, (key, name) in enumerate(merge.unique_topics(names)):
+            topic_id = self.catalog.topics.get(key)
+            if topic_id is None:
+                topic_id = self.ids.next("topic")
+                self.catalog.topics[key] = topic_id
+                self.new_topics.append(TopicRow(topic_id, key, name))
+                outcome.topics += 1
+            links.append(TopicLink(article_id, topic_id, position, provider_id, published_at))
+        return links
+
+    def image_links(
+        self, article_id: int, images: list[Image], outcome: FileOutcome
+    ) -> list[ImageLink]:
+        links = []
+        for position, image in enumerate(images):
+            offered = {
+                "width": image.width,
+                "height": image.height,
+                "is_cached": image.is_cached,
+                "extra": image.extra or None,
+            }
+            state = self.images.get(image.url)
+            if state is None:
+                state = _ImageState(self.ids.next("image"), new=True, values=offered)
+                self.images[image.url] = state
+                outcome.images += 1
+            else:
+                filled = merge.fill_empty(state.values, offered)
+                if filled:
+                    state.values.update(filled)
+                    state.dirty = True
+            links.append(ImageLink(article_id, position, state.id))
+        return links
+
+    def write(self, sql: _Sql) -> None:
+        sql.insert(tables.provider, ProviderRow._fields, self.new_providers)
+        sql.update(
+            tables.provider,
+            _PROVIDER_FILLABLE,
+            [
+                (*(fills.get(name) for name in _PROVIDER_FILLABLE), provider_id)
+                for provider_id, fills in self.filled_providers.items()
+            ],
+            fill=True,
+        )
+        sql.insert(tables.topic, TopicRow._fields, self.new_topics)
+        new_images, filled_images = [], []
+        for url, state in self.images.items():
+            values = [state.values[name] for name in _IMAGE_COLUMNS]
+            if state.new:
+                new_images.append((state.id, url, *values))
+            elif state.dirty:
+                filled_images.append((*values, state.id))
+        sql.insert(tables.image, ["id", "url", *_IMAGE_COLUMNS], new_images)
+        sql.update(tables.image, _IMAGE_COLUMNS, filled_images, fill=True)
+
+
+class _Plan:
+    """A batch of records applied in memory (read by _prefetch, written by _flush)."""
+
+    def __init__(self, sql: _Sql, catalog: Catalog) -> None:
+        self.sql = sql
+        self.ids = _Ids.after(sql)
+        self.shared = _Shared(catalog, self.ids)
         self.now = dt.datetime.now(dt.timezone.utc)
-        self.sources: list[tuple] = []
+        self.sources: list[SourceRow] = []
         self.articles: dict[int, _ArticleState] = {}
         self.url_keys: dict[str, int] = {}
         self.new_url_keys: list[tuple[str, int]] = []
@@ -342,82 +291,18 @@ class _Plan:
         self.moved_keys: list[tuple[int, str]] = []
         self.current_keys: dict[int, list[str]] = {}
         self.file_articles: dict[tuple[int, str], int] = {}
-        self.images: dict[str, _ImageState] = {}
-        self.new_providers: list[tuple] = []
-        self.filled_providers: dict[int, dict[str, Any]] = {}
-        self.new_topics: list[tuple] = []
-        self.topic_links: dict[int, list[tuple]] = {}
-        self.image_links: dict[int, list[tuple]] = {}
-        self.related_links: dict[int, list[tuple]] = {}
+        self.topic_links: dict[int, list[TopicLink]] = {}
+        self.image_links: dict[int, list[ImageLink]] = {}
+        self.related_links: dict[int, list[RelatedLink]] = {}
         self.replaced: set[int] = set()  # old articles whose links this batch rewrites
         self.orphan_candidates: set[int] = set()
-        self._prefetch(records)
-        self._prefetch_articles(previous)
 
-    # --- reading what the batch touches -------------------------------------------
-
-    def _prefetch(self, records: list[Record]) -> None:
-        keys: list[str] = []
-        image_urls: list[str] = []
-        for record in records:
-            for entry in (record.article, *record.related):
-                keys += entry.url_keys
-                image_urls += [image.url for image in entry.images]
-        rows = self.sql.select_in(
-            "SELECT u.url_key, a.id, a.is_stub, s.path, s.collection_id, s.rel_path, u.alias"
-            " FROM article_url u JOIN article a ON a.id = u.article_id"
-            " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
-            " WHERE u.url_key IN ({marks})",
-            keys,
-        )
-        for key, article_id, is_stub, path, collection_id, rel_path, alias in rows:
-            self.url_keys[key] = article_id
-            if alias:
-                self.aliases.add(key)
-            if article_id not in self.articles:
-                self.articles[article_id] = _ArticleState(
-                    article_id, bool(is_stub), new=False, source_path=path,
-                    source_file=_identity(collection_id, rel_path),
-                )  # fmt: skip
-        rows = self.sql.select_in(
-            "SELECT url, id, width, height, is_cached, extra FROM image WHERE url IN ({marks})",
-            image_urls,
-        )
-        for url, image_id, width, height, is_cached, extra in rows:
-            values = {"width": width, "height": height, "is_cached": is_cached, "extra": extra}
-            self.images[url] = _ImageState(image_id, new=False, values=values)
-        stubs = [a.id for a in self.articles.values() if a.is_stub]
-        with_images = {
-            row[0]
-            for row in self.sql.select_in(
-                "SELECT DISTINCT article_id FROM article_image WHERE article_id IN ({marks})", stubs
-            )
-        }
-        for article_id in stubs:
-            self.articles[article_id].has_images = article_id in with_images
-        # Knowing which of a stub's fields are still empty keeps the many related
-        # entries that repeat what it already says from becoming UPDATEs (each of
-        # which would also re-index the stub's text for search).
-        for article_id, *values in self.sql.select_in(
-            f"SELECT id, {', '.join(_FILLABLE)} FROM article WHERE id IN ({{marks}})", stubs
-        ):
-            self.articles[article_id].row = {
-                name: None for name, value in zip(_FILLABLE, values, strict=True) if value is None
-            }
-
-    def _prefetch_articles(self, ids: Iterable[int]) -> None:
-        """The articles files described before this batch (which follow their files)."""
-        wanted = [i for i in ids if i not in self.articles]
-        for article_id, is_stub, path, collection_id, rel_path in self.sql.select_in(
-            "SELECT a.id, a.is_stub, s.path, s.collection_id, s.rel_path FROM article a"
-            " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
-            " WHERE a.id IN ({marks})",
-            wanted,
-        ):
+    def known(self, article_id: int, is_stub: bool, path: str | None, file: Any) -> None:
+        """An article already in the archive that the batch touches."""
+        if article_id not in self.articles:
             self.articles[article_id] = _ArticleState(
-                article_id, bool(is_stub), new=False, source_path=path,
-                source_file=_identity(collection_id, rel_path),
-            )  # fmt: skip
+                article_id, bool(is_stub), new=False, source_path=path, source_file=file
+            )
 
     # --- applying records ---------------------------------------------------------
 
@@ -440,46 +325,58 @@ class _Plan:
         if state is None:
             state = self._new_article(row, outcome)
         else:
-            same_file = state.source_path == record.source or (
-                identity is not None and state.source_file == identity
-            )
-            if not state.is_stub and not same_file:
-                outcome.merged_with = state.source_path
-            # The own record is the authority: its row replaces what the batch had.
-            self._forget_links(state.id)
-            if not state.new:
-                self.replaced.add(state.id)
-            state.row, state.whole, state.is_stub, state.filled = row, True, False, set()
+            self._replace(state, row, record.source, identity, outcome)
         state.source_path, state.source_file = record.source, identity
         if identity is not None:
             self.file_articles[identity] = state.id
         row["id"] = state.id
         self.sources.append(
-            (source_id, record.source, record.sha256, record.size, self.now, version.status,
-             record.text, state.id, version.collection_id, version.rel_path, version.commit_id,
-             version.committed_at)
+            SourceRow(
+                source_id, record.source, record.sha256, record.size, self.now, version.status,
+                record.text, state.id, version.collection_id, version.rel_path,
+                version.commit_id, version.committed_at,
+            )
         )  # fmt: skip
         if not state.new:
             self.current_keys[state.id] = own.url_keys
         self._claim_own(state.id, own.url_keys)
-        self.topic_links[state.id] = self._topic_rows(state.id, row, record.topics, outcome)
-        self.image_links[state.id] = self._image_rows(state.id, own.images, outcome)
+        self.topic_links[state.id] = self.shared.topic_links(state.id, row, record.topics, outcome)
+        self.image_links[state.id] = self.shared.image_links(state.id, own.images, outcome)
         self.related_links[state.id] = [
-            (state.id, position, self._related(entry, source_id, outcome))
+            RelatedLink(state.id, position, self._related(entry, source_id, outcome))
             for position, entry in enumerate(record.related)
         ]
         return outcome
+
+    def _replace(
+        self,
+        state: _ArticleState,
+        row: dict[str, Any],
+        path: str,
+        identity: tuple[int, str] | None,
+        outcome: FileOutcome,
+    ) -> None:
+        """The own record is the authority: its row replaces what the batch had."""
+        same_file = state.source_path == path or (
+            identity is not None and state.source_file == identity
+        )
+        if not state.is_stub and not same_file:
+            outcome.merged_with = state.source_path
+        self._forget_links(state.id)
+        if not state.new:
+            self.replaced.add(state.id)
+        state.row, state.whole, state.is_stub, state.filled = row, True, False, set()
 
     def _forget_links(self, article_id: int) -> None:
         """A new own record replaces the links an earlier record gave the article."""
         for links in (self.topic_links, self.image_links):
             links.pop(article_id, None)
-        for _, _, target in self.related_links.pop(article_id, []):
-            self.orphan_candidates.add(target)
+        for link in self.related_links.pop(article_id, []):
+            self.orphan_candidates.add(link.related_article_id)
 
     def _row(self, article: Article, outcome: FileOutcome) -> dict[str, Any]:
         row = dict(zip(ARTICLE_COLUMNS, _article_fields(article), strict=True))
-        row["provider_id"] = self._provider_id(article.provider, outcome)
+        row["provider_id"] = self.shared.provider_id(article.provider, outcome)
         return row
 
     def _find_own(
@@ -550,7 +447,7 @@ class _Plan:
             state = self._new_article(row, outcome)
             state.has_images = bool(entry.images)
             self._claim(state.id, entry.url_keys)
-            self.image_links[state.id] = self._image_rows(state.id, entry.images, outcome)
+            self.image_links[state.id] = self.shared.image_links(state.id, entry.images, outcome)
             return state.id
         assert state is not None
         if effect is RelatedEffect.FILL_STUB:
@@ -563,189 +460,156 @@ class _Plan:
             self._claim(state.id, entry.url_keys)
             if merge.takes_images(bool(state.has_images), entry.images):
                 state.has_images = True
-                self.image_links[state.id] = self._image_rows(state.id, entry.images, outcome)
+                self.image_links[state.id] = self.shared.image_links(
+                    state.id, entry.images, outcome
+                )
         return state.id
 
-    def _provider_id(self, provider: Provider | None, outcome: FileOutcome) -> int | None:
-        if provider is None:
-            return None
-        extra = provider.extra or None
-        known = self.catalog.providers.get(provider.key)
-        if known is None:
-            provider_id = self.ids.next("provider")
-            self.catalog.providers[provider.key] = [
-                provider_id, provider.name, provider.domain, True if extra else None
-            ]  # fmt: skip
-            self.new_providers.append(
-                (provider_id, provider.key, provider.name, provider.domain, extra)
-            )
-            outcome.providers += 1
-            return provider_id
-        provider_id, name, domain, has_extra = known
-        if (
-            (name is not None or provider.name is None)
-            and (domain is not None or provider.domain is None)
-            and (has_extra is not None or extra is None)
-        ):
-            return provider_id  # nothing left for this record to fill (most records)
-        display = (name, domain, has_extra)
-        filled = merge.fill_empty(
-            dict(zip(_PROVIDER_FILLABLE, display, strict=True)),
-            {"name": provider.name, "domain": provider.domain, "extra": extra},
+
+# --- reading what the batch touches -----------------------------------------------
+
+
+def _prefetch(plan: _Plan, records: list[Record], previous: Iterable[int]) -> None:
+    keys: list[str] = []
+    image_urls: list[str] = []
+    for record in records:
+        for entry in (record.article, *record.related):
+            keys += entry.url_keys
+            image_urls += [image.url for image in entry.images]
+    for key, article_id, is_stub, path, collection_id, rel_path, alias in plan.sql.select_in(
+        "SELECT u.url_key, a.id, a.is_stub, s.path, s.collection_id, s.rel_path, u.alias"
+        " FROM article_url u JOIN article a ON a.id = u.article_id"
+        " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
+        " WHERE u.url_key IN ({marks})",
+        keys,
+    ):
+        plan.url_keys[key] = article_id
+        if alias:
+            plan.aliases.add(key)
+        plan.known(article_id, is_stub, path, _identity(collection_id, rel_path))
+    for url, image_id, *values in plan.sql.select_in(
+        f"SELECT url, id, {', '.join(_IMAGE_COLUMNS)} FROM image WHERE url IN ({{marks}})",
+        image_urls,
+    ):
+        plan.shared.images[url] = _ImageState(
+            image_id, new=False, values=dict(zip(_IMAGE_COLUMNS, values, strict=True))
         )
-        if filled:
-            for position, name in enumerate(_PROVIDER_FILLABLE, start=1):
-                if name in filled:
-                    known[position] = True if name == "extra" else filled[name]
-            self.filled_providers.setdefault(provider_id, {}).update(filled)
-        return provider_id
+    _prefetch_stubs(plan)
+    # The articles files described before this batch (which follow their files).
+    for article_id, is_stub, path, collection_id, rel_path in plan.sql.select_in(
+        "SELECT a.id, a.is_stub, s.path, s.collection_id, s.rel_path FROM article a"
+        " LEFT JOIN source_file s ON s.id = a.source_file_id AND NOT a.is_stub"
+        " WHERE a.id IN ({marks})",
+        [i for i in previous if i not in plan.articles],
+    ):
+        plan.known(article_id, is_stub, path, _identity(collection_id, rel_path))
 
-    def _topic_rows(
-        self, article_id: int, row: dict[str, Any], names: list[str], outcome: FileOutcome
-    ) -> list[tuple]:
-        rows: list[tuple] = []
-        provider_id, published_at = row["provider_id"], row["published_at"]
-        for position, (key, name) in enumerate(merge.unique_topics(names)):
-            topic_id = self.catalog.topics.get(key)
-            if topic_id is None:
-                topic_id = self.ids.next("topic")
-                self.catalog.topics[key] = topic_id
-                self.new_topics.append((topic_id, key, name))
-                outcome.topics += 1
-            rows.append((article_id, topic_id, position, provider_id, published_at))
-        return rows
 
-    def _image_rows(
-        self, article_id: int, images: list[Image], outcome: FileOutcome
-    ) -> list[tuple]:
-        rows = []
-        for position, image in enumerate(images):
-            offered = {
-                "width": image.width,
-                "height": image.height,
-                "is_cached": image.is_cached,
-                "extra": image.extra or None,
-            }
-            state = self.images.get(image.url)
-            if state is None:
-                state = _ImageState(self.ids.next("image"), new=True, values=offered)
-                self.images[image.url] = state
-                outcome.images += 1
-            else:
-                filled = merge.fill_empty(state.values, offered)
-                if filled:
-                    state.values.update(filled)
-                    state.dirty = True
-            rows.append((article_id, position, state.id))
-        return rows
-
-    # --- writing ------------------------------------------------------------------
-
-    def flush(self) -> None:
-        sql = self.sql
-        sql.insert(tables.source, _SOURCE_COLUMNS, self.sources)
-        sql.insert(tables.provider, ["id", "key", "name", "domain", "extra"], self.new_providers)
-        sql.update(
-            tables.provider,
-            _PROVIDER_FILLABLE,
-            [
-                (*(fills.get(name) for name in _PROVIDER_FILLABLE), provider_id)
-                for provider_id, fills in self.filled_providers.items()
-            ],
-            fill=True,
+def _prefetch_stubs(plan: _Plan) -> None:
+    stubs = [a.id for a in plan.articles.values() if a.is_stub]
+    with_images = {
+        row[0]
+        for row in plan.sql.select_in(
+            "SELECT DISTINCT article_id FROM article_image WHERE article_id IN ({marks})", stubs
         )
-        sql.insert(tables.topic, ["id", "key", "name"], self.new_topics)
+    }
+    for article_id in stubs:
+        plan.articles[article_id].has_images = article_id in with_images
+    # Knowing which of a stub's fields are still empty keeps the many related
+    # entries that repeat what it already says from becoming UPDATEs (each of
+    # which would also re-index the stub's text for search).
+    for article_id, *values in plan.sql.select_in(
+        f"SELECT id, {', '.join(_FILLABLE)} FROM article WHERE id IN ({{marks}})", stubs
+    ):
+        plan.articles[article_id].row = {
+            name: None for name, value in zip(_FILLABLE, values, strict=True) if value is None
+        }
 
-        image_columns = list(_IMAGE_COLUMNS)
-        new_images, filled_images = [], []
-        for url, state in self.images.items():
-            values = [state.values[name] for name in image_columns]
-            if state.new:
-                new_images.append((state.id, url, *values))
-            elif state.dirty:
-                filled_images.append((*values, state.id))
-        sql.insert(tables.image, ["id", "url", *image_columns], new_images)
-        sql.update(tables.image, image_columns, filled_images, fill=True)
 
-        columns = sql.columns(tables.article)
-        values = operator.itemgetter(*columns)
-        new_rows, full_updates = [], []
-        fills: dict[tuple[str, ...], list[list[Any]]] = {}
-        for state in self.articles.values():
-            if state.new:
-                new_rows.append(values(state.row))
-            elif state.whole:
-                full_updates.append((*values(state.row)[1:], state.id))
-            elif state.filled:
-                # Only the filled columns, so filling a stub's heat does not re-index its text.
-                names = tuple(name for name in _FILLABLE if name in state.filled)
-                fills.setdefault(names, []).append([state.row[n] for n in names] + [state.id])
-        sql.insert_multirow(tables.article, columns, new_rows)
-        for names, rows in fills.items():
-            sql.update(tables.article, names, rows, fill=True)
-        sql.update(tables.article, columns[1:], full_updates)
-        sql.insert(tables.article_url, ["url_key", "article_id"], self.new_url_keys)
-        self._write_aliases()
+# --- writing ----------------------------------------------------------------------
 
-        if self.replaced:
-            old_targets = sql.select_in(
-                "SELECT related_article_id FROM related_link WHERE article_id IN ({marks})",
-                self.replaced,
-            )
-            self.orphan_candidates.update(target for (target,) in old_targets)
-            for table in (tables.article_topic, tables.article_image, tables.related):
-                sql.delete_where_in(table, "article_id", sorted(self.replaced))
-        for table, links, names in (
-            (
-                tables.article_topic,
-                self.topic_links,
-                ["article_id", "topic_id", "position", "provider_id", "published_at"],
-            ),
-            (tables.article_image, self.image_links, ["article_id", "position", "image_id"]),
-            (tables.related, self.related_links, ["article_id", "position", "related_article_id"]),
-        ):
-            sql.insert(table, names, [row for rows in links.values() for row in rows])
-        self._drop_orphan_stubs()
 
-    def _write_aliases(self) -> None:
-        """A re-applied record's article keeps its addresses that the record no longer
-        gives, as aliases; an alias another record claimed moves to its article."""
-        sql = self.sql
-        mark = sql.mark
-        for chunk in _chunks(sorted(self.current_keys)):
-            sql.conn.exec_driver_sql(
-                f"UPDATE article_url SET alias = {mark} WHERE article_id IN"
-                f" ({', '.join([mark] * len(chunk))})",
-                (True, *chunk),
-            )
-        current = [
-            (False, key, article_id)
-            for article_id, keys in self.current_keys.items()
-            for key in keys
-        ] + [(False, key, article_id) for article_id, key in self.moved_keys]
-        if self.moved_keys:
-            sql.conn.exec_driver_sql(
-                f"UPDATE article_url SET article_id = {mark} WHERE url_key = {mark}",
-                [(article_id, key) for article_id, key in self.moved_keys],
-            )
-        if current:
-            sql.conn.exec_driver_sql(
-                f"UPDATE article_url SET alias = {mark} WHERE url_key = {mark}"
-                f" AND article_id = {mark}",
-                current,
-            )
+def _flush(plan: _Plan) -> None:
+    sql = plan.sql
+    sql.insert(tables.source, SourceRow._fields, plan.sources)
+    plan.shared.write(sql)
+    _write_articles(plan)
+    sql.insert(tables.article_url, ["url_key", "article_id"], plan.new_url_keys)
+    _write_aliases(plan)
+    if plan.replaced:
+        old_targets = sql.select_in(
+            "SELECT related_article_id FROM related_link WHERE article_id IN ({marks})",
+            plan.replaced,
+        )
+        plan.orphan_candidates.update(target for (target,) in old_targets)
+        for table in (tables.article_topic, tables.article_image, tables.related):
+            sql.delete_where_in(table, "article_id", sorted(plan.replaced))
+    for table, links, row_type in (
+        (tables.article_topic, plan.topic_links, TopicLink),
+        (tables.article_image, plan.image_links, ImageLink),
+        (tables.related, plan.related_links, RelatedLink),
+    ):
+        sql.insert(table, row_type._fields, [row for rows in links.values() for row in rows])
+    _drop_orphan_stubs(plan)
 
-    def _drop_orphan_stubs(self) -> None:
-        """Stubs that a replaced record named and that nothing names any more."""
-        if not self.orphan_candidates:
-            return
-        for chunk in _chunks(sorted(self.orphan_candidates)):
-            marks = ", ".join([self.sql.mark] * len(chunk))
-            self.sql.conn.exec_driver_sql(
-                f"DELETE FROM article WHERE id IN ({marks}) AND is_stub = {self.sql.mark}"
-                " AND NOT EXISTS (SELECT 1 FROM related_link r WHERE r.related_article_id = article.id)",
-                (*chunk, True),
-            )
+
+def _write_articles(plan: _Plan) -> None:
+    sql = plan.sql
+    columns = sql.columns(tables.article)
+    values = operator.itemgetter(*columns)
+    new_rows, full_updates = [], []
+    fills: dict[tuple[str, ...], list[list[Any]]] = {}
+    for state in plan.articles.values():
+        if state.new:
+            new_rows.append(values(state.row))
+        elif state.whole:
+            full_updates.append((*values(state.row)[1:], state.id))
+        elif state.filled:
+            # Only the filled columns, so filling a stub's heat does not re-index its text.
+            names = tuple(name for name in _FILLABLE if name in state.filled)
+            fills.setdefault(names, []).append([state.row[n] for n in names] + [state.id])
+    sql.insert_multirow(tables.article, columns, new_rows)
+    for names, rows in fills.items():
+        sql.update(tables.article, names, rows, fill=True)
+    sql.update(tables.article, columns[1:], full_updates)
+
+
+def _write_aliases(plan: _Plan) -> None:
+    """A re-applied record's article keeps its addresses that the record no longer
+    gives, as aliases; an alias another record claimed moves to its article."""
+    sql = plan.sql
+    mark = sql.mark
+    for chunk in chunks(sorted(plan.current_keys)):
+        sql.conn.exec_driver_sql(
+            f"UPDATE article_url SET alias = {mark} WHERE article_id IN"
+            f" ({', '.join([mark] * len(chunk))})",
+            (True, *chunk),
+        )
+    current = [
+        (False, key, article_id) for article_id, keys in plan.current_keys.items() for key in keys
+    ] + [(False, key, article_id) for article_id, key in plan.moved_keys]
+    if plan.moved_keys:
+        sql.conn.exec_driver_sql(
+            f"UPDATE article_url SET article_id = {mark} WHERE url_key = {mark}",
+            [(article_id, key) for article_id, key in plan.moved_keys],
+        )
+    if current:
+        sql.conn.exec_driver_sql(
+            f"UPDATE article_url SET alias = {mark} WHERE url_key = {mark} AND article_id = {mark}",
+            current,
+        )
+
+
+def _drop_orphan_stubs(plan: _Plan) -> None:
+    """Stubs that a replaced record named and that nothing names any more."""
+    mark = plan.sql.mark
+    for chunk in chunks(sorted(plan.orphan_candidates)):
+        plan.sql.conn.exec_driver_sql(
+            f"DELETE FROM article WHERE id IN ({', '.join([mark] * len(chunk))})"
+            f" AND is_stub = {mark} AND NOT EXISTS"
+            " (SELECT 1 FROM related_link r WHERE r.related_article_id = article.id)",
+            (*chunk, True),
+        )
 
 
 def write_batch(
@@ -755,12 +619,14 @@ def write_batch(
     owns the transaction."""
     sql = _Sql(conn)
     catalog.refresh(sql)
-    previous = {v.previous_article for v in versions if v.previous_article is not None}
-    plan = _Plan(sql, catalog, records, previous)
+    plan = _Plan(sql, catalog)
+    _prefetch(
+        plan, records, {v.previous_article for v in versions if v.previous_article is not None}
+    )
     outcomes = [
         plan.add(record, version) for record, version in zip(records, versions, strict=True)
     ]
-    plan.flush()
+    _flush(plan)
     if catalog.on_written is not None:
         catalog.on_written(conn, catalog, plan.articles.values())
     return outcomes

@@ -10,16 +10,13 @@ store/backup.py, PostgreSQL roles in store/postgres_roles.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
 
 from ..errors import ArchiveError, ArchiveUnavailable
-from . import migrate, postgres_roles
-from .failures import is_lock_timeout  # noqa: F401 - callers import it from here
+from . import migrate, postgres_roles, write_connection
 from .failures import one_line as _one_line  # noqa: F401 - likewise
 from .failures import open_error as _open_error
 from .location import BUSY_TIMEOUT_MS, resolve_location, shown, sqlite_uri
@@ -41,19 +38,15 @@ from .urls import (  # noqa: F401 - likewise
 )
 from .urls import file_mode as _file_mode
 from .urls import is_sqlite as _is_sqlite
-
-# SQLite page cache per connection: its default. Larger caches made the queries
-# that build big temporary B-trees slower (0.66 -> 0.85 s at a million articles);
-# the importer asks for its own (Archive.writer(cache_kib=...)).
-CACHE_KIB = 2_000
-# Extra PRAGMAs run on every new connection, after ours. Tests use it to simulate
-# a full disk (PRAGMA max_page_count); keep it empty otherwise.
-EXTRA_PRAGMAS: list[str] = []
-
-
-# PostgreSQL: the key of the transaction-scoped advisory lock a writer holds (any
-# constant the archive alone uses; it reads "archive" in ASCII).
-WRITE_LOCK_KEY = 0x61726368697665
+from .write_connection import (  # noqa: F401 (kept importable from here)
+    CACHE_KIB,
+    POSTGRESQL,
+    WRITE_LOCK_KEY,
+    Archive,
+    is_lock_timeout,
+    postgres_write_lock,
+    sqlite_archive,
+)
 
 
 def create_archive_engine(location: str, *, mode: str = "rw", writing: bool = True) -> Engine:
@@ -93,7 +86,7 @@ def create_archive_engine(location: str, *, mode: str = "rw", writing: bool = Tr
             if writing and cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
                 _to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
-        for pragma in EXTRA_PRAGMAS:
+        for pragma in write_connection.EXTRA_PRAGMAS:
             cursor.execute(pragma)
         cursor.close()
 
@@ -141,66 +134,9 @@ def _postgres_engine(url: URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         if connection.get_execution_options().get("archive_write", False):
-            _postgres_write_lock(connection)
+            postgres_write_lock(connection)
 
     return engine
-
-
-def _postgres_write_lock(connection: Connection) -> None:
-    """Take the writers' lock at the start of a write transaction, held until it ends.
-
-    Writers hand out ids from max(id) (ingest/writer.py), which is safe only while
-    one writer at a time runs: like SQLite's BEGIN IMMEDIATE, a writer's transaction
-    first takes this lock, so two imports queue instead of colliding on ids.
-
-    The lock is the alembic_version table's in SHARE ROW EXCLUSIVE mode, which
-    conflicts with itself but not with reading, and which only a role that may change
-    the table can take: a reader role (`db grant-reader`, SELECT only) cannot take it,
-    nor hold anything that blocks it. An advisory lock, which any role may take,
-    serves only an empty database, before the table exists (its creation). Waits
-    end after the busy timeout (lock_timeout): the caller reports them as busy.
-    """
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, BUSY_TIMEOUT_MS):d}")
-    if connection.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar() is None:
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
-    else:
-        connection.exec_driver_sql("LOCK TABLE alembic_version IN SHARE ROW EXCLUSIVE MODE")
-
-
-class Archive:
-    """An open archive database at the current schema revision."""
-
-    def __init__(self, location: str, engine: Engine) -> None:
-        self.location = location
-        self.engine = engine
-
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            yield connection
-
-    @contextmanager
-    def writer(self, *, cache_kib: int | None = None) -> Iterator[Connection]:
-        """A connection whose transactions take the write lock when they begin.
-
-        `cache_kib` gives it a larger page cache while it is in use (SQLite only).
-        """
-        with self.engine.connect() as connection:
-            resize = cache_kib is not None and connection.dialect.name == "sqlite"
-            if resize:  # SQLite-specific: on the raw connection, so no transaction begins
-                connection.connection.driver_connection.execute(
-                    f"PRAGMA cache_size = -{cache_kib:d}"
-                )
-            try:
-                yield connection.execution_options(archive_write=True)
-            finally:
-                if resize and not connection.closed and not connection.invalidated:
-                    connection.connection.driver_connection.execute(
-                        f"PRAGMA cache_size = -{CACHE_KIB}"
-                    )
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 def open_archive(location: str | None = None, *, create: bool = True) -> Archive:
@@ -247,7 +183,28 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
     except Exception as exc:
         engine.dispose()
         raise _open_error(location, exc) from exc
-    return Archive(location, engine)
+    engine.dispose()
+    # The schema is current: from here on the archive is written and read through
+    # plain DB-API connections (store/write_connection.py), as one at head is.
+    if is_postgres(url):
+        return _postgres_archive(location, url)
+    return sqlite_archive(location, url.database or "", mode)
+
+
+def _postgres_archive(location: str, url: URL) -> Archive:
+    """An Archive of PostgreSQL connections through psycopg, set up as the engine's."""
+    import psycopg
+
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def connect() -> Any:
+        driver = psycopg.connect(libpq, autocommit=True)
+        # As _postgres_engine's connections: answers must not depend on the server's
+        # time zone or the user's PGTZ.
+        driver.execute("SET TIME ZONE 'UTC'")
+        return driver
+
+    return Archive(location, POSTGRESQL, connect)
 
 
 def _create_schema(connection: Connection, url: URL) -> tuple[str | None, set[str]]:
@@ -258,7 +215,7 @@ def _create_schema(connection: Connection, url: URL) -> tuple[str | None, set[st
     with "database is locked". The second now waits, then finds the schema made.
     """
     locked = connection.execution_options(archive_write=True)  # SQLite: BEGIN IMMEDIATE
-    with locked.begin():  # PostgreSQL: _postgres_write_lock
+    with locked.begin():  # PostgreSQL: postgres_write_lock
         current = current_revision(locked)
         tables = _table_names(locked)
         if current is None and not tables:

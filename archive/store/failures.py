@@ -6,11 +6,7 @@ from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError, Prog
 
 from ..errors import ArchiveError, ArchiveUnavailable, BusyError
 from .location import BUSY_TIMEOUT_MS, shown
-
-
-def is_lock_timeout(exc: BaseException) -> bool:
-    """PostgreSQL's lock_timeout ran out (SQLSTATE 55P03): another writer held on."""
-    return getattr(getattr(exc, "orig", exc), "sqlstate", None) == "55P03"
+from .write_connection import is_lock_timeout
 
 
 def open_error(location: str, exc: BaseException) -> ArchiveError:

@@ -23,7 +23,7 @@ from reliability_checks import (
 )
 
 from archive.ingest import importer
-from archive.store import database
+from archive.store import write_connection
 
 FILES = 300
 
@@ -49,7 +49,7 @@ def test_a_full_disk_is_one_error_line_and_loses_nothing(
     monkeypatch.setattr(importer, "BATCH_FILES", batch_files)
     monkeypatch.setattr(importer, "COMMIT_FILES", batch_files)  # commit every chunk
     monkeypatch.setattr(
-        database, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + spare_pages}"]
+        write_connection, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + spare_pages}"]
     )
     full = archive.run("import", "--workers", "0", str(records))
 
@@ -66,7 +66,7 @@ def test_a_full_disk_is_one_error_line_and_loses_nothing(
     else:
         assert imported > 1, "the limit left room for some chunks: they are kept"
 
-    monkeypatch.setattr(database, "EXTRA_PRAGMAS", [])
+    monkeypatch.setattr(write_connection, "EXTRA_PRAGMAS", [])
     again = archive.run("import", "--workers", "0", str(records))
     assert again.exit_code == 0, again.output
     assert ", 0 rejected" in again.output
@@ -105,7 +105,9 @@ def test_a_first_import_cut_short_leaves_its_query_indexes_to_the_next_import(
     # free enough, and the import then built them after all).
     monkeypatch.setattr(importer, "BATCH_FILES", 1)
     monkeypatch.setattr(importer, "COMMIT_FILES", 1)
-    monkeypatch.setattr(database, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + 400}"])
+    monkeypatch.setattr(
+        write_connection, "EXTRA_PRAGMAS", [f"PRAGMA max_page_count = {pages + 400}"]
+    )
     full = archive.run("import", "--workers", "0", str(records))
     assert full.exit_code == 1, full.output
     assert "Traceback" not in full.output
@@ -113,7 +115,7 @@ def test_a_first_import_cut_short_leaves_its_query_indexes_to_the_next_import(
     assert 1 < assert_files_fully_in(archive.path) < FILES
     assert index_names(archive) < schema_indexes, "the deferred indexes found no room"
 
-    monkeypatch.setattr(database, "EXTRA_PRAGMAS", [])
+    monkeypatch.setattr(write_connection, "EXTRA_PRAGMAS", [])
     again = archive.run("import", "--workers", "0", str(records))
     assert again.exit_code == 0, again.output
     assert index_names(archive) == schema_indexes
