@@ -6,57 +6,99 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
+from importlib import import_module
 from typing import Any, NoReturn
 
 import click
 
+from .. import __version__
 from ..errors import (
-    EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_STATUSES,
     ArchiveError,
-    OutputError,
     UsageError,
 )
 from ..messages import printable
 from ..store.location import DEFAULT_DB, busy_timeout_problem, scrubbed
 from . import streams
+from .commands import COMMANDS
 from .completion import complete_files
+from .front import broken_pipe, db_first, finish, stdout_failed
 from .options import examples
 from .streams import StdoutFailed
 
 DEBUG_ENV = "ARCHIVE_DEBUG"
 
 
+class LazyCommands(MutableMapping[str, click.Command]):
+    """The group's commands, each module imported when one of its commands is
+    first looked up (click's "lazily loading subcommands", as a mapping so that
+    `cli.commands[name]` works as on any group). Importing a module registers its
+    commands with `@cli.command`, which stores them here."""
+
+    def __init__(self, modules: dict[str, str]) -> None:
+        self.modules = modules  # name: module in archive.cli, not imported yet
+        self.loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.loaded and name in self.modules:
+            import_module(f"{__package__}.{self.modules[name]}")
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        found = self.modules.pop(name, None) is not None
+        if self.loaded.pop(name, None) is None and not found:
+            raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self.modules, *self.loaded]))
+
+    def __len__(self) -> int:
+        return len(self.modules.keys() | self.loaded.keys())
+
+
 class _ArchiveGroup(click.Group):
     """Turns every failure into one line on stderr and an exit code: the library's
     expected ones, click's usage errors, Ctrl-C, a closed pipe, and bugs."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands({name: module for name, (module, _) in COMMANDS.items()})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The list comes from commands.py's table: listing must not import every module.
+        commands: LazyCommands = self.commands  # type: ignore[assignment]
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names), default=0)  # as click's
+        rows = []
+        for name in names:
+            command = commands.loaded.get(name)
+            if command is None:
+                rows.append((name, COMMANDS[name][1]))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # `archive stats --db x.db` is how people type it: --db after the command
         # is moved in front of it, where the group reads it.
-        return super().parse_args(ctx, _db_first(args))
+        return super().parse_args(ctx, db_first(args))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ArchiveError as exc:
-            click.echo("error: " + _scrubbed(ctx, _one_line(str(exc))), err=True)
-            ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: main() below words them
-        except KeyboardInterrupt:  # unless a command said more itself (import does)
-            _interrupted()
-        except StdoutFailed as exc:
-            _stdout_failed(exc)
-        except OSError as exc:
-            if exc.errno == errno.EPIPE:
-                _broken_pipe()
-            _internal_error(ctx, exc)
-        except Exception as exc:
-            _internal_error(ctx, exc)
+        except (Exception, KeyboardInterrupt) as exc:
+            obj = ctx.find_root().obj or {}
+            ctx.exit(command_failed(exc, obj.get("db") or "", bool(obj.get("debug"))))
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Exit status"):
@@ -93,23 +135,28 @@ class _ArchiveGroup(click.Group):
         except KeyboardInterrupt:  # one that arrived outside the command itself
             _interrupted()
         except StdoutFailed as exc:  # --help or --version, printed while parsing
-            _stdout_failed(exc)
+            stdout_failed(exc)
         except BrokenPipeError:
-            _broken_pipe()
-        try:
-            # Output still buffered would otherwise meet a closed pipe at exit, where
-            # Python prints "Exception ignored ... BrokenPipeError".
-            sys.stdout.flush()
-        except BrokenPipeError:
-            _broken_pipe()
-        except StdoutFailed as exc:
-            _stdout_failed(exc)
-        sys.exit(result if isinstance(result, int) else 0)
+            broken_pipe()
+        finish(result)
 
 
-def _scrubbed(ctx: click.Context, message: str) -> str:
-    """A message without the password of the --db URL (a driver may quote it)."""
-    return scrubbed(message, (ctx.find_root().obj or {}).get("db") or "")
+def command_failed(exc: BaseException, db: str, debug: bool) -> int:
+    """A command's failure as one line; returns the exit code of the library's
+    expected failures, and exits itself for the others. Also for front.py's commands.
+
+    `db` is the --db the command was given (its password is kept out of the line),
+    `debug` whether --debug was."""
+    if isinstance(exc, ArchiveError):
+        click.echo("error: " + scrubbed(_one_line(str(exc)), db), err=True)
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):  # unless a command said more itself (import does)
+        _interrupted()
+    if isinstance(exc, StdoutFailed):
+        stdout_failed(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+        broken_pipe()
+    _internal_error(exc, db, debug)
 
 
 def _one_line(message: str) -> str:
@@ -138,43 +185,13 @@ def _interrupted() -> NoReturn:
     sys.exit(EXIT_INTERRUPTED)
 
 
-def _broken_pipe() -> NoReturn:
-    """The reader of our output went away (`| head`): end quietly, as `cat` does.
-
-    stdout is pointed at /dev/null so that Python's flush at exit does not fail
-    again and print "Exception ignored ... BrokenPipeError".
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # no real stdout (tests)
-        pass
-    sys.exit(EXIT_BROKEN_PIPE)
-
-
-def _stdout_failed(exc: StdoutFailed) -> NoReturn:
-    """Standard output is closed or full: one line on stderr, and the status of
-    output that cannot be written."""
-    streams.discard_stdout()
-    click.echo(f"error: cannot write to standard output: {exc.strerror}", err=True)
-    sys.exit(OutputError.exit_code)
-
-
-def _debugging(ctx: click.Context) -> bool:
-    return bool((ctx.find_root().obj or {}).get("debug")) or os.environ.get(DEBUG_ENV) not in (
-        None,
-        "",
-        "0",
-    )
-
-
-def _internal_error(ctx: click.Context, exc: BaseException) -> NoReturn:
+def _internal_error(exc: BaseException, db: str, debug: bool) -> NoReturn:
     """A bug: one line saying where the full report is, or with --debug, the traceback."""
-    if _debugging(ctx):
+    if debug or os.environ.get(DEBUG_ENV) not in (None, "", "0"):
         raise exc
     report = _write_report(exc)
     where = f"full report in {report}" if report else "no report could be written"
-    message = _scrubbed(ctx, _one_line(str(exc)))
+    message = scrubbed(_one_line(str(exc)), db)
     name = type(exc).__name__
     click.echo(
         f"error: internal error: {name}: {message} ({where}; run with --debug to see it)",
@@ -190,15 +207,10 @@ def _write_report(exc: BaseException) -> str | None:
     import platform
     import tempfile
     import traceback
-    from importlib.metadata import PackageNotFoundError, version
     from pathlib import Path
 
-    try:
-        archive_version = version("archive")
-    except PackageNotFoundError:
-        archive_version = "unknown"
     text = (
-        f"archive {archive_version}, Python {platform.python_version()}, {platform.platform()}\n"
+        f"archive {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
         f"command: {' '.join(sys.argv)}\n\n"
         + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     )
@@ -242,7 +254,8 @@ def _write_report(exc: BaseException) -> str | None:
     is_flag=True,
     help="On an internal error, show the Python traceback (also $ARCHIVE_DEBUG=1).",
 )
-@click.version_option(package_name="archive")
+# The version as written in the package: asking importlib.metadata costs 30 ms.
+@click.version_option(__version__, package_name="archive")
 @click.pass_context
 def cli(ctx: click.Context, db: str, debug: bool) -> None:
     """Turn news-record files into a queryable SQLite archive."""
@@ -250,27 +263,6 @@ def cli(ctx: click.Context, db: str, debug: bool) -> None:
     problem = busy_timeout_problem()
     if problem:
         raise UsageError(problem)
-
-
-def _db_first(args: list[str]) -> list[str]:
-    """`args` with a `--db X` (or `--db=X`) given after the command moved before it."""
-    # The command is the first word that is neither an option of the group nor the
-    # value of its --db: what comes before it is the group's.
-    index = 0
-    while index < len(args) and args[index].startswith("-"):
-        index += 2 if args[index] == "--db" else 1
-    if index >= len(args):
-        return args
-    rest = args[index:]
-    for position, arg in enumerate(rest):
-        if arg == "--":
-            break
-        if arg.startswith("--db="):
-            return [*args[:index], arg, *rest[:position], *rest[position + 1 :]]
-        if arg == "--db" and position + 1 < len(rest):
-            moved = rest[position : position + 2]
-            return [*args[:index], *moved, *rest[:position], *rest[position + 2 :]]
-    return args
 
 
 def main() -> None:

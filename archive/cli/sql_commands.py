@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from ..messages import printable
-from ..output.formats import keep_freed_memory, write
-from ..query.readonly_sql import open_query
+from ..output.formats import keep_freed_memory
 from ..rows import OutputOptions
 from ..store.sqlite_limits import limit_process_heap
 from .app import cli
 from .completion import complete_tables
+from .front import run_sql
 from .options import (
     check_empty,
     db_location,
@@ -48,13 +48,7 @@ def sql_command(
     Named parameters (:name) take their values from -p NAME VALUE. Writes, ATTACH,
     PRAGMA assignments and several statements at once are refused.
     """
-    keep_freed_memory()
-    limit_process_heap()
-    query = open_query(db_location(ctx), timeout=timeout, allow_superuser=allow_superuser)
-    try:
-        count = write(query.run(sql, dict(params)), out)
-    finally:
-        query.close()
+    count = run_sql(db_location(ctx), sql, dict(params), timeout, allow_superuser, out)
     check_empty(out, count)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ..errors import ArchiveError, UsageError
@@ -28,7 +27,7 @@ def export(
     if (name is None) == (sql is None):
         raise UsageError("give a table or view name, or --query SQL (not both)")
     if not options.protected:  # a library caller's options: never write over the archive
-        options = replace(options, protected=archive_files(location))
+        options = options.replace(protected=archive_files(location))
     query = open_query(location, timeout=timeout, allow_superuser=allow_superuser)
     try:
         if name is not None:

@@ -18,13 +18,11 @@ longer than VALUE_LIMIT_BYTES. A progress handler lets Ctrl-C in between steps.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from ..errors import ArchiveError, ArchiveUnavailable, BusyError, QueryLimitError, UsageError
 from ..rows import Rows
@@ -48,10 +46,17 @@ from ..store.sqlite_limits import (
 from .names import EXPORTABLE
 from .topic_lists import topic_lists
 
+# typing.TYPE_CHECKING without importing typing: `archive sql` starts without it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 DEFAULT_TIMEOUT = 30.0
 
 
 def _json(value: bytes) -> Any:
+    import json  # here: json's import compiles six regular expressions at start
+
     try:
         return json.loads(value)
     except ValueError:  # not JSON after all (written by another tool): the text as it is

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 
@@ -12,6 +11,8 @@ def topic_lists(index: int, rows: Iterator[tuple]) -> Iterator[tuple]:
     SQLite has no JSON type a view could declare: article_summary.topics arrives as
     the text of its json_group_array, which JSON output would quote as a string.
     """
+    import json  # here, not at start: json compiles six regular expressions on import
+
     for row in rows:
         value = row[index]
         if isinstance(value, str) and value.startswith("["):
