@@ -3,33 +3,26 @@ failure (the codes are archive/errors.py's EXIT_STATUSES)."""
 
 from __future__ import annotations
 
-import errno
-import os
 import sys
 from collections.abc import Iterator, MutableMapping, Sequence
 from importlib import import_module
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from .. import __version__
 from ..errors import (
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     EXIT_STATUSES,
-    ArchiveError,
     UsageError,
 )
-from ..messages import printable
-from ..store.location import DEFAULT_DB, busy_timeout_problem, scrubbed
+from ..store.location import DEFAULT_DB, busy_timeout_problem
 from . import streams
 from .commands import COMMANDS
 from .completion import complete_files
-from .front import broken_pipe, db_first, finish, stdout_failed
+from .failures import broken_pipe, command_failed, finish, interrupted, one_line, stdout_failed
+from .front import db_first
 from .options import examples
 from .streams import StdoutFailed
-
-DEBUG_ENV = "ARCHIVE_DEBUG"
 
 
 class LazyCommands(MutableMapping[str, click.Command]):
@@ -131,9 +124,9 @@ class _ArchiveGroup(click.Group):
             if isinstance(exc.__cause__, EOFError):
                 click.echo("error: unexpected end of input", err=True)
                 sys.exit(1)
-            _interrupted()
+            interrupted()
         except KeyboardInterrupt:  # one that arrived outside the command itself
-            _interrupted()
+            interrupted()
         except StdoutFailed as exc:  # --help or --version, printed while parsing
             stdout_failed(exc)
         except BrokenPipeError:
@@ -141,33 +134,9 @@ class _ArchiveGroup(click.Group):
         finish(result)
 
 
-def command_failed(exc: BaseException, db: str, debug: bool) -> int:
-    """A command's failure as one line; returns the exit code of the library's
-    expected failures, and exits itself for the others. Also for front.py's commands.
-
-    `db` is the --db the command was given (its password is kept out of the line),
-    `debug` whether --debug was."""
-    if isinstance(exc, ArchiveError):
-        click.echo("error: " + scrubbed(_one_line(str(exc)), db), err=True)
-        return exc.exit_code
-    if isinstance(exc, KeyboardInterrupt):  # unless a command said more itself (import does)
-        _interrupted()
-    if isinstance(exc, StdoutFailed):
-        stdout_failed(exc)
-    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
-        broken_pipe()
-    _internal_error(exc, db, debug)
-
-
-def _one_line(message: str) -> str:
-    """A message as one line a terminal only displays: its whitespace collapsed,
-    and any control character left (from a path or a value in it) escaped."""
-    return printable(" ".join(message.split()))
-
-
 def _usage_line(exc: click.ClickException) -> str:
     """click's usage error as one line, pointing at the command's --help."""
-    message = _one_line(exc.format_message())
+    message = one_line(exc.format_message())
     ctx = getattr(exc, "ctx", None)
     from .hints import extra_argument_hint  # only on the way out with an error
 
@@ -177,56 +146,6 @@ def _usage_line(exc: click.ClickException) -> str:
     if ctx is not None:
         message = f"{message} (see '{ctx.command_path} --help')"
     return message
-
-
-def _interrupted() -> NoReturn:
-    # The newline ends the terminal's "^C" echo, so the word starts its own line.
-    click.echo("\ninterrupted" if sys.stderr.isatty() else "interrupted", err=True)
-    sys.exit(EXIT_INTERRUPTED)
-
-
-def _internal_error(exc: BaseException, db: str, debug: bool) -> NoReturn:
-    """A bug: one line saying where the full report is, or with --debug, the traceback."""
-    if debug or os.environ.get(DEBUG_ENV) not in (None, "", "0"):
-        raise exc
-    report = _write_report(exc)
-    where = f"full report in {report}" if report else "no report could be written"
-    message = scrubbed(_one_line(str(exc)), db)
-    name = type(exc).__name__
-    click.echo(
-        f"error: internal error: {name}: {message} ({where}; run with --debug to see it)",
-        err=True,
-    )
-    sys.exit(EXIT_INTERNAL)
-
-
-def _write_report(exc: BaseException) -> str | None:
-    """Write the traceback to $XDG_STATE_HOME/archive (else ~/.local/state/archive,
-    else the temporary folder); return the file's path."""
-    import datetime as dt
-    import platform
-    import tempfile
-    import traceback
-    from pathlib import Path
-
-    text = (
-        f"archive {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
-        f"command: {' '.join(sys.argv)}\n\n"
-        + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    )
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
-    name = f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.txt"
-    for folder in (Path(state) / "archive", Path(tempfile.gettempdir())):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / (name if folder.name == "archive" else f"archive-{name}")
-            path.write_text(text, encoding="utf-8")
-            return str(path)
-        except OSError:
-            continue
-    return None
 
 
 @click.group(

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
     from ..rows import OutputOptions
-    from .streams import StdoutFailed
 
 # click's completion protocol: set when a shell asks what Tab completes.
 COMPLETE_ENV = "_ARCHIVE_COMPLETE"
@@ -111,61 +110,18 @@ def _sql(db: str, sql: str) -> None:
     _run(command, db)
 
 
-def _run(command: object, db: str) -> None:
+def _run(command: Callable[[], object], db: str) -> NoReturn:
     """Run `command` as the click group would, then exit with its status."""
     from . import streams
+    from .failures import command_failed, finish
 
     streams.guard()
     try:
-        command()  # type: ignore[operator]
+        command()
         status = 0
     except (Exception, KeyboardInterrupt) as exc:
-        from .app import command_failed
-
         status = command_failed(exc, db, debug=False)
     finish(status)
-
-
-def finish(status: object) -> NoReturn:
-    """Exit with the command's status once its buffered output is written."""
-    from .streams import StdoutFailed
-
-    try:
-        # Output still buffered would otherwise meet a closed pipe at exit, where
-        # Python prints "Exception ignored ... BrokenPipeError".
-        sys.stdout.flush()
-    except BrokenPipeError:
-        broken_pipe()
-    except StdoutFailed as exc:
-        stdout_failed(exc)
-    sys.exit(status if isinstance(status, int) else 0)
-
-
-def broken_pipe() -> NoReturn:
-    """The reader of our output went away (`| head`): end quietly, as `cat` does.
-
-    stdout is pointed at /dev/null so that Python's flush at exit does not fail
-    again and print "Exception ignored ... BrokenPipeError".
-    """
-    from ..errors import EXIT_BROKEN_PIPE
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # no real stdout (tests)
-        pass
-    sys.exit(EXIT_BROKEN_PIPE)
-
-
-def stdout_failed(exc: StdoutFailed) -> NoReturn:
-    """Standard output is closed or full: one line on stderr, and the status of
-    output that cannot be written."""
-    from ..errors import OutputError
-    from . import streams
-
-    streams.discard_stdout()
-    print(f"error: cannot write to standard output: {exc.strerror}", file=sys.stderr, flush=True)
-    sys.exit(OutputError.exit_code)
 
 
 def db_first(args: list[str]) -> list[str]:
