@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ from ..errors import ArchiveError, UsageError
 from ..output.formats import write
 from ..rows import OutputOptions
 from ..store.location import archive_files
-from .readonly_sql import open_query
+from .readonly_sql import ReadOnlyQuery, open_query
 
 
 def export(
@@ -38,6 +39,12 @@ def export(
                 )
             sql = query.select_all(name)
         assert sql is not None
+        # CSV and TSV write a topics list as JSON text: SQLite's text, respaced, is
+        # that text, without parsing it into lists first. Not under --sort, which
+        # orders the lists themselves.
+        as_text = isinstance(query, ReadOnlyQuery) and not options.sort
+        if as_text and options.resolved_format(sys.stdout) in ("csv", "tsv"):
+            return write(query.run(sql, params, topics_as_text=True), options, offload=True)
         return write(query.run(sql, params), options, offload=True)
     finally:
         query.close()
