@@ -15,10 +15,16 @@ Names load on first use (module __getattr__): `import archive`, which every
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+# pyproject.toml reads the version from here; `archive --version` prints it without
+# asking importlib.metadata (30 ms at every start).
+__version__ = "0.1.0"
 
+# Not `from typing import TYPE_CHECKING`: `archive --version` and `archive sql` start
+# without importing typing (tests/test_startup.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__
+    from typing import Any
+
     from .api import (
         DumpResult,
         Filters,
@@ -133,6 +139,8 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'archive' has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # the next lookup is a plain one
     return value

@@ -381,15 +381,13 @@ def export(
     as CSV unless `format` or the file's extension says otherwise; return the number
     of rows. The archive's own files are never written over. `options` (the CLI's)
     replaces output, format and force."""
-    from dataclasses import replace
-
     from .query.export import export as export_rows
 
     where = _location(location)
     options = options or _options(output, format, {"force": force})
     if options.format is None and options.output in (None, "-"):
         # Even on a terminal: an export is data, not a table to read.
-        options = replace(options, format="csv")
+        options = options.replace(format="csv")
     return export_rows(
         where, name, sql, options, timeout=timeout, allow_superuser=allow_superuser, params=params
     )

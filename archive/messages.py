@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+
+# typing.TYPE_CHECKING without importing typing: `archive sql` starts without it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Values longer than this are cut: enough to recognise one, short enough for a line.
 LONGEST = 40

@@ -7,18 +7,64 @@ the second writing process can share them without importing each other.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import IO, Any, Literal
 
 from .errors import UsageError
+
+# typing.TYPE_CHECKING without importing typing: `archive sql` starts without it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any, Literal
 
 # What `-o FILE` writes when --format is not given, by FILE's extension.
 EXTENSION_FORMATS = {"csv": "csv", "tsv": "tsv", "tab": "tsv", "json": "json", "jsonl": "jsonl",
                      "ndjson": "jsonl", "parquet": "parquet", "pq": "parquet"}  # fmt: skip
 
 
-@dataclass
-class OutputOptions:
+class _Record:
+    """A dataclass's behaviour for the two classes below: fields from the class's
+    annotations, defaults from its attributes, keyword or positional construction,
+    equality, repr and replace(). Not @dataclass itself: the dataclasses module
+    imports inspect, a seventh of `archive sql`'s start (rows.py is on that path)."""
+
+    _fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        cls._fields = tuple(cls.__annotations__)  # its own only, since Python 3.10
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(self._fields):
+            raise TypeError(f"{type(self).__name__} takes at most {len(self._fields)} values")
+        for name, value in zip(self._fields, args, strict=False):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__name__} got {name!r} twice")
+            kwargs[name] = value
+        for name in self._fields:
+            if name in kwargs:
+                setattr(self, name, kwargs.pop(name))
+            elif not hasattr(type(self), name):
+                raise TypeError(f"{type(self).__name__} needs {name!r}")
+            else:
+                setattr(self, name, getattr(type(self), name))
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} has no field {next(iter(kwargs))!r}")
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with `changes`, as dataclasses.replace makes one."""
+        return type(self)(**{**{name: getattr(self, name) for name in self._fields}, **changes})
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({values})"
+
+
+class OutputOptions(_Record):
     format: str | None = None  # None: table on a terminal, csv otherwise
     output: str | None = None
     limit: int | None = None
@@ -63,8 +109,7 @@ def format_of_file(path: str) -> str:
     return EXTENSION_FORMATS[extension]
 
 
-@dataclass
-class Rows:
+class Rows(_Record):
     """Column names and a stream of rows (tuples), as a query gives them."""
 
     columns: Sequence[str]

@@ -94,3 +94,46 @@ def test_benchmark_runs_on_postgresql(tmp_path, pg_archive):
         assert float(table[metric][1]) > 0, (metric, table[metric])
     # The archive it measured is in that database.
     assert pg_archive.count("source_file") == 60
+
+
+def test_benchmark_measures_small_imports_and_the_new_work(tmp_path):
+    """--small-imports and --new-work add their rows (tiny sizes), each figure beside
+    its baseline of the same run, and the noise of the repeats."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "40",
+         "--workdir", str(tmp_path), "--query-runs", "1", "--repeat", "2",
+         "--small-imports", "--small-base", "30", "--new-work",
+         "--git-commits", "12", "--git-files", "5"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("metric"))
+    table = {line[:50].strip(): line[50:].split() for line in lines[header + 1 :]}
+    for metric, n in (
+        ("import 50 new files into the archive (wall)", "30"),
+        ("import 500 new files into the archive (wall)", "30"),
+        ("archive sql 'SELECT 1' on that archive (wall)", "30"),
+        ("import --no-stories", "40"),
+        ("stories' cost: import time with / without", "40"),
+        ("search index: rebuild its FTS tables", "40"),
+        ("import --git (5 files, real-history shape)", "12"),
+        ("CLI start-up: python -c 'import sqlite3' (median)", "40"),
+        ("noise: import", "40"),
+        ("noise: median spread of all repeated metrics", "-"),
+    ):
+        assert table[metric][0] == n, (metric, table[metric])
+        assert float(table[metric][1]) > 0, (metric, table[metric])
+    # Wall times beside `archive sql 'SELECT 1'`, start-up beside Python's.
+    assert float(table["import 50 new files into the archive (wall)"][3]) > 0
+    assert float(table["CLI: archive sql 'SELECT 1' (median)"][3]) > 0
+    # 50 + 500 new files per repeat, each imported once: all of them are in the archive.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "small-30.db") as connection:
+        (files,) = connection.execute("SELECT count(*) FROM source_file").fetchone()
+    assert files == 30 + 2 * 550
+    # The generated history has the commits asked for, in the real history's folder.
+    log = subprocess.run(["git", "-C", str(tmp_path / "history-12-5"), "rev-list", "--count",
+                          "HEAD"], capture_output=True, text=True, check=True)  # fmt: skip
+    assert log.stdout.strip() == "12"

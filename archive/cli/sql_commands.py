@@ -10,11 +10,12 @@ import click
 
 from ..errors import UsageError
 from ..messages import printable
-from ..output.formats import keep_freed_memory, write
+from ..output.formats import keep_freed_memory
 from ..rows import OutputOptions
 from ..store.sqlite_limits import limit_process_heap
 from .app import cli
 from .completion import complete_tables
+from .front import run_sql
 from .options import (
     check_empty,
     db_location,
@@ -121,17 +122,10 @@ def sql_command(
     PRAGMA assignments, several statements at once and a /* comment that is never
     closed are refused.
     """
-    from ..api import run_sql
-    from ..query.sql_text import checked_sql
-
     text, source = _read_sql(sql, sql_file, "SQL")
-    checked_sql(text, source=source)
-    keep_freed_memory()
-    limit_process_heap()
-    with run_sql(
-        db_location(ctx), text, dict(params), timeout=timeout, allow_superuser=allow_superuser
-    ) as rows:
-        count = write(rows, out)
+    count = run_sql(
+        db_location(ctx), text, dict(params), timeout, allow_superuser, out, source=source
+    )
     check_empty(out, count)
 
 

@@ -23,7 +23,11 @@ import io
 import os
 import sys
 from contextlib import suppress
-from typing import Any, TextIO
+
+# typing.TYPE_CHECKING without importing typing: `archive sql` starts without it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 class StdoutFailed(OSError):

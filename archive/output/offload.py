@@ -18,17 +18,20 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import ArchiveError, OutputError
 
+# typing.TYPE_CHECKING without importing typing: `archive sql` starts without it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from typing import Any, TextIO
 
     from ..rows import OutputOptions, Rows
 
+    Writer = Callable[[Rows, Iterator[Sequence[Any]], TextIO, OutputOptions], int]
+
 ROWS_PER_MESSAGE = 1000
-Writer = Callable[["Rows", Iterator[Sequence[Any]], TextIO, "OutputOptions"], int]
 
 
 def available() -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 from ..errors import UsageError
@@ -27,11 +26,10 @@ def reshaped(result: Rows, columns: Sequence[str] | None, sort: str | None) -> R
         index = _index(names, sort[1:] if descending else sort, "--sort")
         rows = iter(_sorted(rows, index, descending))
     if not columns:
-        return replace(result, rows=rows)
+        return result.replace(rows=rows)
     indexes = [_index(names, name, "--columns") for name in columns]
     chosen = [names[i] for i in indexes]
-    return replace(
-        result,
+    return result.replace(
         columns=chosen,
         rows=(tuple(row[i] for i in indexes) for row in rows),
         bar_column=result.bar_column if result.bar_column in chosen else None,

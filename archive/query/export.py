@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ..errors import ArchiveError, UsageError
 from ..output.formats import write
 from ..rows import OutputOptions
 from ..store.location import archive_files
-from .readonly_sql import open_query
+from .readonly_sql import ReadOnlyQuery, open_query
 from .sql_text import checked_sql
 
 
@@ -31,7 +31,7 @@ def export(
     if sql is not None:
         checked_sql(sql)
     if not options.protected:  # a library caller's options: never write over the archive
-        options = replace(options, protected=archive_files(location))
+        options = options.replace(protected=archive_files(location))
     query = open_query(location, timeout=timeout, allow_superuser=allow_superuser)
     try:
         if name is not None:
@@ -42,6 +42,12 @@ def export(
                 )
             sql = query.select_all(name)
         assert sql is not None
+        # CSV and TSV write a topics list as JSON text: SQLite's text, respaced, is
+        # that text, without parsing it into lists first. Not under --sort, which
+        # orders the lists themselves.
+        as_text = isinstance(query, ReadOnlyQuery) and not options.sort
+        if as_text and options.resolved_format(sys.stdout) in ("csv", "tsv"):
+            return write(query.run(sql, params, topics_as_text=True), options, offload=True)
         return write(query.run(sql, params), options, offload=True)
     finally:
         query.close()

@@ -10,7 +10,6 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import ArchiveUnavailable
-from ..identity import domain_key
 from ..store.location import open_mode, sidecars_exist, sqlite_uri, tidy_sidecars
 
 # What `archive export NAME` may name (readonly_sql's names() lists the same).
@@ -69,6 +68,10 @@ def topic_names(path: str, prefix: str = "", limit: int = LIMIT) -> list[str]:
 def provider_domains(path: str, prefix: str = "", limit: int = LIMIT) -> list[str]:
     """Provider domains as --provider matches them (lowercased, without `www.`: a
     provider's key) that start with `prefix` read the same way."""
+    # Here: identity compiles its regular expressions on import, which `archive
+    # sql` (whose start this module is on) does not need.
+    from ..identity import domain_key
+
     return _names(
         path,
         "SELECT key FROM provider WHERE key NOT LIKE 'name:%' AND key LIKE ? ESCAPE '\\'"

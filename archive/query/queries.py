@@ -410,7 +410,7 @@ def articles(
         # NULLS LAST: undated articles after the dated ones, as SQLite sorts them.
         " ORDER BY article.published_at DESC NULLS LAST, article.id"
     )
-    return replace(_checked(q, sql), compact=ARTICLES_COMPACT)
+    return _checked(q, sql).replace(compact=ARTICLES_COMPACT)
 
 
 def _any_removed(conn: Reader) -> bool:

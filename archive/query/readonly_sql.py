@@ -18,13 +18,11 @@ longer than VALUE_LIMIT_BYTES. A progress handler lets Ctrl-C in between steps.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from ..errors import ArchiveError, ArchiveUnavailable, BusyError, QueryLimitError, UsageError
 from ..rows import Rows
@@ -46,12 +44,19 @@ from ..store.sqlite_limits import (
     mebibytes,
 )
 from .names import EXPORTABLE
-from .topic_lists import topic_lists
+from .topic_lists import topic_lists, topic_texts
+
+# typing.TYPE_CHECKING without importing typing: `archive sql` starts without it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_TIMEOUT = 30.0
 
 
 def _json(value: bytes) -> Any:
+    import json  # here: json's import compiles six regular expressions at start
+
     try:
         return json.loads(value)
     except ValueError:  # not JSON after all (written by another tool): the text as it is
@@ -250,8 +255,13 @@ class ReadOnlyQuery:
             WATCHDOG.stop(self._watch)
             self._watch = None
 
-    def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
-        """Run one statement; rows stream. Errors become one-line ArchiveErrors."""
+    def run(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, topics_as_text: bool = False
+    ) -> Rows:
+        """Run one statement; rows stream. Errors become one-line ArchiveErrors.
+
+        A `topics` column's arrays come as lists, or with `topics_as_text` as the
+        JSON text CSV and TSV write of those lists (faster, for exports)."""
         if not sql.strip():
             raise UsageError(
                 "no SQL given: write one statement, e.g. 'SELECT * FROM article_summary'"
@@ -275,7 +285,7 @@ class ReadOnlyQuery:
         columns = [d[0] for d in cursor.description or ()]
         rows = self._stream(cursor, watch)
         if "topics" in columns:
-            rows = topic_lists(columns.index("topics"), rows)
+            rows = (topic_texts if topics_as_text else topic_lists)(columns.index("topics"), rows)
         return Rows(columns, rows)
 
     def _stream(self, cursor: sqlite3.Cursor, watch: int) -> Iterator[tuple]:

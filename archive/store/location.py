@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from contextlib import suppress
 from pathlib import Path
 from urllib.parse import unquote
@@ -106,6 +105,8 @@ def scrubbed(message: str, location: str) -> str:
 
 
 def _creating_hint(path: str) -> str:
+    import shlex  # for messages only; its import compiles a regular expression
+
     command = "archive import" if path == DEFAULT_DB else f"archive --db {shlex.quote(path)} import"
     return f"`{command} PATH` creates it from record files"
 
@@ -200,6 +201,8 @@ class UnsafeRead(ArchiveUnavailable):
     """A reader that could see an import half-written: refused, in one line."""
 
     def __init__(self, path: str, why: str) -> None:
+        import shlex
+
         super().__init__(
             f"cannot read archive {path} safely: {why} and no SQLite -shm file is beside it,"
             f" so nothing would stop an import from changing it mid-read; its owner can"
