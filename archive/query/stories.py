@@ -168,8 +168,10 @@ def largest_sql(q: Sql, filters: Filters) -> str:
         " JOIN provider p ON p.id = a2.provider_id WHERE s2.story_id = story.id"
     )
     if q.postgres:
-        name = q.text_order("p.name")
-        names = f"(SELECT string_agg(DISTINCT {name}, ', ' ORDER BY {name}) {members})"
+        names = (
+            "(SELECT string_agg(n.name, ', ' ORDER BY n.name COLLATE \"C\") FROM"
+            f" (SELECT DISTINCT p.name AS name {members}) AS n)"
+        )
     else:
         names = (
             "(SELECT group_concat(n.name, ', ') FROM"
