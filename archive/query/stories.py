@@ -1,7 +1,7 @@
 """Counts by story: each group of copies (README: Stories) counted once.
 
-The same questions as queries.py (providers, topics, timeline, cooccur), over
-`article_story`. An article without a story row (an archive upgraded but not yet
+The same questions as counts.py and timeline.py (providers, topics, timeline,
+cooccur), over `article_story`. An article without a story row (an archive upgraded but not yet
 clustered, or imported with --no-stories) counts as a story of its own, so these
 answers equal the plain ones until stories exist. Also the stories themselves:
 the largest, and why two articles are or are not one.
