@@ -13,6 +13,17 @@ from .filters import Filters
 from .sql import Sql
 
 
+def own_articles(q: Sql) -> str:
+    """Own records whose file was not removed, written so that SQLite still answers
+    from an index on (is_stub, published_at): removed_at is in no such index, and
+    `removed_at IS NULL` made it read every row (10x slower for a month's totals at
+    20,000 articles); the removed ones are few, found in removed_at's own index."""
+    return (
+        f"article.is_stub IS {q.false} AND article.id NOT IN"
+        " (SELECT removed.id FROM article AS removed WHERE removed.removed_at IS NOT NULL)"
+    )
+
+
 def topic_links(q: Sql, topics: Sequence[Any], alias: str | None = None) -> tuple[str, str]:
     """FROM and WHERE for the links of some topics, written as a join from `topic`.
 

@@ -48,22 +48,25 @@ LARGEST_STORIES = stories.largest_sql(CannedSql(), Filters())
 COPIES_OF_URL = one_article.copies_sql(CannedSql(), ARTICLE_OF_URL)
 
 
-def _months(selected: str) -> str:
-    """Articles per month of a (day, articles) statement, every month from its first
+# The month of a stored timestamp: its first seven characters, in every form the
+# archive has stored timestamps in (cheaper than summing date()'s days).
+MONTH = "substr({}, 1, 7)"
+
+
+def _months(selected: str, everything: str | None = None) -> str:
+    """Articles per month of a (month, articles) statement, every month from its first
     to its last, with the month's articles in the whole archive and their share, as
     `archive timeline --by month` sums its days (timeline.period_counts). A month
     without any article has no share (NULL), as 0 of 0 is none. Months are stepped
     as numbers (year * 12 + month - 1), not with SQLite's date('+1 month'):
     date('0300-02-01', '+1 month') is 0300-02-29, so that step never left February
-    0300. A number that grows by one each step always reaches the last month."""
-    everything = timeline.all_days_sql(CannedSql(), Filters())
+    0300. A number that grows by one each step always reaches the last month.
+    `everything`: the whole archive's months, when not counted again."""
+    everything = everything or timeline.all_days_sql(CannedSql(), Filters(), MONTH)
     return f"""
-WITH RECURSIVE selected_days AS ({selected}), all_days AS ({everything}),
-selected AS (
-  SELECT substr(day, 1, 7) AS month, sum(articles) AS articles FROM selected_days GROUP BY month
-), everything AS (
-  SELECT substr(day, 1, 7) AS month, sum(articles) AS articles FROM all_days GROUP BY month
-), numbered AS (
+WITH RECURSIVE selected(month, articles) AS ({selected}),
+everything(month, articles) AS ({everything}),
+numbered AS (
   SELECT CAST(substr(month, 1, 4) AS INTEGER) * 12 + CAST(substr(month, 6, 2) AS INTEGER) - 1
          AS number
   FROM selected
@@ -84,13 +87,16 @@ ORDER BY m.month
 
 
 # Articles with a topic per month, as `archive timeline --topic T --by month`.
-TIMELINE_FOR_TOPIC = _months(timeline.selected_days_sql(CannedSql(), Filters(topics=[TOPIC])))
+TIMELINE_FOR_TOPIC = _months(
+    timeline.selected_days_sql(CannedSql(), Filters(topics=[TOPIC]), MONTH)
+)
 # Every article (own records) per month: the whole archive's timeline, and the
 # denominator of a comparison's shares.
-TIMELINE_ALL = f"""
-SELECT month, articles FROM ({_months(timeline.all_days_sql(CannedSql(), Filters()))})
-ORDER BY month
-""".strip()
+_ALL_MONTHS = _months(
+    timeline.all_days_sql(CannedSql(), Filters(), MONTH),
+    "SELECT month, articles FROM selected",  # SQLite reads a CTE used twice once
+)
+TIMELINE_ALL = f"SELECT month, articles FROM ({_ALL_MONTHS}) AS m ORDER BY month"
 
 # An article's versions, newest first (archive history): each file content that
 # described it. The CLI reads the same rows (query/history.py) and also names the
