@@ -190,16 +190,22 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def new_postgres_database(server: str) -> str:
-    """A new, empty database on the server; its URL."""
+def new_postgres_database(server: str, collation: str | None = None) -> str:
+    """A new, empty database on the server; its URL. `collation`: an ICU locale
+    (`en-US`) its text sorts by, as a user's database may (the server's is C)."""
     import uuid
 
     import psycopg
     from sqlalchemy.engine import make_url
 
     name = f"archive_test_{uuid.uuid4().hex[:12]}"
+    sorting = (
+        f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{collation}' LOCALE 'C.UTF-8'"
+        if collation
+        else ""
+    )
     with psycopg.connect(libpq(server), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{sorting}')
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
@@ -240,12 +246,12 @@ class PostgresArchive(Archive):
 
 @contextmanager
 def on_both_engines(
-    server: str, corpus: list[Path], folder: Path, name: str
+    server: str, corpus: list[Path], folder: Path, name: str, collation: str | None = None
 ) -> Iterator[tuple[Archive, PostgresArchive]]:
     """The same folders imported into SQLite and into PostgreSQL, in the same order:
-    for the tests that the two engines answer alike."""
+    for the tests that the two engines answer alike (`collation`: new_postgres_database)."""
     sqlite = Archive(folder / f"{name}.db")
-    url = new_postgres_database(server)
+    url = new_postgres_database(server, collation)
     postgres = PostgresArchive(url)
     try:
         for path in corpus:

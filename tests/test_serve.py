@@ -177,6 +177,43 @@ def test_canned_queries_answer_as_the_cli(served, sample, query, params, command
     assert pick(renamed) == pick(expected)
 
 
+# The canned queries whose command answers the same question: the canned SQL is the
+# command's own statement (written by the same builder), so every column of every
+# row must be equal, in the same order. (query, parameters, command line)
+SAME_QUESTION = [
+    ("providers_for_topic", {"topic": "AI"}, ["providers", "--topic", "AI"]),
+    ("providers_for_topic_with_related", {"topic": "AI"},
+     ["providers", "--topic", "AI", "--include-related"]),
+    ("topics_for_provider", {"provider": "theguardian.com"},
+     ["topics", "--provider", "theguardian.com"]),
+    ("timeline_for_topic", {"topic": "AI"}, ["timeline", "--topic", "AI", "--by", "month"]),
+    ("cooccurring_topics", {"topic": "AI"}, ["cooccur", "--topic", "AI"]),
+    ("related_articles", {"url": NEWSWEEK_URL}, ["related", NEWSWEEK_URL]),
+    ("providers_for_topic_by_story", {"topic": "AI"},
+     ["providers", "--topic", "AI", "--by-story"]),
+]  # fmt: skip
+
+
+def as_the_cli_prints(rows: list[dict]) -> list[dict]:
+    """Datasette's rows as the CLI's JSON has them: SQLite's 0/1 of a boolean column
+    as false/true, a timeline's `month` as `period`."""
+    return [
+        {
+            ("period" if k == "month" else k): (bool(v) if k in ("is_stub", "is_first") else v)
+            for k, v in row.items()
+        }
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize(("query", "params", "command"), SAME_QUESTION)
+def test_canned_queries_give_the_commands_rows_in_full(served, sample, query, params, command):
+    expected = cli_json(sample, *command)
+    assert len(expected) > 1, "a comparison of less than two rows proves little of the order"
+    found = fetch_json(served, f"/test/{query}.json?_shape=array&" + _query_string(params))
+    assert as_the_cli_prints(found) == expected
+
+
 def _query_string(params: dict[str, str]) -> str:
     from urllib.parse import urlencode
 

@@ -15,7 +15,9 @@ from typing import Any
 import yaml
 
 from ..rows import Rows
-from .queries import ISO_UTC_FORMAT, _Sql, find_article
+from .one_article import find_article
+from .sql import Sql
+from .values import ISO_UTC_FORMAT
 
 COLUMNS = ("time", "status", "path", "commit", "changed")
 # A signature the site re-computes on every build: a change of it alone says nothing.
@@ -30,7 +32,7 @@ def history(
     that changed one of them (and only those named); `hide_signature` leaves out
     versions that changed nothing but the signature (`secured`)."""
     article_id = find_article(conn, url)
-    q = _Sql(conn)
+    q = Sql(conn)
     versions = q.all(
         "SELECT s.imported_at, s.committed_at, s.status, s.rel_path, s.path, c.name,"
         " s.commit_id, s.removed_at, s.text FROM source_file s"

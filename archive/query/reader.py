@@ -6,8 +6,8 @@ They now open the archive the way `archive sql` does (readonly_sql.py: read-only
 `query_only`, busy timeout, the schema revision checked against
 schema_version.HEAD_REVISION, exit 3 when it is not current) and run plain SQL with
 `:name` parameters through sqlite3, or through psycopg for PostgreSQL
-(readonly_pg.py). queries.py writes the SQL, with a fragment per dialect where the
-two differ.
+(readonly_pg.py). The questions write the SQL through sql.py, with a fragment per
+dialect where the two differ.
 
 Unlike `archive sql`, the SQL here is archive's own: no time limit, a superuser may
 run it, and each command reads one snapshot (one read transaction), so an import

@@ -30,6 +30,7 @@ from ..errors import ArchiveError, ArchiveUnavailable, QueryLimitError
 from ..rows import Rows
 from ..store.location import scrubbed, shown
 from ..store.schema_version import HEAD_REVISION, check_revision
+from .names import export_key, ordered_by_key, quoted
 from .topic_lists import topic_lists
 
 # PostgreSQL type OIDs whose values are converted to what the SQLite path gives.
@@ -203,13 +204,27 @@ class ReadOnlyPostgresQuery:
         """SELECT every column of table or view `name` that SQLite has too (not the
         search column, which only PostgreSQL has)."""
         rows = self.run(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema ="
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema ="
             " current_schema() AND table_name = :name AND data_type <> 'tsvector'"
             " ORDER BY ordinal_position",
             {"name": name},
         )
-        columns = ", ".join('"{}"'.format(c.replace('"', '""')) for (c,) in rows.rows)
-        return f'SELECT {columns} FROM "{name}"'
+        types = dict(rows.rows)
+        # pg_catalog, not information_schema: a reader role sees no constraints there.
+        primary_key = self.run(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)"
+            " WHERE i.indisprimary AND c.relname = :name"
+            " AND c.relnamespace = current_schema()::regnamespace"
+            " ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            {"name": name},
+        )
+        key = export_key(name, [c for (c,) in primary_key.rows], list(types))
+        # Only what both engines can compare alike (PostgreSQL's json has no order).
+        key = [c for c in key if types.get(c) not in ("json", "jsonb")]
+        text = {c for c in key if types.get(c) in ("text", "character varying")}
+        columns = ", ".join(quoted(c) for c in types)
+        return f"SELECT {columns} FROM {quoted(name)}{ordered_by_key(name, key, text)}"
 
     def _roll_back(self) -> None:
         """End the statement's transaction, whatever it did (nothing, being read-only)."""

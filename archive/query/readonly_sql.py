@@ -43,7 +43,7 @@ from ..store.sqlite_limits import (
     limit_values,
     mebibytes,
 )
-from .names import EXPORTABLE
+from .names import EXPORTABLE, export_key, ordered_by_key, quoted
 from .topic_lists import topic_lists, topic_texts
 
 # typing.TYPE_CHECKING without importing typing: `archive sql` starts without it.
@@ -114,6 +114,33 @@ def _without_shm(exc: BaseException) -> bool:
     return getattr(exc, "sqlite_errorname", "") in _NO_SHM
 
 
+def _connect(uri: str) -> sqlite3.Connection:
+    """A read-only connection; declared types give values their meaning, as the
+    query commands do: BOOLEAN columns as true/false, JSON columns (extra) as JSON."""
+    return sqlite3.connect(
+        uri,
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+        detect_types=sqlite3.PARSE_DECLTYPES,
+    )
+
+
+def _open_error(exc: sqlite3.Error, location: str, path: Path) -> Exception:
+    """What a failure to open the archive means, in words."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return BusyError(
+            f"the archive {location} is busy: another process kept it locked for"
+            f" {BUSY_TIMEOUT_MS / 1000:g} s; try again when it has finished"
+        )
+    if "not a database" in str(exc):
+        return ArchiveUnavailable(f"{location} is not an archive: it is not a SQLite database file")
+    if _without_shm(exc):
+        # Its -shm file went away between open_mode's look and the opening.
+        return unsafe_read(path)
+    return ArchiveUnavailable(f"cannot open {location} read-only: {exc}")
+
+
 def open_query(
     location: str, *, timeout: float = DEFAULT_TIMEOUT, allow_superuser: bool = False
 ) -> ReadOnlyQuery | Any:
@@ -154,34 +181,14 @@ class ReadOnlyQuery:
         self._cursors: list[sqlite3.Cursor] = []
         self._sidecars_existed = sidecars_exist(path)
         try:
-            # Declared types give values their meaning, as the query commands do:
-            # BOOLEAN columns as true/false, JSON columns (extra) as JSON.
-            self.connection = sqlite3.connect(
-                uri,
-                uri=True,
-                isolation_level=None,
-                check_same_thread=False,
-                detect_types=sqlite3.PARSE_DECLTYPES,
-            )
+            self.connection = _connect(uri)
             self.connection.execute("PRAGMA query_only = 1")
             self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
             revision = self._revision()
         except sqlite3.Error as exc:
             if hasattr(self, "connection"):
                 self.close()
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise BusyError(
-                    f"the archive {location} is busy: another process kept it locked for"
-                    f" {BUSY_TIMEOUT_MS / 1000:g} s; try again when it has finished"
-                ) from None
-            if "not a database" in str(exc):
-                raise ArchiveUnavailable(
-                    f"{location} is not an archive: it is not a SQLite database file"
-                ) from None
-            if _without_shm(exc):
-                # Its -shm file went away between open_mode's look and the opening.
-                raise unsafe_read(path) from None
-            raise ArchiveUnavailable(f"cannot open {location} read-only: {exc}") from None
+            raise _open_error(exc, location, path) from None
         if revision is None and not self._has_tables():
             self.close()
             raise ArchiveUnavailable(
@@ -308,7 +315,12 @@ class ReadOnlyQuery:
         return [name for (name,) in rows.rows]
 
     def select_all(self, name: str) -> str:
-        return f'SELECT * FROM "{name}"'
+        """Every row of table or view `name`, ordered by its key (names.export_key)."""
+        info = self.connection.execute(
+            "SELECT name, pk FROM pragma_table_info(?) ORDER BY pk", (name,)
+        ).fetchall()
+        key = export_key(name, [c for c, pk in info if pk], [c for c, _pk in info])
+        return f"SELECT * FROM {quoted(name)}{ordered_by_key(name, key)}"
 
     def _explain(self, exc: BaseException) -> str:
         message = str(exc)

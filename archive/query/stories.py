@@ -1,7 +1,7 @@
 """Counts by story: each group of copies (README: Stories) counted once.
 
-The same questions as queries.py (providers, topics, timeline, cooccur), over
-`article_story`. An article without a story row (an archive upgraded but not yet
+The same questions as counts.py and timeline.py (providers, topics, timeline,
+cooccur), over `article_story`. An article without a story row (an archive upgraded but not yet
 clustered, or imported with --no-stories) counts as a story of its own, so these
 answers equal the plain ones until stories exist. Also the stories themselves:
 the largest, and why two articles are or are not one.
@@ -11,58 +11,50 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .. import identity
 from ..errors import UsageError
 from ..rows import Rows
-from .filters import PERIODS, Filters
-from .queries import (
-    _date_conditions,
-    _link_conditions,
-    _period_counts,
-    _provider_condition,
-    _share,
-    _Sql,
-    _topic_links,
-    _where,
-    find_article,
-)
+from .conditions import date_conditions, link_conditions, provider_condition, topic_links
+from .filters import Filters
+from .one_article import find_article
 from .reader import Reader
+from .sql import Sql, where
+from .timeline import check_period, day_counts, period_counts, share
 
 # An article's story, or the article alone (negated, so it cannot clash with an id).
 _STORY = "COALESCE(article_story.story_id, -{links}.article_id)"
 
 
-def _links(q: _Sql, filters: Filters) -> str:
+def _links(q: Sql, filters: Filters) -> str:
     """(article_id, provider_id, published_at, story) of the matching own articles,
     each article once."""
     if filters.topics:
-        joined, condition = _topic_links(q, filters.topics)
-        conditions = [condition, *_link_conditions(q, filters)]
+        joined, condition = topic_links(q, filters.topics)
+        conditions = [condition, *link_conditions(q, filters)]
         story = _STORY.format(links="article_topic")
         return (
             "SELECT DISTINCT article_topic.article_id AS article_id,"
             " article_topic.provider_id AS provider_id,"
             f" article_topic.published_at AS published_at, {story} AS story"
             f" FROM {joined} LEFT JOIN article_story"
-            f" ON article_story.article_id = article_topic.article_id{_where(conditions)}"
+            f" ON article_story.article_id = article_topic.article_id{where(conditions)}"
         )
     conditions = [
         f"article.is_stub IS {q.false}",
-        *_date_conditions(q, filters),
-        *_provider_condition(q, filters),
+        *date_conditions(q, filters),
+        *provider_condition(q, filters),
     ]
     story = "COALESCE(article_story.story_id, -article.id)"
     return (
         "SELECT article.id AS article_id, article.provider_id AS provider_id,"
         f" article.published_at AS published_at, {story} AS story"
         " FROM article LEFT JOIN article_story ON article_story.article_id = article.id"
-        f"{_where(conditions)}"
+        f"{where(conditions)}"
     )
 
 
-def providers(conn: Reader, filters: Filters) -> Rows:
-    """Providers by number of stories they published. `first`: the stories it published
-    before any other provider in the answer did; `copies`: the others (it was not first)."""
-    q = _Sql(conn)
+def providers_sql(q: Sql, filters: Filters) -> str:
+    """Providers by number of stories they published (see providers)."""
     links = _links(q, filters)
     ranked = (
         "SELECT l.*, row_number() OVER (PARTITION BY l.story"
@@ -76,53 +68,65 @@ def providers(conn: Reader, filters: Filters) -> Rows:
         f" FROM ({ranked}) AS r GROUP BY r.provider_id"
     )
     total = f"(SELECT count(DISTINCT t.story) FROM ({links}) AS t)"
-    return q.rows(
+    return (
         "SELECT provider.name, provider.domain, c.stories, c.first,"
         " c.stories - c.first AS copies, c.first_published, c.last_published,"
         f" CAST(c.stories AS DOUBLE PRECISION) / {total} AS share"
         f" FROM ({counts}) AS c JOIN provider ON provider.id = c.provider_id"
-        " ORDER BY c.stories DESC, provider.name ASC NULLS FIRST"
+        f" ORDER BY c.stories DESC, {q.text_order('provider.name')} ASC NULLS FIRST, provider.id"
     )
 
 
-def topics(conn: Reader, filters: Filters) -> Rows:
+def providers(conn: Reader, filters: Filters) -> Rows:
+    """Providers by number of stories they published. `first`: the stories it published
+    before any other provider in the answer did; `copies`: the others (it was not first)."""
+    q = Sql(conn)
+    return q.rows(providers_sql(q, filters))
+
+
+def topics_sql(q: Sql, filters: Filters) -> str:
     """Topics by number of stories, optionally of some providers only."""
-    q = _Sql(conn)
     source = "article_topic"
     conditions = []
     if filters.topics:
-        source, topic_condition = _topic_links(q, filters.topics)
+        source, topic_condition = topic_links(q, filters.topics)
         conditions.append(topic_condition)
-    conditions += _link_conditions(q, filters)
+    conditions += link_conditions(q, filters)
     story = _STORY.format(links="article_topic")
     counts = (
         f"SELECT article_topic.topic_id AS topic_id, count(DISTINCT {story}) AS stories,"
         " min(article_topic.published_at) AS first_published,"
         " max(article_topic.published_at) AS last_published"
         f" FROM {source} LEFT JOIN article_story"
-        f" ON article_story.article_id = article_topic.article_id{_where(conditions)}"
+        f" ON article_story.article_id = article_topic.article_id{where(conditions)}"
         " GROUP BY article_topic.topic_id"
     )
-    return q.rows(
+    return (
         "SELECT topic.name, c.stories, c.first_published, c.last_published"
         f" FROM ({counts}) AS c JOIN topic ON topic.id = c.topic_id"
-        " ORDER BY c.stories DESC, topic.name"
+        f" ORDER BY c.stories DESC, {q.text_order('topic.name')}, topic.id"
     )
+
+
+def topics(conn: Reader, filters: Filters) -> Rows:
+    """Topics by number of stories, optionally of some providers only."""
+    q = Sql(conn)
+    return q.rows(topics_sql(q, filters))
 
 
 def cooccur(conn: Reader, topic: str, filters: Filters) -> Rows:
     """Topics that appear on the stories of `topic`, with the number of those stories."""
-    q = _Sql(conn)
+    q = Sql(conn)
     mine_filters = Filters([topic], filters.providers, filters.since, filters.until)
     mine = _links(q, mine_filters)
     total = q.scalar(f"SELECT count(DISTINCT m.story) FROM ({mine}) AS m") or 0
-    q = _Sql(conn)
+    q = Sql(conn)
     mine = _links(q, mine_filters)
     found = q.all(
         "SELECT topic.name, count(DISTINCT m.story) AS stories"
         f" FROM ({mine}) AS m JOIN article_topic AS other ON other.article_id = m.article_id"
-        f" JOIN topic ON topic.id = other.topic_id WHERE topic.key != {q.bind(_key(topic))}"
-        " GROUP BY topic.name ORDER BY stories DESC, topic.name"
+        f" JOIN topic ON topic.id = other.topic_id WHERE topic.key != {q.bind(identity.topic_key(topic))}"
+        f" GROUP BY topic.name ORDER BY stories DESC, {q.text_order('topic.name')}"
     )
     return Rows(
         ["name", "stories", "share"],
@@ -130,74 +134,74 @@ def cooccur(conn: Reader, topic: str, filters: Filters) -> Rows:
     )
 
 
-def _key(topic: str) -> str:
-    from .. import identity
-
-    return identity.topic_key(topic)
-
-
 def timeline(conn: Reader, filters: Filters, *, by: str = "month") -> Rows:
     """Stories per period, each counted in the period of its first matching article,
     with the period's share of all stories that began in it."""
-    if by not in PERIODS:
-        raise UsageError(f"--by must be one of {', '.join(PERIODS)}")
+    check_period(by)
     selected = _story_days(conn, filters)
     everything = _story_days(conn, Filters((), (), filters.since, filters.until))
     return Rows(
         ["period", "stories", "all_stories", "share"],
         (
-            (label, counts[0], total, _share(counts[0], total))
-            for label, total, counts in _period_counts([selected], everything, by, filters)
+            (label, counts[0], total, share(counts[0], total))
+            for label, total, counts in period_counts([selected], everything, by, filters)
         ),
         bar_column="stories",
     )
 
 
 def _story_days(conn: Reader, filters: Filters) -> Counter:
-    import datetime as dt
-
-    q = _Sql(conn)
+    q = Sql(conn)
     links = _links(q, filters)
-    counts: Counter = Counter()
-    for day, count in q.all(
+    return day_counts(
+        q,
         "SELECT s.day, count(*) FROM (SELECT date(min(l.published_at)) AS day"
         f" FROM ({links}) AS l WHERE l.published_at IS NOT NULL GROUP BY l.story) AS s"
-        " GROUP BY s.day"
-    ):
-        counts[dt.date.fromisoformat(str(day)[:10])] += count
-    return counts
+        " GROUP BY s.day",
+    )
 
 
-def largest(conn: Reader, filters: Filters) -> Rows:
+def largest_sql(q: Sql, filters: Filters) -> str:
     """Stories of more than one article, largest first: when, where first, and who."""
-    q = _Sql(conn)
-    links = _links(q, filters)
     members = (
         "FROM article_story s2 JOIN article a2 ON a2.id = s2.article_id"
         " JOIN provider p ON p.id = a2.provider_id WHERE s2.story_id = story.id"
     )
     if q.postgres:
-        names = f"(SELECT string_agg(DISTINCT p.name, ', ' ORDER BY p.name) {members})"
+        names = (
+            "(SELECT string_agg(n.name, ', ' ORDER BY n.name COLLATE \"C\") FROM"
+            f" (SELECT DISTINCT p.name AS name {members}) AS n)"
+        )
     else:
         names = (
             "(SELECT group_concat(n.name, ', ') FROM"
             f" (SELECT DISTINCT p.name AS name {members} ORDER BY p.name) AS n)"
         )
-    return q.rows(
+    conditions = ["story.articles > 1"]
+    if filters.topics or filters.providers or filters.since or filters.until:
+        # Unfiltered, every story qualifies (stories are of own articles only): no
+        # scan of every article to find that out.
+        conditions.append(f"story.id IN (SELECT l.story FROM ({_links(q, filters)}) AS l)")
+    return (
         "SELECT story.id AS story, story.articles, story.providers, story.first_published,"
         " origin.title, origin_provider.name AS first_provider,"
         f" {names} AS provider_names,"
         " origin.url"
         " FROM story JOIN article AS origin ON origin.id = story.origin_article_id"
         " LEFT JOIN provider AS origin_provider ON origin_provider.id = origin.provider_id"
-        f" WHERE story.articles > 1 AND story.id IN (SELECT l.story FROM ({links}) AS l)"
-        " ORDER BY story.articles DESC, story.first_published, story.id"
+        f"{where(conditions)} ORDER BY story.articles DESC, story.first_published, story.id"
     )
+
+
+def largest(conn: Reader, filters: Filters) -> Rows:
+    """Stories of more than one article, largest first: when, where first, and who."""
+    q = Sql(conn)
+    return q.rows(largest_sql(q, filters))
 
 
 def unassigned(conn: Reader) -> int:
     """Own articles that have no story yet (an upgraded archive, --no-stories)."""
-    q = _Sql(conn)
+    q = Sql(conn)
     return (
         q.scalar(
             f"SELECT count(*) FROM article WHERE article.is_stub IS {q.false}"
@@ -212,7 +216,7 @@ def explain(conn: Reader, first_url: str, second_url: str) -> Rows:
     from ..stories import minhash, rules
 
     ids = [find_article(conn, first_url), find_article(conn, second_url)]
-    q = _Sql(conn)
+    q = Sql(conn)
     found = {
         row[0]: row
         for row in q.all(

@@ -1,20 +1,23 @@
 """The domain questions as Datasette canned queries: plain SQL with :named parameters.
 
-Each one answers what an `archive` command answers (archive/query/queries.py), with
-the same joins and indexes, written as text because Datasette runs SQL, not
-SQLAlchemy. Names are matched by the identity rules through SQL functions that
-the plugin registers on every connection (plugin.SQL_FUNCTIONS): `topic_key(name)`
-is archive.identity.topic_key, so `ai`, ` AI ` and a full-width `ＡＩ` find the
-topic AI exactly as `archive providers --topic` does; SQLite's lower() would not
-(it folds ASCII only and knows nothing of NFKC).
-
-Months are `substr(published_at, 1, 7)`: the first seven characters are the
-year and month in every form the archive has stored timestamps in.
+Each is the statement the `archive` command runs, written by the same builder
+(archive/query/counts.py, stories.py, one_article.py, timeline.py) through a
+CannedSql: a value becomes a `:name` parameter, and a name is matched by the
+identity rules through SQL functions that the plugin registers on every
+connection (plugin.SQL_FUNCTIONS): `topic_key(:topic)` is archive.identity.topic_key,
+so `ai`, ` AI ` and a full-width `ＡＩ` find the topic AI exactly as
+`archive providers --topic` does; SQLite's lower() would not (it folds ASCII only
+and knows nothing of NFKC). tests/test_serve.py checks that each answers as its
+command does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..query import counts, one_article, stories, timeline
+from ..query.filters import Filters
+from ..query.sql import CannedSql, Param
 
 
 @dataclass(frozen=True)
@@ -27,80 +30,43 @@ class CannedQuery:
     example: dict[str, str]
 
 
-# Providers of a topic's articles: an index-only scan of the topic's links
-# (article_topic carries each article's provider and time), as the CLI does.
-PROVIDERS_FOR_TOPIC = """
-WITH counts AS (
-  SELECT at.provider_id, count(*) AS articles,
-         min(at.published_at) AS first_published, max(at.published_at) AS last_published
-  FROM topic t JOIN article_topic at ON at.topic_id = t.id
-  WHERE t.key = topic_key(:topic)
-  GROUP BY at.provider_id
+TOPIC, PROVIDER = Param("topic"), Param("provider")
+# The article any form of :url identifies (url_key: archive.identity.url_key).
+ARTICLE_OF_URL = (
+    "(SELECT article_url.article_id FROM article_url WHERE article_url.url_key = url_key(:url))"
 )
-SELECT p.name, p.domain, c.articles, c.first_published, c.last_published,
-       round(c.articles * 1.0 / sum(c.articles) OVER (), 4) AS share
-FROM counts c JOIN provider p ON p.id = c.provider_id
-ORDER BY c.articles DESC, p.name
-""".strip()
 
-# --include-related: the topic's articles and the articles they link to, each once
-# (GROUP BY rather than UNION, as queries.providers explains).
-PROVIDERS_FOR_TOPIC_WITH_RELATED = """
-WITH own AS (
-  SELECT at.article_id FROM topic t JOIN article_topic at ON at.topic_id = t.id
-  WHERE t.key = topic_key(:topic)
-), ids AS (
-  SELECT article_id FROM own
-  UNION ALL
-  SELECT r.related_article_id FROM related_link r WHERE r.article_id IN (SELECT article_id FROM own)
-), unique_ids AS (
-  SELECT article_id FROM ids GROUP BY article_id
-), counts AS (
-  SELECT a.provider_id, count(*) AS articles,
-         min(a.published_at) AS first_published, max(a.published_at) AS last_published
-  FROM article a JOIN unique_ids u ON a.id = u.article_id
-  GROUP BY a.provider_id
+PROVIDERS_FOR_TOPIC = counts.providers_sql(CannedSql(), Filters(topics=[TOPIC]))
+PROVIDERS_FOR_TOPIC_WITH_RELATED = counts.providers_sql(
+    CannedSql(), Filters(topics=[TOPIC]), include_related=True
 )
-SELECT p.name, p.domain, c.articles, c.first_published, c.last_published,
-       round(c.articles * 1.0 / sum(c.articles) OVER (), 4) AS share
-FROM counts c JOIN provider p ON p.id = c.provider_id
-ORDER BY c.articles DESC, p.name
-""".strip()
+TOPICS_FOR_PROVIDER = counts.topics_sql(CannedSql(), Filters(providers=[PROVIDER]))
+COOCCURRING_TOPICS = counts.cooccur_sql(CannedSql(), TOPIC, Filters())
+RELATED_ARTICLES = one_article.related_sql(CannedSql(), ARTICLE_OF_URL)
+PROVIDERS_FOR_TOPIC_BY_STORY = stories.providers_sql(CannedSql(), Filters(topics=[TOPIC]))
+LARGEST_STORIES = stories.largest_sql(CannedSql(), Filters())
+COPIES_OF_URL = one_article.copies_sql(CannedSql(), ARTICLE_OF_URL)
 
-# A provider is given by its domain (www. and case do not matter) or, for one
-# without a domain, by its name: the two keys queries._provider_keys tries.
-TOPICS_FOR_PROVIDER = """
-WITH counts AS (
-  SELECT at.topic_id, count(*) AS articles,
-         min(at.published_at) AS first_published, max(at.published_at) AS last_published
-  FROM article_topic at
-  WHERE at.provider_id IN (
-    SELECT id FROM provider WHERE key IN (domain_key(:provider), provider_key(:provider, NULL))
-  )
-  GROUP BY at.topic_id
-)
-SELECT t.name, c.articles, c.first_published, c.last_published
-FROM counts c JOIN topic t ON t.id = c.topic_id
-ORDER BY c.articles DESC, t.name
-""".strip()
 
-# Articles per month, empty months included, and their share of all articles
-# (own records) published that month, as `archive timeline --by month`; a month
-# without any article has no share (NULL), as 0 of 0 is none. Months are
-# stepped as numbers (year * 12 + month - 1), not with SQLite's date('+1 month'):
-# date('0300-02-01', '+1 month') is 0300-02-29, so that step never left February
-# 0300. A number that grows by one each step always reaches the last month.
-TIMELINE_FOR_TOPIC = """
-WITH RECURSIVE selected AS (
-  SELECT substr(at.published_at, 1, 7) AS month, count(*) AS articles
-  FROM topic t JOIN article_topic at ON at.topic_id = t.id
-  WHERE t.key = topic_key(:topic) AND at.published_at IS NOT NULL
-  GROUP BY month
-), everything AS (
-  SELECT substr(published_at, 1, 7) AS month, count(*) AS articles
-  FROM article WHERE is_stub = 0 AND published_at IS NOT NULL
-  GROUP BY month
-), numbered AS (
+# The month of a stored timestamp: its first seven characters, in every form the
+# archive has stored timestamps in (cheaper than summing date()'s days).
+MONTH = "substr({}, 1, 7)"
+
+
+def _months(selected: str, everything: str | None = None) -> str:
+    """Articles per month of a (month, articles) statement, every month from its first
+    to its last, with the month's articles in the whole archive and their share, as
+    `archive timeline --by month` sums its days (timeline.period_counts). A month
+    without any article has no share (NULL), as 0 of 0 is none. Months are stepped
+    as numbers (year * 12 + month - 1), not with SQLite's date('+1 month'):
+    date('0300-02-01', '+1 month') is 0300-02-29, so that step never left February
+    0300. A number that grows by one each step always reaches the last month.
+    `everything`: the whole archive's months, when not counted again."""
+    everything = everything or timeline.all_days_sql(CannedSql(), Filters(), MONTH)
+    return f"""
+WITH RECURSIVE selected(month, articles) AS ({selected}),
+everything(month, articles) AS ({everything}),
+numbered AS (
   SELECT CAST(substr(month, 1, 4) AS INTEGER) * 12 + CAST(substr(month, 6, 2) AS INTEGER) - 1
          AS number
   FROM selected
@@ -119,125 +85,29 @@ LEFT JOIN everything e ON e.month = m.month
 ORDER BY m.month
 """.strip()
 
-# Every article (own records) per month, empty months included: the whole archive's
-# timeline, and the denominator of a comparison's shares (months numbered as above).
-TIMELINE_ALL = """
-WITH RECURSIVE everything AS (
-  SELECT substr(published_at, 1, 7) AS month, count(*) AS articles
-  FROM article WHERE is_stub = 0 AND published_at IS NOT NULL
-  GROUP BY month
-), numbered AS (
-  SELECT CAST(substr(month, 1, 4) AS INTEGER) * 12 + CAST(substr(month, 6, 2) AS INTEGER) - 1
-         AS number
-  FROM everything
-), months(number) AS (
-  SELECT min(number) FROM numbered
-  UNION ALL
-  SELECT number + 1 FROM months WHERE number < (SELECT max(number) FROM numbered)
-), labelled AS (
-  SELECT printf('%04d-%02d', number / 12, number % 12 + 1) AS month FROM months
-  WHERE number IS NOT NULL
-)
-SELECT m.month, coalesce(e.articles, 0) AS articles
-FROM labelled m LEFT JOIN everything e ON e.month = m.month
-ORDER BY m.month
-""".strip()
 
-# (article_id, topic_id) is article_topic's primary key: count(*) counts articles.
-COOCCURRING_TOPICS = """
-WITH mine AS (
-  SELECT at.article_id, at.topic_id FROM topic t JOIN article_topic at ON at.topic_id = t.id
-  WHERE t.key = topic_key(:topic)
+# Articles with a topic per month, as `archive timeline --topic T --by month`.
+TIMELINE_FOR_TOPIC = _months(
+    timeline.selected_days_sql(CannedSql(), Filters(topics=[TOPIC]), MONTH)
 )
-SELECT t.name, count(*) AS articles,
-       round(count(*) * 1.0 / max((SELECT count(*) FROM mine), 1), 4) AS share
-FROM mine
-JOIN article_topic other ON other.article_id = mine.article_id AND other.topic_id != mine.topic_id
-JOIN topic t ON t.id = other.topic_id
-GROUP BY other.topic_id
-ORDER BY articles DESC, t.name
-""".strip()
-
-# Any form of the URL that identifies the article (url_key: archive.identity.url_key).
-RELATED_ARTICLES = """
-WITH target AS (SELECT article_id AS id FROM article_url WHERE url_key = url_key(:url))
-SELECT 'links to' AS direction, r.position, o.published_at, o.title, p.name AS provider,
-       p.domain, o.url, o.is_stub
-FROM related_link r JOIN article o ON o.id = r.related_article_id
-LEFT JOIN provider p ON p.id = o.provider_id
-WHERE r.article_id = (SELECT id FROM target)
-UNION
-SELECT 'linked from', r.position, o.published_at, o.title, p.name, p.domain, o.url, o.is_stub
-FROM related_link r JOIN article o ON o.id = r.article_id
-LEFT JOIN provider p ON p.id = o.provider_id
-WHERE r.related_article_id = (SELECT id FROM target)
-ORDER BY direction DESC, position, url
-""".strip()
+# Every article (own records) per month: the whole archive's timeline, and the
+# denominator of a comparison's shares.
+_ALL_MONTHS = _months(
+    timeline.all_days_sql(CannedSql(), Filters(), MONTH),
+    "SELECT month, articles FROM selected",  # SQLite reads a CTE used twice once
+)
+TIMELINE_ALL = f"SELECT month, articles FROM ({_ALL_MONTHS}) AS m ORDER BY month"
 
 # An article's versions, newest first (archive history): each file content that
-# described it. The CLI also names the record keys each version changed.
-ARTICLE_HISTORY = """
-WITH target AS (SELECT article_id AS id FROM article_url WHERE url_key = url_key(:url))
+# described it. The CLI reads the same rows (query/history.py) and also names the
+# record keys each version changed, which takes Python, not SQL.
+ARTICLE_HISTORY = f"""
 SELECT coalesce(s.committed_at, s.imported_at) AS time, s.status,
        coalesce(c.name || '/' || s.rel_path, s.path) AS path, s.commit_id AS "commit",
        s.removed_at, s.sha256
 FROM source_file s LEFT JOIN collection c ON c.id = s.collection_id
-WHERE s.article_id = (SELECT id FROM target)
+WHERE s.article_id = {ARTICLE_OF_URL}
 ORDER BY s.id DESC
-""".strip()
-
-# --by-story: each story once per provider; `first` when the provider's copy was
-# the story's earliest in the topic, `copies` when it was not (query/stories.py).
-PROVIDERS_FOR_TOPIC_BY_STORY = """
-WITH links AS (
-  SELECT DISTINCT at.article_id, at.provider_id, at.published_at,
-         coalesce(s.story_id, -at.article_id) AS story
-  FROM topic t JOIN article_topic at ON at.topic_id = t.id
-  LEFT JOIN article_story s ON s.article_id = at.article_id
-  WHERE t.key = topic_key(:topic)
-), ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY story
-         ORDER BY published_at IS NULL, published_at, article_id) AS rank
-  FROM links
-), counts AS (
-  SELECT provider_id, count(DISTINCT story) AS stories,
-         count(DISTINCT CASE WHEN rank = 1 THEN story END) AS first,
-         min(published_at) AS first_published, max(published_at) AS last_published
-  FROM ranked GROUP BY provider_id
-)
-SELECT p.name, p.domain, c.stories, c.first, c.stories - c.first AS copies,
-       c.first_published, c.last_published,
-       round(c.stories * 1.0 / (SELECT count(DISTINCT story) FROM links), 4) AS share
-FROM counts c JOIN provider p ON p.id = c.provider_id
-ORDER BY c.stories DESC, p.name
-""".strip()
-
-# The largest stories, as `archive stories`.
-LARGEST_STORIES = """
-SELECT s.id AS story, s.articles, s.providers, s.first_published, o.title,
-       op.name AS first_provider,
-       (SELECT group_concat(n.name, ', ') FROM
-         (SELECT DISTINCT p.name FROM article_story m JOIN article a ON a.id = m.article_id
-          JOIN provider p ON p.id = a.provider_id WHERE m.story_id = s.id ORDER BY p.name) n
-       ) AS provider_names,
-       o.url
-FROM story s JOIN article o ON o.id = s.origin_article_id
-LEFT JOIN provider op ON op.id = o.provider_id
-WHERE s.articles > 1
-ORDER BY s.articles DESC, s.first_published, s.id
-""".strip()
-
-# The other copies of an article, the first marked, as `archive show` lists them.
-COPIES_OF_URL = """
-WITH target AS (SELECT article_id AS id FROM article_url WHERE url_key = url_key(:url))
-SELECT o.published_at, o.title, p.name AS provider, o.url,
-       o.id = st.origin_article_id AS is_first
-FROM article_story mine JOIN story st ON st.id = mine.story_id
-JOIN article_story theirs ON theirs.story_id = mine.story_id
-JOIN article o ON o.id = theirs.article_id
-LEFT JOIN provider p ON p.id = o.provider_id
-WHERE mine.article_id = (SELECT id FROM target) AND o.id != mine.article_id
-ORDER BY o.published_at IS NULL, o.published_at, o.id
 """.strip()
 
 
