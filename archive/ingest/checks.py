@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RecordError
@@ -18,8 +19,6 @@ from ..record_format import INTEGER_RANGE, TIMESTAMP_RANGE, Field, Kind
 from . import yamldoc
 
 FieldPath = tuple[str | int, ...]
-# (column, key, kind) of each field, for the checker's loop.
-FieldSpecs = tuple[tuple[str, str, Kind], ...]
 
 _INTEGER_BOUNDS = "(whole numbers are kept as 64-bit integers)"
 _TIMESTAMP_BOUNDS = (
@@ -29,8 +28,51 @@ _TIMESTAMP_BOUNDS = (
 _UTC = dt.timezone.utc
 
 
+@dataclass(frozen=True)
+class FieldSpecs:
+    """Fields of one part of a record, for ValueChecks.fields: every column empty,
+    and each key's column and kind."""
+
+    blank: dict[str, None]
+    by_key: dict[str, tuple[str, Kind]]
+
+
 def specs(fields: tuple[Field, ...]) -> FieldSpecs:
-    return tuple((f.column, f.key, f.kind) for f in fields)
+    return FieldSpecs(
+        dict.fromkeys(f.column for f in fields), {f.key: (f.column, f.kind) for f in fields}
+    )
+
+
+class _Refused(Exception):
+    """A value json_ready cannot take: ValueChecks.jsonable walks it again to say where."""
+
+
+def json_ready(value: Any) -> Any:
+    """`value` as JSON can hold it (dates as ISO text, a float JSON has no word for as
+    text), or _Refused. Builds no field paths: nearly every value passes."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _Refused
+            t = type(v)
+            out[k] = v if t is str or t is bool or v is None else json_ready(v)
+        return out
+    if kind is list or kind is tuple:  # `!!omap` and `!!pairs` give tuples
+        return [json_ready(v) for v in value]
+    if kind is int:
+        if INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+            return value
+        raise _Refused
+    if kind is float:
+        # JSON has no NaN or infinity; the raw text keeps the original.
+        return value if math.isfinite(value) else str(value)
+    if kind is dt.date or kind is dt.datetime:
+        return value.isoformat()
+    raise _Refused
 
 
 def kind_of(value: Any) -> str:
@@ -165,13 +207,28 @@ class ValueChecks:
         its field path or calling the check: a record has about twenty fields, and
         this runs for every one of them in every record and related entry.
         """
-        values = {}
-        for column, key, kind in specs:
-            value = data.get(key)
-            if value is not None and not (
-                (type(value) is str and kind == "text")
-                or (type(value) is bool and kind == "boolean")
-            ):
+        values = specs.blank.copy()
+        by_key = specs.by_key
+        for key, value in data.items():
+            spec = by_key.get(key)
+            if spec is None or value is None:
+                continue
+            column, kind = spec
+            kind_of_value = type(value)
+            if kind_of_value is str:
+                if kind == "url":
+                    # ValueChecks.url, inlined for the usual address.
+                    stripped = value.strip()
+                    if not stripped:
+                        value = None
+                    elif not stripped.lower().startswith(("http://", "https://")):
+                        value = self.url(value, (*path, key))
+                elif kind != "text":
+                    value = self.check(kind, value, (*path, key))
+            elif kind_of_value is int and kind == "integer":
+                if not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+                    value = self.integer(value, (*path, key))
+            elif not (kind_of_value is bool and kind == "boolean"):
                 value = self.check(kind, value, (*path, key))
             values[column] = value
         return values
@@ -183,6 +240,13 @@ class ValueChecks:
         number wider than 64 bits) is refused here, with its field: JSON and the
         archive's readers have nothing that holds it unchanged.
         """
+        try:
+            return json_ready(value)
+        except _Refused:
+            return self._jsonable(value, path)
+
+    def _jsonable(self, value: Any, path: FieldPath) -> Any:
+        """jsonable, keeping the path of every value so that a refusal names its field."""
         kind = type(value)
         if kind is str or kind is bool or value is None:
             return value
@@ -191,10 +255,10 @@ class ValueChecks:
             for k, v in value.items():
                 if type(k) is not str:
                     raise self.fail(path, f"field names must be text, got {kind_of(k)} {shown(k)}")
-                out[k] = self.jsonable(v, (*path, k))
+                out[k] = self._jsonable(v, (*path, k))
             return out
         if kind is list or kind is tuple:  # `!!omap` and `!!pairs` give tuples
-            return [self.jsonable(v, (*path, i)) for i, v in enumerate(value)]
+            return [self._jsonable(v, (*path, i)) for i, v in enumerate(value)]
         if kind is int:
             return self.integer(value, path)
         if kind is float:

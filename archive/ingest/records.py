@@ -148,13 +148,13 @@ def parse_record(
         yaml_text, offset, body = split_front_matter(text)
         value, root = yamldoc.load(yaml_text, offset)
         try:
-            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
+            article, topics, related = _validate(value, root, offset, _may_hold_nul(yaml_text))
         except RecordError:
             if root is not None:
                 raise
             # The fast parser keeps no positions: parse again to say on which line.
             value, root = yamldoc.load(yaml_text, offset, fast=False)
-            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
+            article, topics, related = _validate(value, root, offset, _may_hold_nul(yaml_text))
     except RecordError as exc:
         raise exc.located(source) from None
     return Record(
@@ -169,11 +169,21 @@ def parse_record(
     )
 
 
+# The escapes that can make a NUL character: \0, \x00, \u0000 and \U00000000.
+_NUL_ESCAPE = re.compile(r"\\[0xuU]")
+
+
+def _may_hold_nul(yaml_text: str) -> bool:
+    """Whether a quoted scalar may hold a NUL, which the file's bytes cannot (decode
+    refuses it): only an escape can write one, and real records escape only quotes."""
+    return "\\" in yaml_text and _NUL_ESCAPE.search(yaml_text) is not None
+
+
 def _validate(
     value: Any, root: Any, offset: int, escapes: bool
 ) -> tuple[Article, list[str], list[Article]]:
-    """The record's parts, checked. `escapes`: the YAML has a backslash, so a quoted
-    scalar may hold a NUL (`"\\0"`), which the file's bytes cannot (decode refuses it)."""
+    """The record's parts, checked. `escapes`: the YAML has an escape that can write
+    a NUL (see _may_hold_nul)."""
     if value is None:
         raise RecordError("front matter is empty", line=1)
     if not isinstance(value, dict):
