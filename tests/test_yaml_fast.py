@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,6 +74,8 @@ TRICKY = [
     "a #b", "#c", "- x", "x -", "[x]", "{x}", "'q'", '"q"', "a\\b", "\\n", "é", "日本",
     "😀", "It's", "50 %", "x!", "&a", "*a", "!x", "?x", "|x", ">x", "-", "--", "---", "...",
     "a\tb", " lead", "trail ", "12abc", "0.1.2", "1,000", "$5", "%d",
+    # Text to PyYAML, but rapidyaml writes the plain ones as .nan or .inf in its JSON.
+    "nan", "NaN", "inf", "-inf", "+inf", "Infinity", "-Infinity", "INF",
     # What real records quote: HTML, entities, URLs with query strings, colons.
     '<iframe width="800" src="https://x/embed/a?b=1&c=2" allowfullscreen></iframe>',
     "Tom &#8217;s &#8211; a > b", "a: b: c", "https://x.com/a:b", "50% off | now", "[Video] x",
@@ -296,6 +300,9 @@ def test_fast_path_takes_and_agrees_on_the_sample_data():
         "a: &x 1\nb: *x\n",
         "a: !!str 12\n",
         "a: 1\na: 2\n",
+        "a:\n  b: 1\n  b: 2\n",  # duplicates are found by counting nodes, at any depth
+        "a:\n  - x\n  - b: 1\n    c: 2\n    b: 3\n",
+        "a: 1e3\n",
         "<<: {a: 1}\n",
         "a: |\n  yes\n",
         "a: 1.5\n",
@@ -315,3 +322,17 @@ def test_fast_path_takes_and_agrees_on_the_sample_data():
 def test_fast_path_declines_what_it_cannot_promise(text):
     with pytest.raises(yamlfast.Declined):
         yamlfast.load(text)
+
+
+def test_the_words_a_long_text_cannot_be_are_short():
+    """yamlfast takes a plain text longer than five characters starting with y, n, t,
+    f or o (any case) as a string without the resolver: PyYAML reads only the words
+    of its bool and null patterns otherwise there, none longer than five."""
+    for first in yamlfast._WORD_FIRST:
+        for tag, pattern in yaml.resolver.Resolver.yaml_implicit_resolvers[first]:
+            assert tag in yamlfast._WORD_TAGS
+            body = re.fullmatch(r"\^\(\?:([A-Za-z~ |]+)\)\$", pattern.pattern.replace("\n", ""))
+            assert body is not None, pattern.pattern
+            words = body.group(1).split("|")
+            assert max(len(word.strip()) for word in words) <= yamlfast._LONGEST_WORD
+    assert {"y", "N", "t", "F", "o"} <= yamlfast._WORD_FIRST

@@ -7,9 +7,7 @@ the YAML says, the line in the file.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, make_dataclass
@@ -17,7 +15,6 @@ from typing import Any
 
 from .. import identity
 from ..errors import RecordError
-from ..messages import shown
 from ..record_format import (
     ADDRESS_KEYS,
     ARTICLE_COLUMNS,
@@ -27,18 +24,15 @@ from ..record_format import (
     IMAGE_FIELDS,
     IMAGE_KEYS,
     IMAGES_KEY,
-    INTEGER_RANGE,
     PROVIDER_FIELDS,
     PROVIDER_KEY,
     PROVIDER_KEYS,
     RECORD_KEYS,
     RELATED_KEY,
-    TIMESTAMP_RANGE,
     TOPICS_KEY,
-    Field,
-    Kind,
 )
 from . import yamldoc
+from .checks import FieldPath, ValueChecks, dotted, kind_of, specs
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -154,13 +148,13 @@ def parse_record(
         yaml_text, offset, body = split_front_matter(text)
         value, root = yamldoc.load(yaml_text, offset)
         try:
-            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
+            article, topics, related = _validate(value, root, offset, _may_hold_nul(yaml_text))
         except RecordError:
             if root is not None:
                 raise
             # The fast parser keeps no positions: parse again to say on which line.
             value, root = yamldoc.load(yaml_text, offset, fast=False)
-            article, topics, related = _validate(value, root, offset, "\\" in yaml_text)
+            article, topics, related = _validate(value, root, offset, _may_hold_nul(yaml_text))
     except RecordError as exc:
         raise exc.located(source) from None
     return Record(
@@ -175,17 +169,27 @@ def parse_record(
     )
 
 
+# The escapes that can make a NUL character: \0, \x00, \u0000 and \U00000000.
+_NUL_ESCAPE = re.compile(r"\\[0xuU]")
+
+
+def _may_hold_nul(yaml_text: str) -> bool:
+    """Whether a quoted scalar may hold a NUL, which the file's bytes cannot (decode
+    refuses it): only an escape can write one, and real records escape only quotes."""
+    return "\\" in yaml_text and _NUL_ESCAPE.search(yaml_text) is not None
+
+
 def _validate(
     value: Any, root: Any, offset: int, escapes: bool
 ) -> tuple[Article, list[str], list[Article]]:
-    """The record's parts, checked. `escapes`: the YAML has a backslash, so a quoted
-    scalar may hold a NUL (`"\\0"`), which the file's bytes cannot (decode refuses it)."""
+    """The record's parts, checked. `escapes`: the YAML has an escape that can write
+    a NUL (see _may_hold_nul)."""
     if value is None:
         raise RecordError("front matter is empty", line=1)
     if not isinstance(value, dict):
         line = yamldoc.locate(root, ())
         raise RecordError(
-            f"front matter must be a mapping of fields, not {_kind(value)}",
+            f"front matter must be a mapping of fields, not {kind_of(value)}",
             line=None if line is None else line + offset,
         )
     checker = _Checker(root, offset)
@@ -222,164 +226,14 @@ def _nul_at(value: Any, path: FieldPath) -> FieldPath | None:
     return None
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return "a date"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+_ARTICLE_SPECS = specs(ARTICLE_FIELDS)
+_PROVIDER_SPECS = specs(PROVIDER_FIELDS)
+_IMAGE_SPECS = specs(IMAGE_FIELDS)
 
 
-FieldPath = tuple[str | int, ...]
-
-_INTEGER_BOUNDS = "(whole numbers are kept as 64-bit integers)"
-_TIMESTAMP_BOUNDS = (
-    f"(from {TIMESTAMP_RANGE[0].date().isoformat()}"
-    f" to {(TIMESTAMP_RANGE[1] - dt.timedelta(days=1)).date().isoformat()} UTC)"
-)
-
-# (column, key, kind) of each field, for the checker's loop.
-FieldSpecs = tuple[tuple[str, str, Kind], ...]
-
-
-def _specs(fields: tuple[Field, ...]) -> FieldSpecs:
-    return tuple((f.column, f.key, f.kind) for f in fields)
-
-
-_ARTICLE_SPECS = _specs(ARTICLE_FIELDS)
-_PROVIDER_SPECS = _specs(PROVIDER_FIELDS)
-_IMAGE_SPECS = _specs(IMAGE_FIELDS)
-
-
-def _dotted(path: FieldPath) -> str:
-    out = ""
-    for step in path:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        elif not step.isprintable():  # a key with a line break must not break the message
-            out += f"[{shown(step)}]"
-        else:
-            out += f".{step}" if out else step
-    return out
-
-
-class _Checker:
-    """Type checks with error messages that point at the field and its line."""
-
-    def __init__(self, root: Any, offset: int) -> None:
-        self.root = root
-        self.offset = offset
-
-    def fail(self, path: FieldPath, reason: str) -> RecordError:
-        return RecordError(reason, field=_dotted(path), line=self._line(path))
-
-    def _line(self, path: FieldPath) -> int | None:
-        line = yamldoc.locate(self.root, path)
-        return None if line is None else line + self.offset
-
-    def text(self, value: Any, path: FieldPath) -> str | None:
-        if value is None or isinstance(value, str):
-            return value
-        hint = (
-            " (put it in quotes if it is meant as text)"
-            if not isinstance(value, (list, dict))
-            else ""
-        )
-        raise self.fail(path, f"expected text, got {_kind(value)} {shown(value)}{hint}")
-
-    def integer(self, value: Any, path: FieldPath) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
-                raise self.fail(path, f"number out of range: {shown(value)} {_INTEGER_BOUNDS}")
-            return value
-        raise self.fail(path, f"expected a whole number, got {_kind(value)} {shown(value)}")
-
-    def boolean(self, value: Any, path: FieldPath) -> bool | None:
-        if value is None or isinstance(value, bool):
-            return value
-        raise self.fail(path, f"expected true or false, got {_kind(value)} {shown(value)}")
-
-    def timestamp(self, value: Any, path: FieldPath) -> dt.datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            stamp = value
-        elif isinstance(value, dt.date):
-            stamp = dt.datetime(value.year, value.month, value.day)
-        elif isinstance(value, str):
-            try:
-                stamp = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
-            except ValueError:
-                raise self.fail(path, f"not a date or timestamp: {shown(value)}") from None
-        else:
-            raise self.fail(path, f"expected a timestamp, got {_kind(value)} {shown(value)}")
-        # A time without an offset is taken as UTC, as the feeds we know write UTC.
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=dt.timezone.utc)
-        else:
-            try:
-                stamp = stamp.astimezone(dt.timezone.utc)
-            except OverflowError:
-                stamp = None
-        if stamp is None or not TIMESTAMP_RANGE[0] <= stamp < TIMESTAMP_RANGE[1]:
-            raise self.fail(path, f"timestamp out of range: {shown(value)} {_TIMESTAMP_BOUNDS}")
-        return stamp
-
-    def mapping(self, value: Any, path: FieldPath) -> Mapping[str, Any] | None:
-        if value is None or isinstance(value, dict):
-            return value
-        raise self.fail(path, f"expected a mapping of fields, got {_kind(value)}")
-
-    def sequence(self, value: Any, path: FieldPath) -> list[Any]:
-        if value is None:
-            return []
-        if isinstance(value, list):
-            return value
-        raise self.fail(path, f"expected a list, got {_kind(value)} {shown(value)}")
-
-    def url(self, value: Any, path: FieldPath) -> str | None:
-        url = self.text(value, path)
-        if url is None or not url.strip():
-            return None
-        if not url.strip().lower().startswith(("http://", "https://")):
-            raise self.fail(path, f"not an http(s) URL: {shown(url)}")
-        return url
-
-    def check(self, kind: Kind, value: Any, path: FieldPath) -> Any:
-        """A field's value, checked as its kind in record_format says."""
-        return getattr(self, kind)(value, path)
-
-    def fields(self, specs: FieldSpecs, data: Mapping[str, Any], path: FieldPath) -> dict[str, Any]:
-        """The columns of `specs` from `data`, each checked as its kind says.
-
-        The usual value (absent, or already of its kind) is taken without building
-        its field path or calling the check: a record has about twenty fields, and
-        this runs for every one of them in every record and related entry.
-        """
-        values = {}
-        for column, key, kind in specs:
-            value = data.get(key)
-            if value is not None and not (
-                (type(value) is str and kind == "text")
-                or (type(value) is bool and kind == "boolean")
-            ):
-                value = self.check(kind, value, (*path, key))
-            values[column] = value
-        return values
+class _Checker(ValueChecks):
+    """The parts of a record (its article, provider, images, topics, related entries),
+    each built from checked values."""
 
     def article(self, data: Mapping[str, Any], path: FieldPath) -> Article:
         values = self.fields(_ARTICLE_SPECS, data, path)
@@ -388,9 +242,9 @@ class _Checker:
         if values["url"] is None:
             raise RecordError(
                 f"no address: none of {', '.join(ADDRESS_KEYS)} is given",
-                field=_dotted(path) or None,
+                field=dotted(path) or None,
                 # A related entry's line helps find it; a whole record's first line does not.
-                line=self._line(path) if path else None,
+                line=self.line(path) if path else None,
             )
         keys: list[str] = []
         for f in IDENTITY_FIELDS:
@@ -463,35 +317,3 @@ class _Checker:
             entry.extra = self.jsonable(extra, path)
             related.append(entry)
         return related
-
-    def jsonable(self, value: Any, path: FieldPath) -> Any:
-        """Unknown fields as JSON-ready values (timestamps become ISO strings).
-
-        Whatever else PyYAML's safe loader can make (a `!!set`, `!!binary` data, a
-        number wider than 64 bits) is refused here, with its field: JSON and the
-        archive's readers have nothing that holds it unchanged.
-        """
-        kind = type(value)
-        if kind is str or kind is bool or value is None:
-            return value
-        if kind is dict:
-            out = {}
-            for k, v in value.items():
-                if type(k) is not str:
-                    raise self.fail(path, f"field names must be text, got {_kind(k)} {shown(k)}")
-                out[k] = self.jsonable(v, (*path, k))
-            return out
-        if kind is list or kind is tuple:  # `!!omap` and `!!pairs` give tuples
-            return [self.jsonable(v, (*path, i)) for i, v in enumerate(value)]
-        if kind is int:
-            return self.integer(value, path)
-        if kind is float:
-            # JSON has no NaN or infinity; the raw text keeps the original.
-            return value if math.isfinite(value) else str(value)
-        if kind is dt.date or kind is dt.datetime:
-            return value.isoformat()
-        if kind is bytes:
-            raise self.fail(path, "binary values (!!binary) are not supported")
-        if kind is set:
-            raise self.fail(path, "sets (!!set) are not supported: write a list")
-        raise self.fail(path, f"values of this kind are not supported: {_kind(value)}")

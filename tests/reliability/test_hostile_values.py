@@ -110,6 +110,7 @@ def test_a_value_the_archive_cannot_store_rejects_its_file_alone(archive, record
 NUL_IN_A_VALUE = {
     "title": (('title: "a\\0b"',), "3: title: contains a NUL"),
     "escaped-as-unicode": (('title: "a\\u0000b"',), "3: title: contains a NUL"),
+    "escaped-as-long-unicode": (('title: "a\\U00000000b"',), "3: title: contains a NUL"),
     "topic": (("topics:", '  - "AI\\x00"'), "4: topics[0]: contains a NUL"),
     "related-title": (
         ("related:", "  - webUrl: https://example.com/r", '    title: "\\0"'),
