@@ -10,7 +10,6 @@ import posixpath
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
 
 from .messages import shown
 
@@ -60,10 +59,13 @@ def _normalized(url: str) -> str:
     return key
 
 
-# A video's canonical watch URL, the form video records mostly name: ural's key for
-# it (through _youtube_video and normalize_url, ~50 µs) is the URL without scheme
-# and `www.`; tests/test_identity.py checks that they agree.
-_YOUTUBE_WATCH = re.compile(r"https?://(?:www\.)?youtube\.com/watch\?v=([A-Za-z0-9_-]{11})")
+# A video's canonical watch URL and its plain embed URL, the forms video records
+# mostly name: ural's key for both (through _youtube_video and normalize_url, ~50 µs,
+# and importing ural's YouTube module costs more than a small import's records) is
+# youtube.com/watch?v=ID; tests/test_identity.py checks that they agree.
+_YOUTUBE_WATCH = re.compile(
+    r"https?://(?:www\.)?youtube\.com/(?:watch\?v=|embed/)([A-Za-z0-9_-]{11})"
+)
 
 
 def _youtube_video(url: str) -> str | None:
@@ -125,31 +127,35 @@ _PLAIN_URL = re.compile(
     r"(?i:https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
     r"((?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*)/?"
 )
-_ural_patterns: tuple[Any, ...] | None = None
+# ural's own patterns, copied: importing ural compiles a few hundred patterns (0.2-0.3 s
+# of CPU), more than a small import's records cost. tests/test_identity.py checks that
+# these are still ural's (pattern and flags), so a ural upgrade cannot change keys silently.
+_REDIRECTION_DOMAINS = re.compile(  # ural.infer_redirection.REDIRECTION_DOMAINS_RE
+    r"(?:\.ampproject\.org/[cv]/(?:s/)?|bc\.marfeelcache\.com/amp/|bc\.marfeel\.com/)", re.I
+)
+_AMP_SUFFIXES = re.compile(  # ural.normalize_url.AMP_SUFFIXES_RE
+    r"(?:\.amp(?=\.html$)|\.amp/?$|(?<=/)amp/?$)", re.I
+)
+_IRRELEVANT_SUBDOMAIN_AMP = re.compile(  # ural.normalize_url.IRRELEVANT_SUBDOMAIN_AMP_RE
+    r"\b(?:www\d?|mobile|amp|m)\.", re.I
+)
 
 
 def plain_url_key(url: str) -> str | None:
     """ural's key for a plain URL, or None when the URL is not plain."""
-    global _ural_patterns
     match = _PLAIN_URL.fullmatch(url)
     if match is None:
         return None
-    if _ural_patterns is None:
-        from ural.infer_redirection import REDIRECTION_DOMAINS_RE
-        from ural.normalize_url import AMP_SUFFIXES_RE, IRRELEVANT_SUBDOMAIN_AMP_RE
-
-        _ural_patterns = (REDIRECTION_DOMAINS_RE, AMP_SUFFIXES_RE, IRRELEVANT_SUBDOMAIN_AMP_RE)
-    redirection, amp_suffix, irrelevant_subdomain = _ural_patterns
     host = match.group(1).lower()
-    if "xn--" in host or redirection.search(url):
+    if "xn--" in host or _REDIRECTION_DOMAINS.search(url):
         return None  # punycode and known redirect wrappers: ural's own way
-    path = amp_suffix.sub("", match.group(2))  # normpath already dropped the "/" at the end
+    path = _AMP_SUFFIXES.sub("", match.group(2))  # normpath already dropped the "/" at the end
     head, _, last = path.rpartition("/")
     if last and posixpath.splitext(last)[0] in ("index", "default"):
         path = head
     if path == "/":
         path = ""
-    host = irrelevant_subdomain.sub("", host)
+    host = _IRRELEVANT_SUBDOMAIN_AMP.sub("", host)
     if host.startswith("amp-"):
         host = host[4:]
     return host + path.rstrip("/")

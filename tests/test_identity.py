@@ -128,7 +128,28 @@ def test_every_link_to_one_youtube_video_is_one_key() -> None:
 video_ids = st.from_regex(r"[A-Za-z0-9_-]{11}", fullmatch=True)
 
 
-@given(st.sampled_from(["http", "https"]), st.sampled_from(["", "www."]), video_ids)
-def test_canonical_watch_url_shortcut_agrees_with_ural(scheme, www, video) -> None:
-    url = f"{scheme}://{www}youtube.com/watch?v={video}"
+@given(
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["", "www."]),
+    st.sampled_from(["watch?v=", "embed/"]),
+    video_ids,
+)
+def test_canonical_watch_url_shortcut_agrees_with_ural(scheme, www, form, video) -> None:
+    url = f"{scheme}://{www}youtube.com/{form}{video}"
     assert url_key(url) == normalize_url(_youtube_video(url) or url)
+
+
+def test_plain_url_shortcut_uses_urals_own_patterns() -> None:
+    """archive.identity copies three of ural's patterns so that a small import need not
+    import ural; a ural release that changes one must fail here, not change keys."""
+    from ural.infer_redirection import REDIRECTION_DOMAINS_RE
+    from ural.normalize_url import AMP_SUFFIXES_RE, IRRELEVANT_SUBDOMAIN_AMP_RE
+
+    from archive import identity
+
+    for ours, urals in (
+        (identity._REDIRECTION_DOMAINS, REDIRECTION_DOMAINS_RE),
+        (identity._AMP_SUFFIXES, AMP_SUFFIXES_RE),
+        (identity._IRRELEVANT_SUBDOMAIN_AMP, IRRELEVANT_SUBDOMAIN_AMP_RE),
+    ):
+        assert (ours.pattern, ours.flags) == (urals.pattern, urals.flags)
