@@ -62,9 +62,10 @@ def _normalized(url: str) -> str:
 # A video's canonical watch URL and its plain embed URL, the forms video records
 # mostly name: ural's key for both (through _youtube_video and normalize_url, ~50 µs,
 # and importing ural's YouTube module costs more than a small import's records) is
-# youtube.com/watch?v=ID; tests/test_identity.py checks that they agree.
+# youtube.com/watch?v=ID. ural cuts a longer ID to its first 11 characters (a common
+# copy mistake), and so does this; tests/test_identity.py checks that they agree.
 _YOUTUBE_WATCH = re.compile(
-    r"https?://(?:www\.)?youtube\.com/(?:watch\?v=|embed/)([A-Za-z0-9_-]{11})"
+    r"https?://(?:www\.)?youtube\.com/(?:watch\?v=|embed/)([A-Za-z0-9_-]{11})[A-Za-z0-9_-]*"
 )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import signal
 import sys
@@ -104,6 +103,8 @@ class Parsers:
         if self.workers == 0 or self.submitted == 1 or not items:
             return _Done(parse_many(items, self.max_bytes))
         if self.pool is None:
+            import multiprocessing  # only once a second chunk needs processes
+
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             # Forked parsers share this process's memory until either side writes to
             # it; keeping the collector away from the objects that exist now keeps
