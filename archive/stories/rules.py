@@ -11,8 +11,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
-
 from . import minhash, text
 
 # Estimated Jaccard of word trigrams at or above which two texts are copies, if
@@ -41,7 +39,7 @@ class Features:
     """What the rules compare of one article."""
 
     title_key: str
-    signature: np.ndarray
+    signature: minhash.Signature
     shingles: int
     published_at: dt.datetime | None
 
