@@ -305,6 +305,8 @@ class _ArticleState:
     source_path: str | None = None
     # That file's identity (collection_id, rel_path); None before revision 0007.
     source_file: tuple[int, str] | None = None
+    # The record's story features from a parser process, if any (ingest/stories.py).
+    story: Any = None
 
 
 @dataclass
@@ -451,6 +453,7 @@ class _Plan:
                 self.replaced.add(state.id)
             state.row, state.whole, state.is_stub, state.filled = row, True, False, set()
         state.source_path, state.source_file = record.source, identity
+        state.story = record.story
         if identity is not None:
             self.file_articles[identity] = state.id
         row["id"] = state.id
