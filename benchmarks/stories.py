@@ -15,8 +15,10 @@
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -42,28 +44,47 @@ def corpus(workdir: Path, n: int) -> Path:
 
 
 def timed_import(db: Path, *paths: Path, stories: bool = True) -> float:
+    return _import(db, *paths, stories=stories)[0]
+
+
+def _import(db: Path, *paths: Path, stories: bool = True) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the import and its parser processes (steadier
+    than wall time on a shared machine, but blind to work moved between processes)."""
     flags = [] if stories else ["--no-stories"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         [*ARCHIVE, "--db", str(db), "import", "-q", *flags, *map(str, paths)], check=True
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
 
 
-def import_ratio(workdir: Path, n: int) -> None:
+def import_ratio(workdir: Path, n: int, repeat: int) -> None:
     folder = corpus(workdir, n)
-    times = {}
-    for stories in (False, True):
-        db = workdir / f"ratio-{n}-{stories}.db"
-        db.unlink(missing_ok=True)
-        times[stories] = timed_import(db, folder, stories=stories)
+    ratios, cpu_ratios = [], []
+    for run in range(repeat):
+        times, cpu = {}, {}
+        # Alternate which goes first: a shared machine's load drifts.
+        for stories in (False, True) if run % 2 == 0 else (True, False):
+            db = workdir / f"ratio-{n}-{stories}.db"
+            db.unlink(missing_ok=True)
+            times[stories], cpu[stories] = _import(db, folder, stories=stories)
+        ratios.append(times[True] / times[False])
+        cpu_ratios.append(cpu[True] / cpu[False])
+        print(f"import {n:>7} records   without stories {times[False]:7.1f} s   with"
+              f" {times[True]:7.1f} s   ratio {ratios[-1]:.3f}   CPU {cpu[False]:6.1f} s"
+              f" / {cpu[True]:6.1f} s = {cpu_ratios[-1]:.3f}")  # fmt: skip
     db = workdir / f"ratio-{n}-True.db"
     with sqlite3.connect(db) as conn:
         grouped = conn.execute(
             "SELECT count(*), coalesce(sum(articles), 0) FROM story WHERE articles > 1"
         ).fetchone()
-    print(f"import {n:>7} records   without stories {times[False]:7.1f} s   with {times[True]:7.1f} s"
-          f"   ratio {times[True] / times[False]:.3f}   (stories of 2+: {grouped[0]}, {grouped[1]} articles)")  # fmt: skip
+    print(f"import {n:>7} records   median ratio of {repeat}: {statistics.median(ratios):.3f}"
+          f"   median CPU ratio {statistics.median(cpu_ratios):.3f}"
+          f"   (stories of 2+: {grouped[0]}, {grouped[1]} articles)")  # fmt: skip
 
 
 def growth(workdir: Path, base: int) -> None:
@@ -93,11 +114,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000])
     parser.add_argument("--bases", type=int, nargs="*", default=[10_000, 50_000])
+    parser.add_argument("--repeat", type=int, default=3, help="import pairs; the median ratio")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/archive-bench-stories"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
-        import_ratio(args.workdir, n)
+        import_ratio(args.workdir, n, args.repeat)
     for base in args.bases:
         growth(args.workdir, base)
 

@@ -13,7 +13,6 @@ re-clusters the whole archive, e.g. after a threshold change).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -140,14 +139,15 @@ class _Buckets:
     ) -> None:
         self.stories = stories
         self.owners: dict[int, list[int]] = {}
-        self.held: dict[int, Counter[int]] = {}  # key -> articles per story under it
+        self.held: dict[int, dict[int, int]] = {}  # key -> articles per story under it
         for key, article_id, story in sql.select_in(
             "SELECT b.key, b.article_id, s.story_id FROM story_band b"
             " JOIN article_story s ON s.article_id = b.article_id WHERE b.key IN ({marks})",
             [key for pairs in keys.values() for key, _ in pairs],
         ):
             self.owners.setdefault(key, []).append(article_id)
-            self.held.setdefault(key, Counter())[story] += 1
+            held = self.held.setdefault(key, {})
+            held[story] = held.get(story, 0) + 1
         wanted = {a for key, found in self.owners.items() if not self._common(key) for a in found}
         self.members = {m.id: m for m in load_members(sql.conn, wanted)}
 
@@ -168,14 +168,22 @@ class _Buckets:
         that hold enough of its story already). Story ids are as found: a story this
         batch merges into another counts apart, which only indexes a few more rows."""
         added = []
-        for key, band in pairs:
-            held = self.held.setdefault(key, Counter())
-            if len(held) >= COMMON or held[member.story] >= PER_STORY:
-                continue
-            held[member.story] += 1
-            self.owners.setdefault(key, []).append(member.id)
+        story = member.story
+        for pair in pairs:
+            key = pair[0]
+            held = self.held.get(key)
+            if held is None:  # most keys: no article has them yet
+                self.held[key] = {story: 1}
+                self.owners[key] = [member.id]
+            else:
+                count = held.get(story, 0)
+                if len(held) >= COMMON or count >= PER_STORY:
+                    continue
+                held[story] = count + 1
+                self.owners.setdefault(key, []).append(member.id)
+            added.append(pair)
+        if added:
             self.members[member.id] = member
-            added.append((key, band))
         return added
 
 
