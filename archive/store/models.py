@@ -574,11 +574,7 @@ class StoryBand(SQLModel, table=True):
             info={"description": "a band of the signature, or the normalized title, hashed"},
         )
     )
-    article_id: int = Field(
-        sa_column=Column(
-            Integer, primary_key=True, info={"description": "the article (`article.id`)"}
-        )
-    )
+    article_id: int = Field(sa_column=Column(Integer, primary_key=True))
     band: int = Field(
         sa_column_kwargs=_described("the signature band the key hashes (0-9), or -1 for the title")
     )
