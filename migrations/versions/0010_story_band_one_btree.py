@@ -16,8 +16,8 @@ simply be recomputed here: which keys an article is indexed under depends on the
 stories already under each key when it was assigned (ingest/stories.py). So the
 stories are forgotten, as after `import --no-stories`, and `archive stories
 --missing` groups the archive again (resumable); until then `--by-story` counts
-each article as a story of its own, and says so. Signatures, titles and thresholds
-did not change: the stories it makes are those the archive had.
+each article as a story of its own, and says so. The rules and thresholds did not
+change (tests/test_stories.py checks --missing makes the stories an import made).
 """
 
 from collections.abc import Sequence
