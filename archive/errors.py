@@ -1,7 +1,7 @@
 """Errors a user is meant to see: one line, no traceback; and the exit statuses.
 
 Every failure the `archive` command reports is one `error:` line on stderr and one
-of the exit statuses in EXIT_STATUSES (the README's "Exit status" table is checked
+of the exit statuses in EXIT_STATUSES (docs/development.md's "Exit status" table is checked
 against it by tests/test_mistakes.py).
 """
 
@@ -22,7 +22,7 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (
         5,
         "the archive cannot be opened: it is missing, not an archive, a folder,"
-        " read-only (for import and db upgrade), cannot be read safely (see README),"
+        " read-only (for import and db upgrade), cannot be read safely (docs/questions.md),"
         " or its driver or server is missing",
     ),
     (

@@ -1,10 +1,12 @@
-"""What the README's generated parts say, computed from the code: run `cog -r README.md`.
+"""What the docs' generated parts say, computed from the code.
 
-The README's cog blocks call these functions, and tests/test_docs.py runs
-`cog --check`, so the command reference and the schema tables cannot drift from the
-CLI and the models. This lives outside the `archive` package because nothing needs
-it at run time; it is not in tests/ because it is not a test and the README's
-blocks import it as `docs.cog_helpers` (cog puts the README's folder on sys.path).
+Regenerate with `cog -r -I . README.md docs/*.md` from the repository's top folder.
+The cog blocks of README.md and docs/*.md call these functions, and tests/test_docs.py
+runs `cog --check` on every one of those files, so the command reference, the
+examples' output, the schema tables, the record format and the exit statuses cannot
+drift from the CLI and the models. This lives outside the `archive` package because
+nothing needs it at run time; it is not in tests/ because it is not a test, and the
+blocks import it as `docs.cog_helpers` (hence `-I .`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import click
 from click.testing import CliRunner
 from sqlalchemy import Connection, Table
 
+from archive import record_format as fmt
 from archive.cli import cli
+from archive.errors import EXIT_STATUSES
 from archive.store.models import TABLE_NAMES, VIEWS, SQLModel
 
 # Help is wrapped to the terminal's width; a fixed width makes the generated text
@@ -71,6 +75,48 @@ def help_examples(path: tuple[str, ...]) -> list[str]:
 
 def command_heading(path: tuple[str, ...]) -> str:
     return "### `" + " ".join(("archive", *path)) + "`"
+
+
+def command_anchor(path: tuple[str, ...]) -> str:
+    """The heading's anchor, as MkDocs and GitHub both make it (backticks dropped)."""
+    return "-".join(("archive", *path))
+
+
+# The docs page that explains each command (by its path, else by its first word).
+COMMAND_PAGES = {
+    "import": "importing.md",
+    "dump": "versions.md",
+    "history": "versions.md",
+    "stories": "stories.md",
+    "serve": "serve.md",
+    "db": "schema.md",
+    "db grant-reader": "postgresql.md",
+    "completion": "reference.md",
+    **dict.fromkeys(
+        ["providers", "topics", "articles", "search", "timeline", "cooccur", "related",
+         "show", "stats", "sql", "export"],
+        "questions.md",
+    ),
+}  # fmt: skip
+
+
+def commands_table(reference: str = "reference.md") -> str:
+    """Every command with its one-line help, the page that explains it and its `--help`."""
+    lines = ["", "| command | what it does | read |", "| --- | --- | --- |"]
+    for path, command in walk_commands():
+        if not path:
+            continue
+        name = " ".join(("archive", *path))
+        page = COMMAND_PAGES.get(" ".join(path)) or COMMAND_PAGES.get(path[0])
+        if page is None:
+            raise ValueError(f"`{name}` has no page in COMMAND_PAGES (docs/cog_helpers.py)")
+        summary = command.get_short_help_str(limit=HELP_WIDTH)
+        title = page.removesuffix(".md")
+        lines.append(
+            f"| [`{name}`]({reference}#{command_anchor(path)}) | {_cell(summary)}"
+            f" | [{title}]({page}) |"
+        )
+    return "\n".join(lines) + "\n\n"
 
 
 def command_reference() -> str:
@@ -249,3 +295,114 @@ def example(command: str) -> str:
     output = _run(_sample_archive(), args)
     lines = "\n".join(line.rstrip() for line in output.splitlines())
     return f"\n```\n$ archive {command}\n{lines}\n```\n\n"
+
+
+def import_example(command: str = "import data/", runs: int = 1) -> str:
+    """`$ archive import ...` into a new archive `runs` times, each with its summary.
+
+    Not `example()`: that one shares an archive already imported, where the import
+    would find nothing new. The summary names no path when it is not on a terminal,
+    so a temporary archive and the absolute data/ folder print what
+    `archive import data/` prints in a checkout.
+    """
+    import shlex
+    import tempfile
+    from pathlib import Path
+
+    if f"archive {command}" not in help_examples(("import",)):
+        raise ValueError(f"`archive {command}` is not an example in `archive import --help`")
+    data = Path(__file__).resolve().parent.parent / "data"
+    args = [str(data) if arg in ("data", "data/") else arg for arg in shlex.split(command)]
+    shown = []
+    with tempfile.TemporaryDirectory(prefix="archive-docs-") as folder:
+        for _ in range(runs):
+            result = CliRunner().invoke(
+                cli,
+                ["--db", str(Path(folder) / "new.db"), *args],
+                prog_name="archive",
+                env={"ARCHIVE_DB": None, "COLUMNS": str(EXAMPLE_COLUMNS)},
+            )
+            if result.exit_code != 0:
+                raise RuntimeError(f"archive {command} failed:\n{result.output}")
+            shown += [
+                f"$ archive {command}",
+                *(line.rstrip() for line in result.output.splitlines()),
+            ]
+    return "\n```\n" + "\n".join(shown) + "\n```\n\n"
+
+
+def exit_status_table() -> str:
+    """The exit statuses, from archive/errors.py (`archive --help` lists the same)."""
+    lines = ["", "| status | meaning |", "| --- | --- |"]
+    lines += [f"| `{code}` | {_cell(meaning)} |" for code, meaning in EXIT_STATUSES]
+    return "\n".join(lines) + "\n\n"
+
+
+# What each kind of record_format.Field accepts, in words; record_format.Kind is the list.
+KIND_NOTES = {
+    "text": "a YAML string; a number, date or boolean is rejected, never converted (quote it)",
+    "url": "a YAML string, stored as written",
+    "timestamp": "a YAML timestamp or a string: `Z`, an offset, or a date only (no offset:"
+    " UTC); stored in UTC as `YYYY-MM-DDTHH:MM:SSZ`, from year {first} to {last}",
+    "integer": "a whole number from -2^63 to 2^63-1",
+    "boolean": "`true` or `false`",
+}
+
+# The keys that become rows of other tables rather than a column: what they hold.
+_STRUCTURE = {
+    fmt.PROVIDER_KEY: ("mapping", "one `provider` row per provider identity;"
+                       " `article.provider_id` points at it"),
+    fmt.IMAGES_KEY: ("list of mappings", "one `image` row per image URL, linked in"
+                     " record order by `article_image`"),
+    fmt.TOPICS_KEY: ("list of text", "one `topic` row per topic identity, linked in"
+                     " record order by `article_topic`; own records only"),
+    fmt.RELATED_KEY: ("list of mappings", "each entry is an article (a stub until its own"
+                      " record arrives) with the same keys as a record, linked by"
+                      " `related_link`; own records only"),
+}  # fmt: skip
+
+
+def _field_row(key: str, table: str, field: fmt.Field) -> str:
+    column = SQLModel.metadata.tables[table].columns[field.column]
+    notes = []
+    if field.identity:
+        notes.append("Identifies the article (normalized, in `article_url`).")
+    description = column.info.get("description")
+    if description:
+        notes.append(description[0].upper() + description[1:] + ".")
+    if table == "article" and not field.summary:
+        notes.append("Not in `article_summary`.")
+    if field.blob:
+        notes.append("`archive show` lists it last.")
+    return f"| `{key}` | `{table}.{field.column}` | {field.kind} | {_cell(' '.join(notes))} |"
+
+
+def record_format_table() -> str:
+    """Each key of a record: the column it lands in, its type and notes.
+
+    From archive/record_format.py (keys, columns, kinds) and the models' column
+    descriptions, so a new field appears here as soon as it is described there.
+    """
+    from typing import get_args
+
+    missing = set(get_args(fmt.Kind)) - set(KIND_NOTES)
+    if missing:
+        raise ValueError(f"KIND_NOTES in docs/cog_helpers.py lacks the kinds {sorted(missing)}")
+    lines = ["", "| key | column | type | notes |", "| --- | --- | --- | --- |"]
+    lines += [_field_row(f.key, "article", f) for f in fmt.ARTICLE_FIELDS]
+    for key, fields, table in (
+        (fmt.PROVIDER_KEY, fmt.PROVIDER_FIELDS, "provider"),
+        (f"{fmt.IMAGES_KEY}[]", fmt.IMAGE_FIELDS, "image"),
+    ):
+        lines += [_field_row(f"{key}.{f.key}", table, f) for f in fields]
+    for key, (kind, notes) in _STRUCTURE.items():
+        lines.append(f"| `{key}` | rows of other tables | {kind} | {_cell(notes)} |")
+    lines.append(
+        "| any other key | `extra` of its row (`article`, `provider`, `image`) | any JSON value"
+        " | kept as JSON: text, booleans, null, numbers, dates as ISO text, lists, mappings |"
+    )
+    kinds = ["", "| type | accepts |", "| --- | --- |"]
+    first, last = fmt.TIMESTAMP_RANGE[0].year, fmt.TIMESTAMP_RANGE[1].year - 1
+    for kind in get_args(fmt.Kind):
+        kinds.append(f"| {kind} | {_cell(KIND_NOTES[kind].format(first=first, last=last))} |")
+    return "\n".join([*lines, *kinds]) + "\n\n"

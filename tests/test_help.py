@@ -17,7 +17,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from conftest import DATA, HANG_SECONDS, ROOT
-from test_docs import helpers
+from test_docs import PAGES, helpers
 
 from archive.cli import cli
 from archive.cli.options import Number
@@ -131,12 +131,12 @@ def test_the_examples_not_run_are_still_examples() -> None:
     assert set(NOT_RUN) <= {line for _, line in EXAMPLES}
 
 
-def test_the_readme_shows_only_help_examples() -> None:
-    """The README's example blocks (cog) run commands that --help lists as examples:
+def test_the_docs_show_only_help_examples() -> None:
+    """The docs' example blocks (cog) run commands that --help lists as examples:
     docs/cog_helpers.example() refuses others, so one source feeds both."""
-    text = (Path(helpers.__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
     shown = re.findall(r"cog\.out\(example\((\"(?:[^\"\\]|\\.)*\")\)\)", text)
-    assert shown
+    assert len(shown) >= 10
     examples = {line for _, line in EXAMPLES}
     for literal in shown:
         command = "archive " + eval(literal)  # a Python string literal in the cog block

@@ -1,4 +1,4 @@
-"""The library API the README shows: open_reader and the question functions."""
+"""The library API docs/library.md shows: open_reader and the question functions."""
 
 from __future__ import annotations
 
@@ -14,16 +14,15 @@ from conftest import DATA, ROOT, Archive, imported
 from archive.query import queries
 
 
-def _readme_library_example() -> str:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Using it as a library", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+def _library_example() -> str:
+    page = (ROOT / "docs" / "library.md").read_text(encoding="utf-8")
+    return re.search(r"```python\n(.*?)```", page, re.DOTALL).group(1)
 
 
-def test_the_readme_library_example_runs(tmp_path: Path) -> None:
+def test_the_library_example_runs(tmp_path: Path) -> None:
     (tmp_path / "data").symlink_to(DATA)
     done = subprocess.run(
-        [sys.executable, "-c", _readme_library_example()],
+        [sys.executable, "-c", _library_example()],
         cwd=tmp_path,
         capture_output=True,
         text=True,

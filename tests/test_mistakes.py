@@ -524,9 +524,9 @@ def test_a_closed_pipe_is_quiet(base, sample):
     assert done.stderr == ""
 
 
-def test_the_readme_lists_the_exit_statuses_errors_py_defines():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Exit status\n", 1)[1].split("\n## ", 1)[0]
+def test_the_docs_list_the_exit_statuses_errors_py_defines():
+    page = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+    section = page.split("\n## Exit status\n", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(\d+)` \| (.+?) \|$", section, re.MULTILINE)
     assert [(int(code), meaning) for code, meaning in rows] == list(EXIT_STATUSES)
 

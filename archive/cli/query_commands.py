@@ -80,7 +80,7 @@ provider_filter = click.option(
 )  # fmt: skip
 by_story = click.option(
     "--by-story", is_flag=True,
-    help="Count stories, not articles: copies of one text (README: Stories) count once.",
+    help="Count stories, not articles: copies of one text (docs/stories.md) count once.",
 )  # fmt: skip
 
 
@@ -254,7 +254,7 @@ def search_command(
 
     TEXT: words (all must match; covid-19, C++ and AI/ML are words), "a phrase",
     OR, -word or NOT word, prefix*, and topic:, provider:, since:, until:, type:
-    (README: search). Chinese, Japanese and Korean text is found anywhere in a word.
+    (docs/questions.md). Chinese, Japanese and Korean text is found anywhere in a word.
     Shows the best 100 matches unless --limit says otherwise.
     """
     text = " ".join(unmarked(words))

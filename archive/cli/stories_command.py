@@ -50,7 +50,7 @@ def stories_command(
     out: OutputOptions,
 ) -> None:
     """Stories of more than one article, largest first: copies of one text or
-    announcement under several providers (README: Stories), with the first
+    announcement under several providers (docs/stories.md), with the first
     publication, its provider and every provider's name."""
     if rebuild or missing:
         if explain:
