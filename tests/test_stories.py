@@ -294,3 +294,30 @@ def _groups(archive: Archive) -> set[frozenset[int]]:
     for story, article in archive.rows("SELECT story_id, article_id FROM article_story"):
         stories.setdefault(story, set()).add(article)
     return {frozenset(members) for members in stories.values()}
+
+
+def _record(path: Path, url: str, title: str, provider: str) -> None:
+    path.write_text(
+        f'---\ntitle: "{title}"\nexcerpt: "The mayor opened the harbour bridge on Monday."\n'
+        f"publishedDateTime: 2021-05-01T09:30:00Z\nwebUrl: {url}\ntype: article\n"
+        f"provider:\n  name: {provider}\n  domain: dailyplanet.example\n---\n",
+        encoding="utf-8",
+    )
+
+
+def test_features_follow_the_archives_provider_names_not_the_records(archive, tmp_path):
+    """Parser processes make each record's features with the provider names the record
+    gives; the archive keeps the first record's, and a title ending in that name loses
+    it, as `stories --rebuild` (which reads the archive's names) makes it."""
+    folder = tmp_path / "records"
+    folder.mkdir()
+    _record(folder / "a.md", "https://dailyplanet.example/1", "Harbour news", "Daily Planet")
+    title = "Mayor opens the new harbour bridge in the city - Daily Planet"
+    _record(folder / "b.md", "https://dailyplanet.example/2", title, "The Planet Daily")
+    imported(archive, folder)
+    assert archive.value("SELECT count(*) FROM provider") == 1
+    query = "SELECT title_key FROM article_story s JOIN article a ON a.id = s.article_id"
+    keys = archive.rows(f"{query} WHERE a.url LIKE '%/2'")
+    assert keys == [("mayor opens the new harbour bridge in the city",)]
+    assert archive.run("stories", "--rebuild").exit_code == 0
+    assert archive.rows(f"{query} WHERE a.url LIKE '%/2'") == keys
