@@ -8,8 +8,29 @@ are kept as JSON in `extra`. The models (store/models.py) hold the columns, and
 tests/test_record_format.py checks that the two agree, that the views show these
 fields and that the README names every key.
 
-Adding a field to the format: a `Field` here, a column in the model, a migration,
-and a test that imports a record with it.
+Adding a field to the format (an article's key, e.g. `author`, as text):
+
+1. The description: `Field("author", "author", "text")` in ARTICLE_FIELDS, before
+   the fields `archive show` lists last (`summary=False` if article_summary is not
+   to show it). The parser, the writer and `show` follow from this.
+2. The migration, generated: from the repository,
+   `python -m migrations.new_field author author text` (kinds: text, url,
+   integer, boolean; add `--no-summary` with `summary=False`). It writes
+   migrations/versions/<rev>_field_author.py, the view's next version
+   (migrations/objects/article_summary.<rev>.*.sql) and HEAD_REVISION. The step
+   that matters most is in it: records imported before the field kept `author`
+   in `extra`, and the migration moves those values into the column, on SQLite
+   and PostgreSQL (and back into `extra` on downgrade).
+3. The model: the line the generator prints, in class Article of store/models.py.
+4. A test: tests/test_record_format.py builds its sample record from this
+   description, so it covers the field without edits; add one for what is
+   special about it, if anything.
+
+tests/test_new_field.py runs these steps on a throwaway field in a copy of the
+project and checks import, show, export, the view, the backfill and the downgrade.
+Identity URLs, timestamps and provider or image fields need more than the
+generator writes (article_url rows, timestamp conversion, other tables): write
+those migrations by hand, from the generated one.
 """
 
 from __future__ import annotations

@@ -11,20 +11,28 @@ stored file to the article it describes (source_file.article_id), drops
 source_file.error (never written: rejected files are not stored), and matches
 topic and provider names in Unicode NFKC form.
 
-The new columns are filled from the stored file texts with the importer's own
-parser (ingest/records.py), so they hold exactly what an import would write; an
-archive of a million files takes a few minutes. Names whose keys now coincide
-(a precomposed é and e + combining accent) are merged into the topic or provider
-seen first.
+The new columns are filled from the stored file texts with the importer's parser
+as it was at this revision (frozen in migrations/support/records_0005.py, so a
+later parser change does not change this migration), so they hold exactly what
+an import would write; an archive of a million files takes a few minutes. Names
+whose keys now coincide (a precomposed é and e + combining accent) are merged
+into the topic or provider seen first.
 """
 
 from __future__ import annotations
 
+import runpy
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+
+frozen = SimpleNamespace(
+    **runpy.run_path(str(Path(__file__).resolve().parents[1] / "support" / "records_0005.py"))
+)
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -97,18 +105,14 @@ def _drop_column(table: str, column: str) -> None:
 
 
 def _topic_key(key: str, name: str) -> str:
-    from archive.identity import topic_key
-
-    return topic_key(name)
+    return frozen.topic_key(name)
 
 
 def _provider_name_key(key: str, name: str | None) -> str:
     # Only providers known by name change: a domain key has no Unicode to normalize.
     if not key.startswith("name:"):
         return key
-    from archive.identity import provider_key
-
-    return provider_key(name, None)
+    return frozen.provider_name_key(name)
 
 
 def _merge_names(table: str, new_key: Any, references: list[tuple[str, str]]) -> None:
@@ -152,9 +156,6 @@ def _merge_names(table: str, new_key: Any, references: list[tuple[str, str]]) ->
 
 
 def _fill_from_texts() -> None:
-    from archive.errors import RecordError
-    from archive.ingest.records import parse_record
-
     conn = op.get_bind()
     own = dict(
         conn.execute(
@@ -166,10 +167,10 @@ def _fill_from_texts() -> None:
         ).all()
     )
     links: list[tuple[int, int]] = []
-    for source_id, path, text in _texts(conn):
+    for source_id, _path, text in _texts(conn):
         try:
-            record = parse_record(text.encode("utf-8"), source=path)
-        except RecordError:
+            record = frozen.read(text)
+        except frozen.Unreadable:
             continue  # imported under rules this version no longer has: left as it is
         article_id = own.get(source_id) or _article_of(conn, record.article.url_keys)
         if article_id is None:
@@ -228,13 +229,13 @@ def _fill_article(conn: Any, article_id: int, record: Any) -> None:
                 sa.text("INSERT INTO article_url (url_key, article_id) VALUES (:key, :id)"),
                 {"key": key, "id": article_id},
             )
-    if article.provider is not None and article.provider.extra:
+    if article.provider_extra:
         conn.execute(
             sa.text(
                 "UPDATE provider SET extra = :extra WHERE extra IS NULL AND id ="
                 " (SELECT provider_id FROM article WHERE id = :id)"
             ).bindparams(sa.bindparam("extra", type_=sa.JSON)),
-            {"extra": article.provider.extra, "id": article_id},
+            {"extra": article.provider_extra, "id": article_id},
         )
 
 

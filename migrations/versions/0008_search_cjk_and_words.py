@@ -20,11 +20,18 @@ Create Date: 2026-12-08
 
 from __future__ import annotations
 
+import runpy
 import sys
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
 
 from alembic import op
+
+objects = SimpleNamespace(
+    **runpy.run_path(str(Path(__file__).resolve().parents[1] / "support" / "objects.py"))
+)
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -42,30 +49,11 @@ def _has_cjk(row: str) -> str:
     return " OR ".join(f"{row}.{column} GLOB '*{CJK_GLOB}*'" for column in COLUMNS)
 
 
-SQLITE_UP = (
-    "CREATE VIRTUAL TABLE article_fts_cjk USING fts5(title, excerpt, body, tokenize='trigram')",
-    "INSERT INTO article_fts_cjk(rowid, title, excerpt, body)"
-    f" SELECT id, title, excerpt, body FROM article WHERE {_has_cjk('article')}",
-    f"""CREATE TRIGGER article_fts_cjk_insert AFTER INSERT ON article
-        WHEN {_has_cjk("new")} BEGIN
-            INSERT INTO article_fts_cjk(rowid, title, excerpt, body)
-            VALUES (new.id, new.title, new.excerpt, new.body);
-        END""",
-    f"""CREATE TRIGGER article_fts_cjk_delete AFTER DELETE ON article
-        WHEN {_has_cjk("old")} BEGIN
-            DELETE FROM article_fts_cjk WHERE rowid = old.id;
-        END""",
-    f"""CREATE TRIGGER article_fts_cjk_update AFTER UPDATE OF title, excerpt, body ON article
-        WHEN {_has_cjk("old")} OR {_has_cjk("new")} BEGIN
-            DELETE FROM article_fts_cjk WHERE rowid = old.id;
-            INSERT INTO article_fts_cjk(rowid, title, excerpt, body)
-            SELECT new.id, new.title, new.excerpt, new.body WHERE {_has_cjk("new")};
-        END""",
-)
+# The trigram table and its triggers: migrations/objects/<name>.0008.sqlite.sql (their
+# WHEN clauses spell out _has_cjk; a test checks the files against CJK_GLOB).
+SQLITE_TRIGGERS = ("article_fts_cjk_insert", "article_fts_cjk_delete", "article_fts_cjk_update")
 SQLITE_OBJECTS = (
-    ("TRIGGER", "article_fts_cjk_insert"),
-    ("TRIGGER", "article_fts_cjk_delete"),
-    ("TRIGGER", "article_fts_cjk_update"),
+    *(("TRIGGER", name) for name in SQLITE_TRIGGERS),
     ("TABLE", "article_fts_cjk"),
 )
 
@@ -112,8 +100,13 @@ POSTGRES_DOWN = _search_vector("coalesce({}, '')")  # as migration 0002 made it
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        for sql in SQLITE_UP:
-            op.execute(sql)
+        objects.create(op, "article_fts_cjk", "0008")
+        op.execute(
+            "INSERT INTO article_fts_cjk(rowid, title, excerpt, body)"
+            f" SELECT id, title, excerpt, body FROM article WHERE {_has_cjk('article')}"
+        )
+        for name in SQLITE_TRIGGERS:
+            objects.create(op, name, "0008")
     elif bind.dialect.name == "postgresql":
         utf8 = bind.exec_driver_sql("SHOW server_encoding").scalar() == "UTF8"
         for sql in _postgres_up(utf8):
@@ -124,7 +117,7 @@ def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for kind, name in SQLITE_OBJECTS:
-            op.execute(f"DROP {kind} IF EXISTS {name}")
+            objects.drop(op, kind, name)
     elif dialect == "postgresql":
         for sql in POSTGRES_DOWN:
             op.execute(sql)

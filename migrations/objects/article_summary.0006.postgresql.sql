@@ -1,0 +1,6 @@
+CREATE VIEW article_summary AS 
+            SELECT a.id, a.url, a.title, a.excerpt, a.published_at, a.type, a.category,
+                   a.quality, a.heat, a.published, a.is_stub,
+                   p.name AS provider, p.domain AS domain,
+                   (SELECT coalesce(json_agg(t.name ORDER BY at.position), '[]'::json) FROM article_topic at JOIN topic t ON t.id = at.topic_id WHERE at.article_id = a.id) AS topics
+            FROM article a LEFT JOIN provider p ON p.id = a.provider_id
