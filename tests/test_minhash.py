@@ -4,7 +4,6 @@ The reference below is that implementation, kept here as the specification."""
 
 from __future__ import annotations
 
-import hashlib
 import random
 
 import numpy as np
@@ -35,21 +34,22 @@ def reference_signature(shingles: np.ndarray) -> np.ndarray:
     return permuted.min(axis=0).astype(np.uint32)
 
 
-def reference_band_keys(signature: np.ndarray) -> list[int]:
-    if (signature == _EMPTY).all():
-        return []
-    raw = signature.astype("<u4").tobytes()
-    return [
-        int.from_bytes(
-            hashlib.blake2b(
-                bytes([band]) + raw[band * 16 : (band + 1) * 16], digest_size=8
-            ).digest(),
-            "little",
-            signed=True,
-        )
-        >> 1
-        for band in range(16)
-    ]
+def _mix(x: np.ndarray) -> np.ndarray:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def reference_band_keys(matrix: np.ndarray) -> list[list[int]]:
+    rows = np.asarray(matrix, dtype=np.uint64)[:, :30].reshape(-1, 10, 3)
+    seeds = (np.arange(10, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        key = np.broadcast_to(seeds, rows.shape[:2]).copy()
+        for row in range(3):
+            key = _mix(key ^ rows[:, :, row])
+    keys = (key >> np.uint64(1)).astype(np.int64)
+    empty = (np.asarray(matrix) == _EMPTY).all(axis=1)
+    return [[] if blank else found for blank, found in zip(empty, keys.tolist(), strict=True)]
 
 
 def test_the_written_out_permutations_are_the_seeded_draws() -> None:
@@ -74,7 +74,7 @@ def test_shingles_signatures_and_band_keys_equal_the_numpy_reference(title, body
     assert signature == tuple(expected.tolist())
     assert minhash.to_bytes(signature) == expected.astype("<u4").tobytes()
     assert minhash.from_bytes(minhash.to_bytes(signature)) == signature
-    assert minhash.band_keys(signature) == reference_band_keys(expected)
+    assert minhash.band_keys(signature) == reference_band_keys(expected[None, :])[0]
 
 
 def test_a_large_batch_through_numpy_equals_the_plain_path() -> None:
@@ -86,11 +86,16 @@ def test_a_large_batch_through_numpy_equals_the_plain_path() -> None:
         for _ in range(120)
     ]
     sets.insert(3, [])
-    assert sum(len(s) for s in sets) >= minhash.NUMPY_FROM
+    assert sum(len(s) for s in sets) >= minhash.NUMPY_SHINGLES
     batched = minhash.signatures(sets)
     assert batched == [minhash._signature(s) for s in sets]
     assert batched == [tuple(reference_signature(np.array(s)).tolist()) for s in sets]
     assert minhash.EMPTY in batched
+    assert len(batched) < minhash.NUMPY_ROWS <= 3 * len(batched)
+    many = batched * 3
+    expected = reference_band_keys(np.array(many, dtype=np.uint32))
+    assert minhash.band_keys_many(many) == expected
+    assert [minhash.band_keys(s) for s in many] == expected
 
 
 def test_similarity_counts_agreeing_permutations() -> None:
@@ -100,3 +105,5 @@ def test_similarity_counts_agreeing_permutations() -> None:
     assert 0 < expected < 1
     assert minhash.similarities(first, [second, minhash.EMPTY, first]) == [expected, 0.0, 1.0]
     assert minhash.jaccard(minhash.EMPTY, minhash.EMPTY) == 0.0
+    others = [second, minhash.EMPTY, first] * minhash.NUMPY_OTHERS  # the numpy path
+    assert minhash.similarities(first, others) == [expected, 0.0, 1.0] * minhash.NUMPY_OTHERS

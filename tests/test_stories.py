@@ -10,7 +10,7 @@ import pytest
 from conftest import DATA, REAL, Archive, imported
 from story_corpus import Corpus, write_corpus
 
-from archive.stories import rules
+from archive.stories import minhash, rules
 
 PAIRS = Path(__file__).parent / "fixtures" / "story_pairs.jsonl"
 TOPIC = "Power Apps"
@@ -137,6 +137,25 @@ def test_a_changed_record_leaves_its_story(archive, planted):
     assert {i for (i,) in archive.rows(story_of_original)} == before - {copy_id}
     assert archive.value("SELECT count(*) FROM story WHERE articles = 0") == 0
     assert archive.value("SELECT sum(articles) FROM story") == archive.count("article_story")
+    # Its index rows went with it: story_band has no article_id index, so they are
+    # found from its stored features, and none of the old text's keys stays behind.
+    assert _stale_index_rows(archive) == []
+
+
+def _stale_index_rows(archive: Archive) -> list[tuple[int, int]]:
+    """story_band rows that are not under a key of their article's stored features."""
+    current = {
+        (key, article_id)
+        for article_id, title_key, signature in archive.rows(
+            "SELECT article_id, title_key, signature FROM article_story"
+        )
+        for key, _band in rules.index_keys(
+            rules.Features(title_key, minhash.from_bytes(signature), 0, None)
+        )
+    }
+    rows = archive.rows("SELECT key, article_id FROM story_band")
+    assert rows
+    return [row for row in rows if tuple(row) not in current]
 
 
 def test_show_lists_the_other_copies_and_explain_says_why(archive, planted):
@@ -250,3 +269,55 @@ def test_serve_answers_by_story_as_the_cli(archive, planted):
     finally:
         for database in datasette.databases.values():
             database.close()
+
+
+def test_0010_makes_story_band_one_btree_and_stories_missing_groups_again(archive, planted):
+    """0010 changed the band keys: it forgets the stories, and `stories --missing`
+    makes the same ones again."""
+    imported(archive, planted.folder)
+    groups = _groups(archive)
+    table_sql = "SELECT sql FROM sqlite_master WHERE name = 'story_band'"
+    assert "WITHOUT ROWID" in archive.value(table_sql)
+    assert archive.run("db", "downgrade", "0009").exit_code == 0
+    assert "WITHOUT ROWID" not in archive.value(table_sql)
+    upgraded = archive.run("db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "WITHOUT ROWID" in archive.value(table_sql)
+    assert archive.count("article_story") == archive.count("story_band") == 0
+    assert archive.run("stories", "--missing").exit_code == 0
+    assert _groups(archive) == groups
+    _check_planted(archive, planted)
+
+
+def _groups(archive: Archive) -> set[frozenset[int]]:
+    stories: dict[int, set[int]] = {}
+    for story, article in archive.rows("SELECT story_id, article_id FROM article_story"):
+        stories.setdefault(story, set()).add(article)
+    return {frozenset(members) for members in stories.values()}
+
+
+def _record(path: Path, url: str, title: str, provider: str) -> None:
+    path.write_text(
+        f'---\ntitle: "{title}"\nexcerpt: "The mayor opened the harbour bridge on Monday."\n'
+        f"publishedDateTime: 2021-05-01T09:30:00Z\nwebUrl: {url}\ntype: article\n"
+        f"provider:\n  name: {provider}\n  domain: dailyplanet.example\n---\n",
+        encoding="utf-8",
+    )
+
+
+def test_features_follow_the_archives_provider_names_not_the_records(archive, tmp_path):
+    """Parser processes make each record's features with the provider names the record
+    gives; the archive keeps the first record's, and a title ending in that name loses
+    it, as `stories --rebuild` (which reads the archive's names) makes it."""
+    folder = tmp_path / "records"
+    folder.mkdir()
+    _record(folder / "a.md", "https://dailyplanet.example/1", "Harbour news", "Daily Planet")
+    title = "Mayor opens the new harbour bridge in the city - Daily Planet"
+    _record(folder / "b.md", "https://dailyplanet.example/2", title, "The Planet Daily")
+    imported(archive, folder)
+    assert archive.value("SELECT count(*) FROM provider") == 1
+    query = "SELECT title_key FROM article_story s JOIN article a ON a.id = s.article_id"
+    keys = archive.rows(f"{query} WHERE a.url LIKE '%/2'")
+    assert keys == [("mayor opens the new harbour bridge in the city",)]
+    assert archive.run("stories", "--rebuild").exit_code == 0
+    assert archive.rows(f"{query} WHERE a.url LIKE '%/2'") == keys

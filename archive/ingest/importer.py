@@ -252,7 +252,11 @@ class _Run:
         self.processed = 0
         self.in_flight = changes.InFlight()
         self.versions = Versions()
-        self.parsers = Parsers(importer.workers, importer.max_file_bytes)
+        self.parsers = Parsers(
+            importer.workers,
+            importer.max_file_bytes,
+            stories=importer.catalog.on_written is not None,
+        )
         self.commits = CommitPolicy(
             conn,
             max_files=importer.commit_files,

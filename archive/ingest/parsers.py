@@ -18,12 +18,14 @@ from typing import Any
 from ..errors import RecordError
 from . import yamlfast
 from .records import MAX_FILE_BYTES, Record, parse_record
+from .stories import prepare_records
 
 
 def parse_many(
-    items: list[tuple[str, bytes]], max_bytes: int = MAX_FILE_BYTES
+    items: list[tuple[str, bytes]], max_bytes: int = MAX_FILE_BYTES, stories: bool = False
 ) -> list[Record | RecordError]:
-    """Parse a chunk of files (runs in a parser process)."""
+    """Parse a chunk of files (runs in a parser process); with `stories`, each record's
+    story features too (README: Stories), which the writer would compute otherwise."""
     results: list[Record | RecordError] = []
     for path, data in items:
         try:
@@ -34,6 +36,8 @@ def parse_many(
         # The writer already holds the bytes: don't ship the text back through a pipe.
         record.text = None  # type: ignore[assignment]
         results.append(record)
+    if stories:
+        prepare_records(results)
     return results
 
 
@@ -91,9 +95,10 @@ class _Done:
 class Parsers:
     """Parses chunks in worker processes, or in this process for small imports."""
 
-    def __init__(self, workers: int, max_bytes: int) -> None:
+    def __init__(self, workers: int, max_bytes: int, stories: bool = False) -> None:
         self.workers = workers
         self.max_bytes = max_bytes
+        self.stories = stories
         self.pool: Any = None
         self.submitted = 0
 
@@ -101,7 +106,7 @@ class Parsers:
         self.submitted += 1
         # The first chunk is parsed here: small imports never pay for starting processes.
         if self.workers == 0 or self.submitted == 1 or not items:
-            return _Done(parse_many(items, self.max_bytes))
+            return _Done(parse_many(items, self.max_bytes, self.stories))
         if self.pool is None:
             import multiprocessing  # only once a second chunk needs processes
 
@@ -120,7 +125,7 @@ class Parsers:
                 self.pool = context.Pool(self.workers, initializer=_start_worker)
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        return self.pool.apply_async(parse_many, (items, self.max_bytes))
+        return self.pool.apply_async(parse_many, (items, self.max_bytes, self.stories))
 
     def close(self, *, wait: bool) -> None:
         if self.pool is not None:

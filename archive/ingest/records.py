@@ -92,6 +92,8 @@ class Record(_Compact):
     body: str | None
     topics: list[str]
     related: list[Article]
+    # Its story features (stories/prepared.py), when a parser process made them.
+    story: Any = None
 
 
 def content_hash(data: bytes) -> str:

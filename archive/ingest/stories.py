@@ -13,14 +13,14 @@ re-clusters the whole archive, e.g. after a threshold change).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..store.columns import tables
 from ..store.write_connection import Connection
-from ..stories import minhash, rules, text
+from ..stories import minhash, prepared, rules
+from .records import Record
 from .transactions import begin_write
 from .writer import Catalog, _Sql, select_in
 
@@ -36,6 +36,7 @@ class Written:
     published_at: dt.datetime | None
     provider_id: int | None
     new: bool
+    prepared: prepared.Prepared | None = None
 
 
 @dataclass
@@ -51,12 +52,28 @@ def on_batch(conn: Connection, catalog: Catalog, plan_articles: Iterable[Any]) -
     assign(conn, _provider_names(catalog), written_articles(plan_articles))
 
 
+def prepare_records(results: Sequence[Any]) -> None:
+    """Give each parsed Record of `results` its story features (in a parser process)."""
+    records = [r for r in results if isinstance(r, Record)]
+    done = prepared.prepare([
+        (r.article.title, r.article.excerpt, r.body, _record_names(r.article.provider))
+        for r in records
+    ])  # fmt: skip
+    for record, features in zip(records, done, strict=True):
+        record.story = features
+
+
+def _record_names(provider: Any) -> prepared.Names:
+    # As _provider_names has them for the provider the writer makes of this one.
+    return () if provider is None else (provider.name, provider.domain, provider.key)
+
+
 def written_articles(plan_articles: Iterable[Any]) -> list[Written]:
     """The writer's article states whose own record the batch applied."""
     return [
         Written(
             s.id, s.row.get("title"), s.row.get("excerpt"), s.row.get("body"),
-            s.row.get("published_at"), s.row.get("provider_id"), s.new,
+            s.row.get("published_at"), s.row.get("provider_id"), s.new, s.story,
         )
         for s in plan_articles
         if s.whole and not s.is_stub
@@ -93,8 +110,7 @@ def assign(
         others = [i for i in others if i not in batch_ids]
         _leave(sql, others)
         articles = sorted([*articles, *_stored_articles(conn, others)], key=lambda a: a.id)
-    batch = _features(articles, names)
-    keys = {a.id: rules.index_keys(f) for a, f in zip(articles, batch, strict=True)}
+    batch, keys = _features(articles, names)
     stories = _Stories(sql.max_id(tables.story))
     buckets = _Buckets(sql, keys, stories)
     members: list[_Member] = []
@@ -122,14 +138,15 @@ class _Buckets:
     ) -> None:
         self.stories = stories
         self.owners: dict[int, list[int]] = {}
-        self.held: dict[int, Counter[int]] = {}  # key -> articles per story under it
+        self.held: dict[int, dict[int, int]] = {}  # key -> articles per story under it
         for key, article_id, story in sql.select_in(
             "SELECT b.key, b.article_id, s.story_id FROM story_band b"
             " JOIN article_story s ON s.article_id = b.article_id WHERE b.key IN ({marks})",
             [key for pairs in keys.values() for key, _ in pairs],
         ):
             self.owners.setdefault(key, []).append(article_id)
-            self.held.setdefault(key, Counter())[story] += 1
+            held = self.held.setdefault(key, {})
+            held[story] = held.get(story, 0) + 1
         wanted = {a for key, found in self.owners.items() if not self._common(key) for a in found}
         self.members = {m.id: m for m in load_members(sql.conn, wanted)}
 
@@ -150,14 +167,22 @@ class _Buckets:
         that hold enough of its story already). Story ids are as found: a story this
         batch merges into another counts apart, which only indexes a few more rows."""
         added = []
-        for key, band in pairs:
-            held = self.held.setdefault(key, Counter())
-            if len(held) >= COMMON or held[member.story] >= PER_STORY:
-                continue
-            held[member.story] += 1
-            self.owners.setdefault(key, []).append(member.id)
+        story = member.story
+        for pair in pairs:
+            key = pair[0]
+            held = self.held.get(key)
+            if held is None:  # most keys: no article has them yet
+                self.held[key] = {story: 1}
+                self.owners[key] = [member.id]
+            else:
+                count = held.get(story, 0)
+                if len(held) >= COMMON or count >= PER_STORY:
+                    continue
+                held[story] = count + 1
+                self.owners.setdefault(key, []).append(member.id)
+            added.append(pair)
+        if added:
             self.members[member.id] = member
-            added.append((key, band))
         return added
 
 
@@ -167,30 +192,47 @@ def _provider_names(catalog: Catalog) -> dict[int, tuple[str | None, ...]]:
 
 def _features(
     articles: Sequence[Written], names: dict[int, tuple[str | None, ...]]
-) -> list[rules.Features]:
-    keys = [text.title_key(a.title, names.get(a.provider_id, ())) for a in articles]
-    grams = [
-        text.shingles(k.split(), text.words(a.excerpt) + text.words(a.body))
-        for k, a in zip(keys, articles, strict=True)
+) -> tuple[list[rules.Features], dict[int, list[tuple[int, int]]]]:
+    """Each article's features and index keys: those a parser process made, when made
+    from the article's text and provider names; else made here."""
+    made: list[prepared.Prepared | None] = []
+    missing = []
+    for a in articles:
+        own = names.get(a.provider_id, ()) if a.provider_id is not None else ()
+        ready = a.prepared
+        if ready is None or not ready.matches(a.title, a.excerpt, a.body, own):
+            missing.append((a.title, a.excerpt, a.body, own))
+            ready = None
+        made.append(ready)
+    computed = iter(prepared.prepare(missing))
+    done = [ready or next(computed) for ready in made]
+    signatures = prepared.signatures(done)
+    features = [
+        rules.Features(p.title_key, signatures[index], p.shingles, a.published_at)
+        for index, (p, a) in enumerate(zip(done, articles, strict=True))
     ]
-    signatures = minhash.signatures(grams)
-    return [
-        rules.Features(k, sig, len(g), a.published_at)
-        for k, sig, g, a in zip(keys, signatures, grams, articles, strict=True)
-    ]
+    return features, {a.id: p.keys for a, p in zip(articles, done, strict=True)}
 
 
 def _leave(sql: _Sql, ids: list[int]) -> set[int]:
     """Take re-written articles out of their stories; the stories they were in."""
     if not ids:
         return set()
-    stories = {
-        story
-        for (story,) in sql.select_in(
-            "SELECT story_id FROM article_story WHERE article_id IN ({marks})", ids
+    stories, bands = set(), []
+    for article_id, story, title_key, signature in sql.select_in(
+        "SELECT article_id, story_id, title_key, signature FROM article_story"
+        " WHERE article_id IN ({marks})",
+        ids,
+    ):
+        stories.add(story)
+        # story_band has no index on article_id (models.StoryBand): an article's rows
+        # are those of the keys its stored features give.
+        features = rules.Features(title_key, minhash.from_bytes(signature), 0, None)
+        bands += [(key, article_id) for key, _band in rules.index_keys(features)]
+    if bands:
+        sql.conn.exec_driver_sql(
+            f"DELETE FROM story_band WHERE key = {sql.mark} AND article_id = {sql.mark}", bands
         )
-    }
-    sql.delete_where_in(tables.story_band, "article_id", ids)
     sql.delete_where_in(tables.article_story, "article_id", ids)
     return stories
 

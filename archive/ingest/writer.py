@@ -155,6 +155,8 @@ class _ArticleState:
     source_path: str | None = None
     # That file's identity (collection_id, rel_path); None before revision 0007.
     source_file: tuple[int, str] | None = None
+    # The record's story features from a parser process, if any (ingest/stories.py).
+    story: Any = None
 
 
 @dataclass
@@ -327,6 +329,7 @@ class _Plan:
         else:
             self._replace(state, row, record.source, identity, outcome)
         state.source_path, state.source_file = record.source, identity
+        state.story = record.story
         if identity is not None:
             self.file_articles[identity] = state.id
         row["id"] = state.id

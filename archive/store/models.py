@@ -548,16 +548,24 @@ class ArticleStory(SQLModel, table=True):
 
 
 class StoryBand(SQLModel, table=True):
-    """The LSH index: articles whose signatures agree in a band meet under its key."""
+    """The LSH index: articles whose signatures agree in a band meet under its key.
+
+    One B-tree on SQLite (WITHOUT ROWID, keyed as it is looked up), and no foreign key
+    nor index on article_id: each would be another B-tree written for every row, ten
+    or eleven rows an article, which were most of stories' cost at import (migration
+    0010). An article's rows are found from its stored features (ingest/stories.py);
+    only stubs are ever deleted, and they have none. A lookup joins article_story,
+    so a row whose article were gone would match nothing.
+    """
 
     __tablename__ = "story_band"
-    __table_args__ = (
-        Index("ix_story_band_article_id", "article_id"),
-        _described(
+    __table_args__ = {
+        "sqlite_with_rowid": False,
+        **_described(
             "Locality-sensitive hashing index of `article_story` signatures: an article is"
             " compared only with the articles that share one of its keys."
         ),
-    )
+    }
 
     key: int = Field(
         sa_column=Column(
@@ -566,11 +574,9 @@ class StoryBand(SQLModel, table=True):
             info={"description": "a band of the signature, or the normalized title, hashed"},
         )
     )
-    article_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
-    )
+    article_id: int = Field(sa_column=Column(Integer, primary_key=True))
     band: int = Field(
-        sa_column_kwargs=_described("the signature band the key hashes (0-15), or -1 for the title")
+        sa_column_kwargs=_described("the signature band the key hashes (0-9), or -1 for the title")
     )
 
 

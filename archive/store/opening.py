@@ -38,8 +38,8 @@ def open_archive(location: str | None = None, *, create: bool = True) -> Archive
 def _at_head(path: str, mode: str) -> bool:
     """Whether `path` is an existing archive at HEAD_REVISION (any failure: no)."""
     try:
-        target, uri = (path, False) if mode == "rw" else (sqlite_uri(path, mode), True)
-        driver = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000)
+        # A file: URI even to write: a name like "file:x.db?mode=ro" stays a name.
+        driver = sqlite3.connect(sqlite_uri(path, mode), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error:
         return False
     try:

@@ -353,10 +353,11 @@ class Archive:
 
 def sqlite_archive(location: str, path: str, mode: str) -> Archive:
     """An Archive of the SQLite file `path`, opened in location.open_mode's `mode`."""
-    if mode == "rw":
-        return Archive(location, SQLITE, lambda: connect_sqlite(path, writing=True))
+    # Always a percent-encoded file: URI: SQLite builds that read URIs everywhere
+    # would take a file named "file:x.db?mode=ro" for a URI (test_import_rules).
     uri = sqlite_uri(path, mode)
-    return Archive(location, SQLITE, lambda: connect_sqlite(uri, uri=True))
+    writing = mode == "rw"
+    return Archive(location, SQLITE, lambda: connect_sqlite(uri, uri=True, writing=writing))
 
 
 def placeholder(conn: Any) -> str:

@@ -8,10 +8,11 @@ PERMUTATIONS ints. datasketch's MinHash hashes and updates shingle by shingle in
 Python; its LSH index lives in memory or Redis, while the archive keeps band keys
 in its own database.
 
-A large batch is computed with numpy, all permutations of all shingles in one
-expression and the minima per article in one `minimum.reduceat`; a small one (a
-daily import of a few dozen files) in plain Python, which costs less than loading
-numpy (0.15-0.3 s of CPU). Both give the same signatures (tests/test_minhash.py).
+A large batch is computed with numpy: all permutations of all shingles in one
+expression, the minima per article in one `minimum.reduceat`, the band keys of all
+rows at once. A small one (a daily import of a few dozen files) is computed in plain
+Python, which costs less than loading numpy (0.15-0.3 s of CPU). Both give the same
+values (tests/test_minhash.py).
 
 The parameters are fixed: stored signatures and band keys are only comparable with
 the same ones (`archive stories --rebuild` recomputes them after a change).
@@ -19,19 +20,30 @@ the same ones (`archive stories --rebuild` recomputes them after a change).
 
 from __future__ import annotations
 
-import hashlib
 import operator
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 PERMUTATIONS = 64
-BANDS = 16
-ROWS = PERMUTATIONS // BANDS  # 4 rows a band: pairs above Jaccard ~(1/16)**(1/4) = 0.5 collide
+# The index uses BANDS * ROWS of the permutations (the signature keeps all 64 for the
+# similarity estimate). A pair of Jaccard s meets in some band with probability
+# 1 - (1 - s**ROWS)**BANDS: 10 bands of 3 give 0.91 at s = 0.6 (TEXT_THRESHOLD),
+# 0.98 at 0.7 and 0.9995 at 0.8 (SAME_TEXT), as 16 bands of 4 did (0.89, 0.99,
+# 0.9997), with 10 index rows an article instead of 16: the rows were most of
+# stories' cost at import. Texts at s = 0.2 meet more often (8% against 2.5%);
+# `rules.plausible` rules them out in one array operation.
+BANDS = 10
+ROWS = 3
 Signature = tuple[int, ...]
 EMPTY: Signature = (0xFFFFFFFF,) * PERMUTATIONS
-# Batches with at least this many shingles in all go through numpy: plain Python
-# takes about 4 µs a shingle (64 permutations), loading numpy as long as ~50,000.
-NUMPY_FROM = 20_000
+# Batches from this size on go through numpy: plain Python takes about 4 µs a
+# shingle (64 permutations) and 15 µs a row's band keys; loading numpy as long as
+# ~50,000 shingles. Smaller comparisons stay in Python too, where numpy's cost per
+# call is more than the work.
+NUMPY_SHINGLES = 20_000
+NUMPY_ROWS = 256
+NUMPY_OTHERS = 32
 _MASK64 = (1 << 64) - 1
 _PACKED = struct.Struct(f"<{PERMUTATIONS}I")
 
@@ -175,7 +187,7 @@ _B = (
 
 def signatures(shingle_sets: Sequence[Sequence[int]]) -> list[Signature]:
     """One signature per shingle set (EMPTY for an empty one)."""
-    if sum(len(s) for s in shingle_sets) >= NUMPY_FROM:
+    if sum(len(s) for s in shingle_sets) >= NUMPY_SHINGLES:
         return _numpy_signatures(shingle_sets)
     return [_signature(s) for s in shingle_sets]
 
@@ -193,13 +205,12 @@ def _signature(shingles: Sequence[int]) -> Signature:
 def _numpy_signatures(shingle_sets: Sequence[Sequence[int]]) -> list[Signature]:
     import numpy as np
 
-    a = np.array(_A, dtype=np.uint64)
-    b = np.array(_B, dtype=np.uint64)
     out = np.tile(np.array(EMPTY, dtype=np.uint32), (len(shingle_sets), 1))
     lengths = np.array([len(s) for s in shingle_sets], dtype=np.int64)
     filled = np.flatnonzero(lengths)
     flat = np.concatenate([np.asarray(shingle_sets[i], dtype=np.uint64) for i in filled])
     # The products wrap modulo 2**64, as multiply-shift hashing wants.
+    a, b = np.array(_A, dtype=np.uint64), np.array(_B, dtype=np.uint64)
     permuted = (flat[:, None] * a + b) >> np.uint64(32)
     starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
     out[filled] = np.minimum.reduceat(permuted, starts, axis=0).astype(np.uint32)
@@ -207,23 +218,61 @@ def _numpy_signatures(shingle_sets: Sequence[Sequence[int]]) -> list[Signature]:
 
 
 def band_keys(signature: Signature) -> list[int]:
-    """One signed 63-bit key per band: the band's number and its rows, hashed together
-    (a key found in the index is a collision in that band, whatever the number)."""
-    if signature == EMPTY:
-        return []
-    raw = to_bytes(signature)
-    step = ROWS * 4
-    return [
-        int.from_bytes(
-            hashlib.blake2b(
-                bytes([band]) + raw[band * step : (band + 1) * step], digest_size=8
-            ).digest(),
-            "little",
-            signed=True,
-        )
-        >> 1
-        for band in range(BANDS)
-    ]
+    """One signed 63-bit key per band (none for an empty signature)."""
+    return band_keys_many([signature])[0]
+
+
+def band_keys_many(signatures: Sequence[Signature]) -> list[list[int]]:
+    """`band_keys` of each signature.
+
+    A key mixes the band's number and its rows (splitmix64's finalizer after each),
+    so a key found in the index is a collision in that band, whatever the number.
+    """
+    if len(signatures) >= NUMPY_ROWS:
+        return _numpy_band_keys(signatures)
+    found = []
+    for signature in signatures:
+        if signature == EMPTY:
+            found.append([])
+            continue
+        keys = []
+        for band, seed in enumerate(_BAND_SEEDS):
+            key = seed
+            for value in signature[band * ROWS : (band + 1) * ROWS]:
+                key = _mix(key ^ value)
+            keys.append(key >> 1)
+        found.append(keys)
+    return found
+
+
+def _mix(x: int) -> int:
+    """splitmix64's finalizer: every bit of the result depends on every bit of x."""
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+_BAND_SEEDS = [((band + 1) * 0x9E3779B97F4A7C15) & _MASK64 for band in range(BANDS)]
+
+
+def _numpy_band_keys(signatures: Sequence[Signature]) -> list[list[int]]:
+    import numpy as np
+
+    matrix = np.array(signatures, dtype=np.uint64)
+    rows = matrix[:, : BANDS * ROWS].reshape(-1, BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        key = np.broadcast_to(np.array(_BAND_SEEDS, dtype=np.uint64), rows.shape[:2]).copy()
+        for row in range(ROWS):
+            key = _numpy_mix(np, key ^ rows[:, :, row])
+    keys = (key >> np.uint64(1)).astype(np.int64)
+    empty = (matrix == 0xFFFFFFFF).all(axis=1)
+    return [[] if blank else found for blank, found in zip(empty, keys.tolist(), strict=True)]
+
+
+def _numpy_mix(np: Any, x: Any) -> Any:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def jaccard(first: Signature, second: Signature) -> float:
@@ -234,8 +283,15 @@ def jaccard(first: Signature, second: Signature) -> float:
 
 
 def similarities(signature: Signature, others: Sequence[Signature]) -> list[float]:
-    """`jaccard` of one signature with each of `others`."""
-    return [jaccard(signature, other) for other in others]
+    """`jaccard` of one signature with each of `others` (many: in one array operation)."""
+    if len(others) < NUMPY_OTHERS or signature == EMPTY:
+        return [jaccard(signature, other) for other in others]
+    import numpy as np
+
+    matrix = np.array(others, dtype=np.uint32)
+    agree = np.count_nonzero(matrix == np.array(signature, dtype=np.uint32), axis=1) / PERMUTATIONS
+    agree[(matrix == 0xFFFFFFFF).all(axis=1)] = 0.0
+    return agree.tolist()
 
 
 def to_bytes(signature: Signature) -> bytes:
