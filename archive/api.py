@@ -57,10 +57,9 @@ def open_archive(location: Location, *, create: bool = True) -> Archive:
 
 def missing_path(paths: Iterable[str]) -> str | None:
     """The first of `paths` that does not exist (`-` is stdin), or None."""
-    for path in paths:
-        if path != "-" and not os.path.lexists(path):
-            return path
-    return None
+    from .ingest.files import missing_path as first_missing
+
+    return first_missing(paths)
 
 
 @contextmanager

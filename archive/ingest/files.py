@@ -241,3 +241,11 @@ def chunked(items: Iterable[str], size: int) -> Iterator[list[str]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def missing_path(paths: Iterable[str]) -> str | None:
+    """The first of `paths` that does not exist (`-` is stdin), or None."""
+    for path in paths:
+        if path != STDIN and not os.path.lexists(path):
+            return path
+    return None
