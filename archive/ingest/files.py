@@ -16,7 +16,6 @@ import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import ArchiveError, RecordError, UsageError
@@ -219,10 +218,15 @@ def read_ahead(chunks: Iterable[list[str]], max_bytes: int) -> Iterator[list[Fil
     chunks = iter(chunks)
     for chunk in itertools.islice(chunks, 2):
         yield read_files(chunk, max_bytes)
+    third = next(chunks, None)
+    if third is None:
+        return  # a small import: no thread, nor the module that makes one (5 ms)
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-read")
     ahead: deque[Future[list[File]]] = deque()
     try:
-        for chunk in chunks:
+        for chunk in itertools.chain([third], chunks):
             ahead.append(pool.submit(read_files, chunk, max_bytes))
             if len(ahead) > 1:
                 yield ahead.popleft().result()
