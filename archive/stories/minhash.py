@@ -37,12 +37,13 @@ BANDS = 10
 ROWS = 3
 Signature = tuple[int, ...]
 EMPTY: Signature = (0xFFFFFFFF,) * PERMUTATIONS
-# Batches from this size on go through numpy: plain Python takes about 4 µs a
-# shingle (64 permutations) and 15 µs a row's band keys; loading numpy as long as
-# ~50,000 shingles. Smaller comparisons stay in Python too, where numpy's cost per
-# call is more than the work.
+# Batches from this size on go through numpy: a chunk of a large import (250 files)
+# always does, a daily import of a few dozen files does not. Plain Python takes about
+# 4 µs a shingle (64 permutations) and 15 µs a row's band keys; loading numpy as long
+# as ~40,000 shingles. Comparisons with few others stay in Python too, where numpy's
+# cost per call is more than the work.
+NUMPY_ARTICLES = 100
 NUMPY_SHINGLES = 20_000
-NUMPY_ROWS = 256
 NUMPY_OTHERS = 32
 _MASK64 = (1 << 64) - 1
 _PACKED = struct.Struct(f"<{PERMUTATIONS}I")
@@ -187,7 +188,7 @@ _B = (
 
 def signatures(shingle_sets: Sequence[Sequence[int]]) -> list[Signature]:
     """One signature per shingle set (EMPTY for an empty one)."""
-    if sum(len(s) for s in shingle_sets) >= NUMPY_SHINGLES:
+    if len(shingle_sets) >= NUMPY_ARTICLES or sum(len(s) for s in shingle_sets) >= NUMPY_SHINGLES:
         return _numpy_signatures(shingle_sets)
     return [_signature(s) for s in shingle_sets]
 
@@ -228,7 +229,7 @@ def band_keys_many(signatures: Sequence[Signature]) -> list[list[int]]:
     A key mixes the band's number and its rows (splitmix64's finalizer after each),
     so a key found in the index is a collision in that band, whatever the number.
     """
-    if len(signatures) >= NUMPY_ROWS:
+    if len(signatures) >= NUMPY_ARTICLES:
         return _numpy_band_keys(signatures)
     found = []
     for signature in signatures:
