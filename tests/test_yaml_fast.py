@@ -336,3 +336,17 @@ def test_the_words_a_long_text_cannot_be_are_short():
             words = body.group(1).split("|")
             assert max(len(word.strip()) for word in words) <= yamlfast._LONGEST_WORD
     assert {"y", "N", "t", "F", "o"} <= yamlfast._WORD_FIRST
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'title: ["[x]", :0]\n',  # a ']' inside quotes once hid the ':' (hypothesis found it)
+        "title: ['a]', b:]\n",
+        "title: [[a], :0]\n",
+        'title: ["a\\"]", :x]\n',
+        "title: [\"a:b\", c]\nk: v\n",  # a ':' inside quotes is text: no need to decline
+    ],
+)
+def test_a_colon_in_a_flow_sequence_agrees_with_pyyaml(text):
+    check(text)
