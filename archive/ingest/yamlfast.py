@@ -146,9 +146,8 @@ def _after_quoted(text: str, index: int) -> int:
     index += 1
     while index < len(text):
         char = text[index]
-        if quote == '"' and char == "\\":
-            index += 2
-        elif char == quote and quote == "'" and text[index + 1 : index + 2] == "'":
+        escaped = char == "\\" if quote == '"' else text[index : index + 2] == "''"
+        if escaped:  # \x in double quotes, '' in single ones
             index += 2
         elif char == quote:
             return index + 1
