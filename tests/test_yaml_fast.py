@@ -347,7 +347,7 @@ def test_the_words_a_long_text_cannot_be_are_short():
         "title: ['a]', b:]\n",
         "title: [[a], :0]\n",
         'title: ["a\\"]", :x]\n',
-        "title: [\"a:b\", c]\nk: v\n",  # a ':' inside quotes is text: no need to decline
+        'title: ["a:b", c]\nk: v\n',  # a ':' inside quotes is text: no need to decline
     ],
 )
 def test_a_colon_in_a_flow_sequence_agrees_with_pyyaml(text):
