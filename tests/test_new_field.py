@@ -22,7 +22,11 @@ import pytest
 import sqlalchemy
 from conftest import ROOT, drop_postgres_database, new_postgres_database
 
+from archive.store.schema_version import HEAD_REVISION
 from archive.store.urls import to_url
+
+# The revision the recipe's migration gets: the one after today's head.
+NEXT = f"{int(HEAD_REVISION) + 1:04d}"
 
 FIELD_LINE = '    Field("author", "author", "text"),\n'
 BEFORE = "Ann"
@@ -104,7 +108,7 @@ def _the_recipe_on(project: Path, db: str, records: Path) -> None:
     }
 
     printed = apply_recipe(project)
-    assert "0010_field_author.py" in printed
+    assert f"{NEXT}_field_author.py" in printed
     _archive(project, db, "db", "upgrade")
 
     # The backfill: the old record's value is in the column, gone from extra.
@@ -168,9 +172,10 @@ def test_the_generated_migration_is_clean_code(tmp_path: Path) -> None:
     """What the generator writes passes the project's lint and format checks."""
     project = _copy_project(tmp_path / "project")
     apply_recipe(project)
-    generated = project / "migrations" / "versions" / "0010_field_author.py"
+    generated = project / "migrations" / "versions" / f"{NEXT}_field_author.py"
     for check in (["check"], ["format", "--check"]):
         _run(project, "-m", "ruff", *check, "--no-cache", str(generated))
     assert re.search(
-        r'HEAD_REVISION = "0010"', (project / "archive" / "store" / "schema_version.py").read_text()
+        rf'HEAD_REVISION = "{NEXT}"',
+        (project / "archive" / "store" / "schema_version.py").read_text(),
     )

@@ -649,10 +649,10 @@ def test_every_article_of_a_large_batch_is_written_and_indexed(
     # 250-file chunk and 30 in the second, written in multi-row statements whose
     # size also depends on how many parameters the driver takes (999: SQLite
     # before 3.32; 40: two rows per statement).
-    from archive.ingest import writer
+    from archive.ingest import statements
 
     if max_parameters is not None:
-        monkeypatch.setattr(writer, "_max_parameters", lambda dialect: max_parameters)
+        monkeypatch.setattr(statements, "_max_parameters", lambda dialect: max_parameters)
     for n in range(260):
         related = "".join(
             f'\n  - title: "kelpforest stub{n}x{k}"\n    webUrl: "https://example.org/s/{n}/{k}"'
