@@ -176,5 +176,6 @@ def test_the_generated_migration_is_clean_code(tmp_path: Path) -> None:
     for check in (["check"], ["format", "--check"]):
         _run(project, "-m", "ruff", *check, "--no-cache", str(generated))
     assert re.search(
-        rf'HEAD_REVISION = "{NEXT}"', (project / "archive" / "store" / "schema_version.py").read_text()
+        rf'HEAD_REVISION = "{NEXT}"',
+        (project / "archive" / "store" / "schema_version.py").read_text(),
     )

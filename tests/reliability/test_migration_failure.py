@@ -212,4 +212,3 @@ def _without_file_identities(archive, snapshot: dict[str, list[tuple]]) -> dict[
             rows = sorted((tuple(row[i] for i in keep) for row in rows), key=repr)
         kept[table] = rows
     return kept
-
