@@ -246,6 +246,8 @@ def _escape(text: str) -> str:
 
 
 def real_record(index: int, n: int, rng: random.Random) -> str:
+    # The helpers draw from `rng` in a fixed order: reordering the calls below would
+    # change every corpus generated for a seed.
     target = index
     if index and rng.random() < REAL["shared address"] / 2:
         target = index - 1 - rng.randrange(min(index, 50))
@@ -254,6 +256,19 @@ def real_record(index: int, n: int, rng: random.Random) -> str:
     published = dt.datetime(2019, 1, 1) + dt.timedelta(minutes=rng.randrange(3 * 365 * 24 * 60))
     topics = sorted({zipf_choice(rng, TOPICS) for _ in range(_weighted(rng, REAL["topics"]))})
     title = _escape(_text(rng, *REAL["title chars"]))
+    excerpt = _real_excerpt(rng, video)
+    lines = _real_head(rng, video, address, title, excerpt, published)
+    lines += _real_provider(rng, name, domain)
+    lines += ["", "topics:", *[f"  - {topic}" for topic in topics], ""]
+    empty_list = rng.random() < BEYOND_SAMPLE["empty list"]
+    lines += _real_images(rng, video, address, domain, published, empty_list)
+    lines += _real_related(rng, n, published, empty_list)
+    secured = base64.b64encode(rng.randbytes(_weighted(rng, REAL["secured bytes"]))).decode()
+    lines += [f'secured: "{secured};{base64.b64encode(rng.randbytes(16)).decode()}"', "---", ""]
+    return ("\r\n" if rng.random() < REAL["crlf"] else "\n").join(lines)
+
+
+def _real_excerpt(rng: random.Random, video: bool) -> str:
     if video:
         excerpt = _VIDEO_PROSE + "  \u2022 ".join(
             sentence(rng, rng.randint(2, 4)) for _ in range(3)
@@ -267,6 +282,12 @@ def real_record(index: int, n: int, rng: random.Random) -> str:
     excerpt = _escape(excerpt)
     if not video and rng.random() < REAL["escaped line break"]:
         excerpt = excerpt.replace(". ", ".\\r\\n\\r\\n", 1)
+    return excerpt
+
+
+def _real_head(
+    rng: random.Random, video: bool, address: str, title: str, excerpt: str, published: dt.datetime
+) -> list[str]:
     title_line = f'title: "{title}"'
     roll = rng.random()
     if roll < BEYOND_SAMPLE["unicode escape"]:
@@ -296,7 +317,11 @@ def real_record(index: int, n: int, rng: random.Random) -> str:
     ]
     if video:
         lines += [f'featuredContent: "{_IFRAME.format(id=address[-11:])}"', ""]
-    lines += ["provider:", f"  name: {name}", f"  domain: {domain}"]
+    return lines
+
+
+def _real_provider(rng: random.Random, name: str, domain: str) -> list[str]:
+    lines = ["provider:", f"  name: {name}", f"  domain: {domain}"]
     if rng.random() < REAL["provider.images"]:
         lines += [
             "  images:",
@@ -305,53 +330,59 @@ def real_record(index: int, n: int, rng: random.Random) -> str:
             "      width: 50",
             "      height: 50",
         ]
-    lines += ["", "topics:", *[f"  - {topic}" for topic in topics], ""]
-    empty_list = rng.random() < BEYOND_SAMPLE["empty list"]
-    if _weighted(rng, REAL["images"]):
-        if video:
-            image = [
-                f'  - url: "https://i.ytimg.com/vi/{address[-11:]}/maxresdefault.jpg"',
-                "    width: 1280",
-                "    height: 720",
-                "    isCached: true",
-            ]
-        else:
-            image = [
-                f'  - url: "https://{domain}/wp-content/uploads/{published:%Y/%m}/'
-                f'{_text(rng, 8, 20, 40).lower().replace(" ", "-")}.jpg"',
-                f"    width: {rng.choice([1200, 1280, 1600, 1920])}",
-                f"    height: {rng.choice([630, 720, 967, 1600])}",
-                "    isCached: true",
-            ]
-        lines += ["images:", *image, ""]
-    elif empty_list:
-        lines += ["images: []", ""]
-    if rng.random() < REAL["related"]:
-        lines.append("related:")
-        for _ in range(REAL["related entries"]):
-            # One related URL in five points at another main article of the corpus.
-            other = rng.randrange(n) if rng.random() < 0.2 else n + rng.randrange(n * 3)
-            rname, rdomain = PROVIDERS[other % len(PROVIDERS)]
-            rpub = published - dt.timedelta(hours=rng.randrange(72))
-            lines += [
-                f'  - title: "{_escape(_text(rng, *REAL["title chars"]))}"',
-                f'    excerpt: "{_escape(_text(rng, *REAL["excerpt chars"]))}"',
-                f"    publishedDateTime: {rpub:%Y-%m-%dT%H:%M:%SZ}",
-                f'    webUrl: "{article_url(other)}"',
-                "    type: article",
-                "    provider:",
-                f"      name: {rname}",
-                f"      domain: {rdomain}",
-                f"    quality: {rng.randint(1, 100)}",
-                "    images:",
-                *image_lines(rng, "      ", 1),
-            ]
-        lines.append("")
-    elif empty_list:
-        lines += ["related: []", ""]
-    secured = base64.b64encode(rng.randbytes(_weighted(rng, REAL["secured bytes"]))).decode()
-    lines += [f'secured: "{secured};{base64.b64encode(rng.randbytes(16)).decode()}"', "---", ""]
-    return ("\r\n" if rng.random() < REAL["crlf"] else "\n").join(lines)
+    return lines
+
+
+def _real_images(
+    rng: random.Random, video: bool, address: str, domain: str, published: dt.datetime,
+    empty_list: bool,
+) -> list[str]:  # fmt: skip
+    if not _weighted(rng, REAL["images"]):
+        return ["images: []", ""] if empty_list else []
+    if video:
+        image = [
+            f'  - url: "https://i.ytimg.com/vi/{address[-11:]}/maxresdefault.jpg"',
+            "    width: 1280",
+            "    height: 720",
+            "    isCached: true",
+        ]
+    else:
+        image = [
+            f'  - url: "https://{domain}/wp-content/uploads/{published:%Y/%m}/'
+            f'{_text(rng, 8, 20, 40).lower().replace(" ", "-")}.jpg"',
+            f"    width: {rng.choice([1200, 1280, 1600, 1920])}",
+            f"    height: {rng.choice([630, 720, 967, 1600])}",
+            "    isCached: true",
+        ]
+    return ["images:", *image, ""]
+
+
+def _real_related(
+    rng: random.Random, n: int, published: dt.datetime, empty_list: bool
+) -> list[str]:
+    if rng.random() >= REAL["related"]:
+        return ["related: []", ""] if empty_list else []
+    lines = ["related:"]
+    for _ in range(REAL["related entries"]):
+        # One related URL in five points at another main article of the corpus.
+        other = rng.randrange(n) if rng.random() < 0.2 else n + rng.randrange(n * 3)
+        rname, rdomain = PROVIDERS[other % len(PROVIDERS)]
+        rpub = published - dt.timedelta(hours=rng.randrange(72))
+        lines += [
+            f'  - title: "{_escape(_text(rng, *REAL["title chars"]))}"',
+            f'    excerpt: "{_escape(_text(rng, *REAL["excerpt chars"]))}"',
+            f"    publishedDateTime: {rpub:%Y-%m-%dT%H:%M:%SZ}",
+            f'    webUrl: "{article_url(other)}"',
+            "    type: article",
+            "    provider:",
+            f"      name: {rname}",
+            f"      domain: {rdomain}",
+            f"    quality: {rng.randint(1, 100)}",
+            "    images:",
+            *image_lines(rng, "      ", 1),
+        ]
+    lines.append("")
+    return lines
 
 
 def generate(folder: Path, n: int, seed: int = 1, shape: str = "old") -> list[Path]:

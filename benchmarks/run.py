@@ -434,7 +434,7 @@ def bench_git_history(workdir: Path, commits: int, files: int, repeat: int) -> N
     report(f"import --git ({files} files, real-history shape)", commits, rate, "commits/s")
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated record counts")
     parser.add_argument("--million", action="store_true", help="also run N = 1,000,000")
@@ -468,7 +468,11 @@ def main() -> None:
     )
     parser.add_argument("--git-commits", type=int, default=700, metavar="N")
     parser.add_argument("--git-files", type=int, default=200, metavar="N")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     global SHAPE
     SHAPE = args.shape
     sizes = [int(s) for s in args.sizes.split(",") if s]

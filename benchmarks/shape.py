@@ -109,13 +109,9 @@ def measure(texts: Iterable[str]) -> dict[str, float]:
         count["empty list"] += _count_empty_lists(value)
         count["escaped quote"] += '\\"' in yaml_text
         count["html entity"] += "&#" in yaml_text
-        for match in _VALUE_LINE.finditer(yaml_text.replace("\r\n", "\n")):
-            scalar = match.group(1).rstrip()
-            if scalar[0] in "\"'":
-                strings += 1
-            elif not re.fullmatch(r"-?\d+|true|false|\d{4}-\d\d-\d\dT[\d:]+Z|\[\]|\{\}", scalar):
-                strings += 1
-                plain += 1
+        file_strings, file_plain = _string_scalars(yaml_text)
+        strings += file_strings
+        plain += file_plain
         addresses[value.get("webUrl") or value.get("originalUrl")] += 1
         count["published"] += value.get("published") is True
         sums["title chars"] += len(value.get("title") or "")
@@ -124,6 +120,28 @@ def measure(texts: Iterable[str]) -> dict[str, float]:
         sums["file bytes"] += len(text.encode("utf-8"))
     if not files:
         return {}
+    totals = {"files": files, "videos": videos, "both urls": both_urls, "plain": plain}
+    totals["strings"] = strings
+    totals["shared"] = sum(n for n in addresses.values() if n > 1)
+    return _shares(count, sums, totals)
+
+
+def _string_scalars(yaml_text: str) -> tuple[int, int]:
+    """How many scalar values of these lines are strings, and how many of those plain."""
+    strings = plain = 0
+    for match in _VALUE_LINE.finditer(yaml_text.replace("\r\n", "\n")):
+        scalar = match.group(1).rstrip()
+        if scalar[0] in "\"'":
+            strings += 1
+        elif not re.fullmatch(r"-?\d+|true|false|\d{4}-\d\d-\d\dT[\d:]+Z|\[\]|\{\}", scalar):
+            strings += 1
+            plain += 1
+    return strings, plain
+
+
+def _shares(count: Counter[str], sums: Counter[str], totals: dict[str, int]) -> dict[str, float]:
+    """Each METRIC as a share of what it is counted among (mostly the files)."""
+    files, videos, both_urls = totals["files"], totals["videos"], totals["both urls"]
     result: dict[str, float] = {}
     for name in METRICS:
         if name == "video without webUrl":
@@ -133,9 +151,9 @@ def measure(texts: Iterable[str]) -> dict[str, float]:
         elif name == "webUrl = originalUrl":
             result[name] = count[name] / both_urls if both_urls else 0.0
         elif name == "plain strings":
-            result[name] = plain / strings if strings else 0.0
+            result[name] = totals["plain"] / totals["strings"] if totals["strings"] else 0.0
         elif name == "shared address":
-            result[name] = sum(n for n in addresses.values() if n > 1) / files
+            result[name] = totals["shared"] / files
         elif name in sums:
             result[name] = sums[name] / files
         else:

@@ -247,3 +247,78 @@ def test_every_package_is_installed_by_pip_install() -> None:
         if "__pycache__" not in init.parts
     }
     assert packages - listed == set()
+
+
+# The team's limits on size, outside tests: a longer function or class needs the line
+# before it to say why, in a comment with `long:` and a reason.
+ROOT = PACKAGE.parent
+MAX_FUNCTION_LINES = 60
+MAX_CLASS_LINES = 200
+SIZED = [
+    ROOT / "archive",
+    ROOT / "migrations",
+    ROOT / "benchmarks",
+    ROOT / "docs" / "cog_helpers.py",
+]
+
+
+def _python_files(paths: list[Path]) -> list[Path]:
+    return sorted(
+        file
+        for path in paths
+        for file in ([path] if path.is_file() else path.rglob("*.py"))
+        if "__pycache__" not in file.parts
+    )
+
+
+def _says_why(lines: list[str], node: ast.AST) -> bool:
+    decorators = getattr(node, "decorator_list", [])
+    first = min([node.lineno, *(d.lineno for d in decorators)])
+    before = lines[first - 2].strip() if first >= 2 else ""
+    return before.startswith("#") and before.partition("long:")[2].strip() != ""
+
+
+def oversized(paths: list[Path], root: Path = ROOT) -> list[str]:
+    """`file:line name (N lines)` for each function over MAX_FUNCTION_LINES and each
+    class over MAX_CLASS_LINES (from its `def`/`class` line to its last) that has no
+    `# long: reason` comment on the line before it (or before its decorators)."""
+    found = []
+    for file in _python_files(paths):
+        text = file.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text, filename=str(file))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                limit = MAX_FUNCTION_LINES
+            elif isinstance(node, ast.ClassDef):
+                limit = MAX_CLASS_LINES
+            else:
+                continue
+            size = node.end_lineno - node.lineno + 1
+            if size > limit and not _says_why(lines, node):
+                where = file.relative_to(root) if file.is_relative_to(root) else file
+                found.append(f"{where}:{node.lineno} {node.name} ({size} lines > {limit})")
+    return found
+
+
+def test_no_function_over_60_lines_nor_class_over_200_outside_tests() -> None:
+    offenders = oversized(SIZED)
+    assert not offenders, (
+        "split these by job, or say why on the line before: `# long: <reason>`\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_the_size_check_sees_a_long_function_and_accepts_a_reason(tmp_path: Path) -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(60))
+    module = tmp_path / "m.py"
+    module.write_text(f"import functools\n\n\n@functools.cache\ndef long_one():\n{body}")
+    assert oversized([tmp_path], tmp_path) == ["m.py:5 long_one (61 lines > 60)"]
+    module.write_text(f"def short_enough():\n{body[: body.rindex('    x59')]}")
+    assert oversized([tmp_path], tmp_path) == []
+    # A comment without a reason does not count; one with a reason does.
+    for comment, expected in [("# long:", 1), ("# long: generated, kept as written", 0)]:
+        module.write_text(f"{comment}\ndef long_one():\n{body}")
+        assert len(oversized([tmp_path], tmp_path)) == expected
+    methods = "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(67))
+    module.write_text(f"class Big:\n{methods}")
+    assert oversized([tmp_path], tmp_path) == ["m.py:1 Big (201 lines > 200)"]

@@ -35,7 +35,7 @@ from archive.store.schema_version import HEAD_REVISION
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-# Every page a reader meets; docs/_incoming/ holds drafts that are not pages yet.
+# Every page a reader meets.
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
 REGENERATE = "run `cog -r -I . README.md docs/*.md` and commit the result"
 

@@ -2,7 +2,7 @@
 command modules (cli/front.py answers them), other commands load only their own
 module (cli/commands.py), and the answers are the same either way.
 
-How fast is measured by hand (benchmarks/run.py, docs/_incoming/startup.md); here,
+How fast is measured by hand (benchmarks/run.py, docs/performance.md); here,
 what is loaded, which is what made it slow.
 """
 

@@ -110,10 +110,59 @@ def import_command(
     schema is out of date (archive db upgrade), 4 the archive stayed busy, 5 it
     cannot be opened or written, 130 interrupted.
     """
-    # Not from archive.api, which loads the query layer (0.05 s) an import never uses.
-    from ..ingest.files import RECORD_SUFFIXES, STDIN, missing_path
     from ..ingest.importer import Importer, StrictAbort
     from ..store import opening
+
+    _check_sources(paths, git_repository, git_path)
+    archive = opening.open_archive(db_location(ctx))
+    try:
+        importer = Importer(
+            archive,
+            strict=strict,
+            workers=workers,
+            max_file_bytes=int(max_file_size * 1024 * 1024),
+            commit_files=commit_every,
+            stories=not no_stories,
+        )
+        with _Interrupts(importer) as interrupts:
+            try:
+                summary = _run(interrupts, paths, git_repository, git_path, quiet)
+            except KeyboardInterrupt:
+                _report_interruption(importer.summary)
+                ctx.exit(EXIT_INTERRUPTED)
+    except StrictAbort as exc:
+        raise ArchiveError(str(exc)) from None
+    finally:
+        archive.close()
+    if not quiet:
+        _report_summary(summary, paths, git_repository)
+    if summary.interrupted:
+        _report_interruption(summary)
+        ctx.exit(EXIT_INTERRUPTED)
+    ctx.exit(summary.exit_code)
+
+
+def _run(
+    interrupts: _Interrupts,
+    paths: tuple[str, ...],
+    git_repository: str | None,
+    git_path: str | None,
+    quiet: bool,
+) -> ImportSummary:
+    from ..ingest.files import STDIN
+
+    if git_repository is not None:
+        return interrupts.run_git(git_repository, git_path, quiet)
+    if _show_progress(quiet) and STDIN not in paths:
+        return _import_with_progress(interrupts.importer, paths, interrupts)
+    return interrupts.run(paths, on_error=lambda e: click.echo(f"rejected: {e}", err=True))
+
+
+def _check_sources(
+    paths: tuple[str, ...], git_repository: str | None, git_path: str | None
+) -> None:
+    # Not from archive.api, which loads the query layer (0.05 s) an import never uses.
+    from ..ingest.files import STDIN, missing_path
 
     if git_repository is not None:
         if paths:
@@ -129,47 +178,22 @@ def import_command(
     missing = missing_path([*paths, git_repository or "."])
     if missing is not None:
         raise UsageError(f"{printable(missing)}: no such file or directory")
-    archive = opening.open_archive(db_location(ctx))
-    try:
-        importer = Importer(
-            archive,
-            strict=strict,
-            workers=workers,
-            max_file_bytes=int(max_file_size * 1024 * 1024),
-            commit_files=commit_every,
-            stories=not no_stories,
+
+
+def _report_summary(
+    summary: ImportSummary, paths: tuple[str, ...], git_repository: str | None
+) -> None:
+    from ..ingest.files import RECORD_SUFFIXES
+
+    click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
+    if git_repository is not None and summary.commits == 0 and not summary.interrupted:
+        click.echo(f"note: no new commits in {git_repository} since its last import", err=True)
+    elif summary.files_seen == 0 and not summary.interrupted:
+        click.echo(
+            f"note: no record files in {', '.join(map(printable, paths))} (folders are searched for"
+            f" {', '.join(RECORD_SUFFIXES)} files; hidden ones are skipped)",
+            err=True,
         )
-        with _Interrupts(importer) as interrupts:
-            try:
-                if git_repository is not None:
-                    summary = interrupts.run_git(git_repository, git_path, quiet)
-                elif _show_progress(quiet) and STDIN not in paths:
-                    summary = _import_with_progress(importer, paths, interrupts)
-                else:
-                    summary = interrupts.run(
-                        paths, on_error=lambda e: click.echo(f"rejected: {e}", err=True)
-                    )
-            except KeyboardInterrupt:
-                _report_interruption(importer.summary)
-                ctx.exit(EXIT_INTERRUPTED)
-    except StrictAbort as exc:
-        raise ArchiveError(str(exc)) from None
-    finally:
-        archive.close()
-    if not quiet:
-        click.echo(_format_summary(summary, pairs=3 if sys.stderr.isatty() else 0), err=True)
-        if git_repository is not None and summary.commits == 0 and not summary.interrupted:
-            click.echo(f"note: no new commits in {git_repository} since its last import", err=True)
-        elif summary.files_seen == 0 and not summary.interrupted:
-            click.echo(
-                f"note: no record files in {', '.join(map(printable, paths))} (folders are searched for"
-                f" {', '.join(RECORD_SUFFIXES)} files; hidden ones are skipped)",
-                err=True,
-            )
-    if summary.interrupted:
-        _report_interruption(summary)
-        ctx.exit(EXIT_INTERRUPTED)
-    ctx.exit(summary.exit_code)
 
 
 class _Interrupts:

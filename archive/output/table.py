@@ -289,17 +289,9 @@ def _table_lines(
         )
     right = list(numeric)
     if result.bar_column in columns and stream.isatty():
-        # A bar for each row, as long as the terminal leaves room for (if any).
-        room = BAR_WIDTH if width is None else width - sum(widths) - len(GAP) * count
-        if min(room, BAR_WIDTH) >= 5:
-            index = columns.index(result.bar_column)
-            peak = max((row[index] or 0 for row in shown), default=0) or 1
-            length = min(room, BAR_WIDTH)
-            for row, text in zip(shown, cells, strict=True):
-                text.append("█" * round(length * (row[index] or 0) / peak))
-            columns = [*columns, ""]
-            widths = [*widths, length]
-            right.append(False)
+        columns, widths, right = _with_bars(
+            columns, widths, right, shown, cells, columns.index(result.bar_column), width
+        )
 
     def lines(values: list[str]) -> Iterator[str]:
         wrapped = [
@@ -319,6 +311,22 @@ def _table_lines(
     for row in cells:
         out += lines(row)
     return out
+
+
+def _with_bars(
+    columns: list[str], widths: list[int], right: list[bool], shown: list[Sequence[Any]],
+    cells: list[list[str]], index: int, width: int | None,
+) -> tuple[list[str], list[int], list[bool]]:  # fmt: skip
+    """A bar for each row (appended to its cells), as long as the terminal leaves
+    room for, if any; the columns, widths and alignments with the bar's column."""
+    room = BAR_WIDTH if width is None else width - sum(widths) - len(GAP) * len(widths)
+    if min(room, BAR_WIDTH) < 5:
+        return columns, widths, right
+    peak = max((row[index] or 0 for row in shown), default=0) or 1
+    length = min(room, BAR_WIDTH)
+    for row, text in zip(shown, cells, strict=True):
+        text.append("█" * round(length * (row[index] or 0) / peak))
+    return [*columns, ""], [*widths, length], [*right, False]
 
 
 def _field_lines(fields: Sequence[tuple[str, str]], width: int | None) -> list[str]:
