@@ -17,7 +17,8 @@ Adding a field to the format (an article's key, e.g. `author`, as text):
    `python -m migrations.new_field author author text` (kinds: text, url,
    integer, boolean; add `--no-summary` with `summary=False`). It writes
    migrations/versions/<rev>_field_author.py, the view's next version
-   (migrations/objects/article_summary.<rev>.*.sql) and HEAD_REVISION. The step
+   (migrations/objects/article_summary.<rev>.*.sql), HEAD_REVISION and the
+   column in store/columns.py (the write path's column list). The step
    that matters most is in it: records imported before the field kept `author`
    in `extra`, and the migration moves those values into the column, on SQLite
    and PostgreSQL (and back into `extra` on downgrade).

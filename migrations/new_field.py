@@ -10,7 +10,9 @@ recipe is in that module's docstring). It writes:
 - unless --no-summary: migrations/objects/article_summary.<rev>.<dialect>.sql,
   the view with the new column, which the migration creates (and going down
   restores the version before it);
-- HEAD_REVISION in archive/store/schema_version.py, set to the new revision.
+- HEAD_REVISION in archive/store/schema_version.py, set to the new revision;
+- the column in archive/store/columns.py, the write path's list of columns (an
+  import into a current archive writes only the columns listed there).
 
 It prints the model line to add to archive/store/models.py. Values of another
 JSON type than the field's kind stay in `extra` (an import today would refuse
@@ -174,7 +176,24 @@ def generate(key: str, column: str, kind: str, *, summary: bool = True) -> list[
     )  # fmt: skip
     target = VERSIONS / f"{revision}_field_{column}.py"
     target.write_text(text, encoding="utf-8")
-    return [target, *written, _set_head(down, revision)]
+    return [target, *written, _set_head(down, revision), _add_write_column(column, kind)]
+
+
+# kind -> the write path's kind of value (archive/store/columns.py)
+WRITE_KINDS = {"text": "text", "url": "text", "integer": "int", "boolean": "bool"}
+
+
+def _add_write_column(column: str, kind: str) -> Path:
+    """The column at the end of article's entry in columns.py, where ALTER TABLE puts it."""
+    path = HERE.parent / "archive" / "store" / "columns.py"
+    text = path.read_text(encoding="utf-8")
+    start = text.find('    "article": ')
+    if start < 0:
+        raise SystemExit(f"{path}: no article entry")
+    end = text.index('",\n', start)  # the end of the entry's last string
+    text = f'{text[:end]}"\n    " {column}:{WRITE_KINDS[kind]}{text[end:]}'
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _set_head(down: str, revision: str) -> Path:
